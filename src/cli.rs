@@ -1,0 +1,66 @@
+//! Management mode: the `dockmux` command line (clap). Each subcommand's
+//! arguments and work live in its own module; this file only routes.
+
+use std::ffi::OsString;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Sources;
+use crate::config_cmd::{self, ConfigCmd};
+use crate::error::Result;
+use crate::exit_codes;
+use crate::links::{self, LinkArgs, UnlinkArgs};
+use crate::list::{self, ListArgs};
+use crate::wrappers::{self, WrappersArgs};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dockmux",
+    bin_name = "dockmux",
+    version,
+    about = "One docker client, many engines: run `NAME-docker …` to reach engine NAME.",
+    after_help = "Invoked as NAME-docker (a link made by `dockmux link`) or as `dockmux NAME-docker ARGS…`,\n\
+                  dockmux runs the docker client against engine NAME from engines.toml."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the configured engines and the commands that reach them
+    List(ListArgs),
+    /// Make a NAME-docker link (and one per alias) to dockmux for each engine
+    Link(LinkArgs),
+    /// Remove links to dockmux (and only those)
+    Unlink(UnlinkArgs),
+    /// Show the config files and the effective config
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Write POSIX sh wrapper scripts, for hosts that cannot run dockmux
+    Wrappers(WrappersArgs),
+}
+
+/// Parses `argv` and runs the command; returns the exit code.
+pub fn run(argv: &[OsString]) -> Result<i32> {
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return Ok(if e.use_stderr() {
+                exit_codes::REFUSED
+            } else {
+                exit_codes::SUCCESS
+            });
+        }
+    };
+    let sources = Sources::from_env();
+    match &cli.command {
+        Command::List(args) => list::run(args, &sources),
+        Command::Link(args) => links::link(args, &sources),
+        Command::Unlink(args) => links::unlink(args, &sources),
+        Command::Config(cmd) => config_cmd::run(cmd, &sources),
+        Command::Wrappers(args) => wrappers::run(args, &sources),
+    }
+}

@@ -1,0 +1,121 @@
+//! Finding the stock docker client: the config's `docker`, else the first
+//! `docker` on PATH that is not dockmux itself. Identity is by file (device
+//! and inode), so a link named `docker` pointing at dockmux is skipped
+//! whatever its path — the same guard rustup's proxies use.
+
+use std::ffi::OsStr;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::config::Client;
+use crate::error::{Error, Result};
+
+/// What execvp would search when PATH is unset.
+const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// (device, inode) of a file.
+type Identity = (u64, u64);
+
+fn identity(path: &Path) -> Option<Identity> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// The running dockmux binary's identity.
+pub fn self_identity() -> Option<Identity> {
+    identity(Path::new("/proc/self/exe"))
+        .or_else(|| std::env::current_exe().ok().and_then(|p| identity(&p)))
+}
+
+/// Is `path` (after following links) the running dockmux binary?
+pub fn is_self(path: &Path) -> bool {
+    match (identity(path), self_identity()) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Resolves the client to run. Errors say how to fix the setup.
+pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
+    match configured {
+        Some(c) if c.path.starts_with('/') => check_configured(Path::new(&c.path), c),
+        Some(c) => search_path(OsStr::new(&c.path)).map_err(|why| {
+            Error::NoClient(format!(
+                "{why}: docker = \"{}\" (from {}) names no usable program on PATH; \
+                 give its absolute path in the config",
+                c.path, c.origin
+            ))
+        }),
+        None => search_path(OsStr::new("docker")).map_err(|why| {
+            Error::NoClient(format!(
+                "{why}: no docker client found on PATH; install the docker CLI \
+                 (Debian: apt-get install docker.io; or docker-ce-cli) or set \
+                 docker = \"/path/to/docker\" in the config"
+            ))
+        }),
+    }
+}
+
+fn check_configured(path: &Path, c: &Client) -> Result<PathBuf> {
+    match std::fs::metadata(path) {
+        Err(e) => Err(Error::ClientNotExecutable {
+            path: path.to_path_buf(),
+            source: e,
+            fix: format!("fix docker = \"{}\" in {}", c.path, c.origin),
+        }),
+        Ok(m) if (m.dev(), m.ino()) == self_identity().unwrap_or_default() => {
+            Err(Error::Usage(format!(
+                "docker = \"{}\" (from {}) is dockmux itself; point it at the real docker client",
+                c.path, c.origin
+            )))
+        }
+        Ok(_) => Ok(path.to_path_buf()),
+    }
+}
+
+/// The first executable `name` on PATH that is not dockmux; on failure, a
+/// short reason (what was seen and skipped).
+fn search_path(name: &OsStr) -> std::result::Result<PathBuf, String> {
+    let path_var = std::env::var_os("PATH");
+    let dirs = path_var.as_deref().unwrap_or(OsStr::new(DEFAULT_PATH));
+    let me = self_identity();
+    let mut skipped_self = false;
+    let mut not_executable = None;
+    for dir in std::env::split_paths(dirs) {
+        // An empty PATH entry means the current directory, as for execvp.
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let candidate = dir.join(name);
+        let Ok(meta) = std::fs::metadata(&candidate) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        if Some((meta.dev(), meta.ino())) == me {
+            skipped_self = true;
+            continue;
+        }
+        if meta.permissions().mode() & 0o111 == 0 {
+            not_executable.get_or_insert(candidate);
+            continue;
+        }
+        return Ok(candidate);
+    }
+    let mut why = Vec::new();
+    if skipped_self {
+        why.push(format!(
+            "skipped '{}' on PATH because it is a link to dockmux",
+            name.to_string_lossy()
+        ));
+    }
+    if let Some(p) = not_executable {
+        why.push(format!("{} is not executable", p.display()));
+    }
+    if why.is_empty() {
+        why.push(format!("'{}' is not on PATH", name.to_string_lossy()));
+    }
+    Err(why.join("; "))
+}

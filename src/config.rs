@@ -1,0 +1,701 @@
+//! `engines.toml`: where it is looked for, how it is checked, and the merged
+//! result. This runs on the hot path of every `NAME-docker` command, so it
+//! reads each candidate file once (open + fstat + read) and parses it with
+//! toml's zero-copy spanned parser; spans become `file:line:col` only when
+//! there is an error to report.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::error::{Error, Place, Result};
+use crate::host;
+use crate::suggest;
+
+/// The system-wide config. `DOCKMUX_SYSTEM_CONFIG` moves it, for tests and
+/// chroots, so a developer's own /etc cannot leak into a test run.
+pub const SYSTEM_CONFIG: &str = "/etc/dockmux/engines.toml";
+const BUILT_IN: &str = include_str!("default_engines.toml");
+
+const TOP_KEYS: &[&str] = &["docker", "engines"];
+const ENGINE_KEYS: &[&str] = &["host", "description", "aliases", "hint", "tls"];
+const TLS_KEYS: &[&str] = &["verify", "cert_path"];
+
+/// Which files are read, in order; later files win.
+#[derive(Clone, Debug)]
+pub struct Sources {
+    /// `$DOCKMUX_CONFIG`: when set, the only file, and it must exist.
+    pub explicit: Option<PathBuf>,
+    pub system: PathBuf,
+    pub user: Option<PathBuf>,
+}
+
+impl Sources {
+    pub fn from_env() -> Sources {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let user = match var("XDG_CONFIG_HOME").map(PathBuf::from) {
+            Some(x) if x.is_absolute() => Some(x),
+            _ => var("HOME").map(|h| PathBuf::from(h).join(".config")),
+        }
+        .map(|base| base.join("dockmux/engines.toml"));
+        Sources {
+            explicit: var("DOCKMUX_CONFIG").map(PathBuf::from),
+            system: var("DOCKMUX_SYSTEM_CONFIG")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(SYSTEM_CONFIG)),
+            user,
+        }
+    }
+
+    /// The candidate files in reading order.
+    pub fn candidates(&self) -> Vec<&Path> {
+        match &self.explicit {
+            Some(p) => vec![p.as_path()],
+            None => std::iter::once(self.system.as_path())
+                .chain(self.user.as_deref())
+                .collect(),
+        }
+    }
+
+    /// The file that `dockmux add` and friends edit: the explicit one, or the user's.
+    pub fn user_file(&self) -> Option<&Path> {
+        self.explicit.as_deref().or(self.user.as_deref())
+    }
+}
+
+/// Where a setting came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    BuiltIn,
+    File(Rc<Path>),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("built-in"),
+            Origin::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tls {
+    /// Verify the server certificate (`DOCKER_TLS_VERIFY`); otherwise TLS without
+    /// verification (`DOCKER_TLS`).
+    pub verify: bool,
+    /// Directory with ca.pem, cert.pem, key.pem (`DOCKER_CERT_PATH`).
+    pub cert_path: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub name: String,
+    pub host: String,
+    pub kind: host::Kind,
+    pub description: Option<String>,
+    pub aliases: Vec<String>,
+    pub hint: Option<String>,
+    pub tls: Option<Tls>,
+    pub origin: Origin,
+    /// Index into the loaded texts, and spans, for messages after merging.
+    src: usize,
+    name_span: Range<usize>,
+    alias_spans: Vec<Range<usize>>,
+}
+
+impl Engine {
+    /// The command names that reach this engine: `NAME-docker`, then the aliases.
+    pub fn commands(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(format!("{}-docker", self.name)).chain(self.aliases.iter().cloned())
+    }
+
+    pub fn unix_socket(&self) -> Option<&Path> {
+        host::unix_socket(&self.host)
+    }
+}
+
+/// The docker client named in the config.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub path: String,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileState {
+    Read,
+    Missing,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub docker: Option<Client>,
+    /// Sorted by name.
+    pub engines: Vec<Engine>,
+    /// Each candidate file and whether it was there.
+    pub files: Vec<(PathBuf, FileState)>,
+    /// True when no file existed and the built-in engines are in use.
+    pub built_in: bool,
+}
+
+impl Config {
+    pub fn engine(&self, name: &str) -> Option<&Engine> {
+        self.engines
+            .binary_search_by(|e| e.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.engines[i])
+    }
+
+    /// The engine a command name (argv[0]'s basename) stands for: an alias, or `NAME-docker`.
+    pub fn engine_for_command(&self, command: &str) -> Option<&Engine> {
+        self.engines
+            .iter()
+            .find(|e| e.aliases.iter().any(|a| a == command))
+            .or_else(|| command.strip_suffix("-docker").and_then(|n| self.engine(n)))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.engines.iter().map(|e| e.name.as_str())
+    }
+
+    /// For messages: the files in use, or "built-in".
+    pub fn describe_sources(&self) -> String {
+        let read: Vec<String> = self
+            .files
+            .iter()
+            .filter(|(_, s)| *s == FileState::Read)
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        if read.is_empty() {
+            let looked: Vec<String> = self
+                .files
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect();
+            format!("built-in; none of {} exists", looked.join(", "))
+        } else {
+            read.join(" + ")
+        }
+    }
+
+    /// The error for a name that is not an engine, with the known names and a near miss.
+    pub fn unknown_engine(&self, name: &str) -> Error {
+        let known: Vec<&str> = self.names().collect();
+        Error::UnknownEngine {
+            name: name.to_string(),
+            known: if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            },
+            config: self.describe_sources(),
+            suggestion: suggest::did_you_mean(name, known.iter().copied()),
+        }
+    }
+}
+
+/// Loads, checks and merges the config files named by `sources`.
+pub fn load(sources: &Sources) -> Result<Config> {
+    let mut texts: Vec<(Origin, String)> = Vec::new();
+    let mut files = Vec::new();
+    for path in sources.candidates() {
+        match read_checked(path)? {
+            Some(text) => {
+                files.push((path.to_path_buf(), FileState::Read));
+                texts.push((Origin::File(Rc::from(path)), text));
+            }
+            None if sources.explicit.is_some() => {
+                return Err(Error::ExplicitConfigMissing {
+                    path: path.to_path_buf(),
+                });
+            }
+            None => files.push((path.to_path_buf(), FileState::Missing)),
+        }
+    }
+    let built_in = texts.is_empty();
+    if built_in {
+        texts.push((Origin::BuiltIn, BUILT_IN.to_string()));
+    }
+    let at = |src: usize, span: Range<usize>, message: String| Error::ConfigAt {
+        place: place(&texts[src], span),
+        message,
+    };
+
+    let mut docker = None;
+    let mut engines: Vec<Engine> = Vec::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for (src, (origin, text)) in texts.iter().enumerate() {
+        let parsed = parse(text, src, origin).map_err(|(span, msg)| at(src, span, msg))?;
+        if parsed.docker.is_some() {
+            docker = parsed.docker;
+        }
+        for engine in parsed.engines {
+            match by_name.get(&engine.name) {
+                // A later file's entry of the same name replaces the earlier one whole.
+                Some(&i) => engines[i] = engine,
+                None => {
+                    by_name.insert(engine.name.clone(), engines.len());
+                    engines.push(engine);
+                }
+            }
+        }
+    }
+    engines.sort_by(|a, b| a.name.cmp(&b.name));
+    check_claims(&engines).map_err(|(src, span, msg)| at(src, span, msg))?;
+    Ok(Config {
+        docker,
+        engines,
+        files,
+        built_in,
+    })
+}
+
+/// Parses a config text on its own (no permission checks, no merging): for
+/// checking an edited config before it is written.
+pub fn check_text(text: &str, path: &Path) -> Result<()> {
+    let origin = Origin::File(Rc::from(path));
+    let entry = (origin, text.to_string());
+    let err = |span, message| Error::ConfigAt {
+        place: place(&entry, span),
+        message,
+    };
+    let parsed = parse(text, 0, &entry.0).map_err(|(s, m)| err(s, m))?;
+    let mut engines = parsed.engines;
+    engines.sort_by(|a, b| a.name.cmp(&b.name));
+    check_claims(&engines).map_err(|(_, s, m)| err(s, m))
+}
+
+/// Opens a candidate file, refuses it if others could have written it, reads it.
+/// `Ok(None)` when it does not exist.
+fn read_checked(path: &Path) -> Result<Option<String>> {
+    let read_err = |source| Error::ConfigRead {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(read_err(e)),
+    };
+    let meta = file.metadata().map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "config {} is not a regular file; move it away or point DOCKMUX_CONFIG at the file",
+            path.display()
+        )));
+    }
+    crate::secure::check_config(path, &meta)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.read_to_end(&mut bytes).map_err(read_err)?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| Error::ConfigAt {
+            place: place_of_bytes(Some(path), e.as_bytes(), e.utf8_error().valid_up_to()),
+            message: "the config is not valid UTF-8; save it as UTF-8".to_string(),
+        })
+}
+
+struct Parsed {
+    docker: Option<Client>,
+    engines: Vec<Engine>,
+}
+
+type ParseError = (Range<usize>, String);
+
+fn parse(text: &str, src: usize, origin: &Origin) -> std::result::Result<Parsed, ParseError> {
+    let doc = DeTable::parse(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        (span, format!("invalid TOML: {}", e.message().trim_end()))
+    })?;
+    let mut out = Parsed {
+        docker: None,
+        engines: Vec::new(),
+    };
+    for (key, value) in doc.get_ref() {
+        match key.get_ref().as_ref() {
+            "docker" => {
+                let path = string(value, "docker")?;
+                if path.is_empty() || (path.contains('/') && !path.starts_with('/')) {
+                    return Err((
+                        value.span(),
+                        format!(
+                            "docker = \"{path}\": give an absolute path like \"/usr/bin/docker\", or a command name looked up on PATH"
+                        ),
+                    ));
+                }
+                out.docker = Some(Client {
+                    path: path.to_string(),
+                    origin: origin.clone(),
+                });
+            }
+            "engines" => {
+                let DeValue::Table(table) = value.get_ref() else {
+                    return Err((
+                        value.span(),
+                        "'engines' must be a table: write [engines.NAME] sections".to_string(),
+                    ));
+                };
+                for (name, body) in table {
+                    out.engines.push(parse_engine(name, body, src, origin)?);
+                }
+            }
+            other => return Err(unknown_key(key, other, "at the top level", TOP_KEYS)),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_engine(
+    name: &Spanned<std::borrow::Cow<'_, str>>,
+    body: &Spanned<DeValue<'_>>,
+    src: usize,
+    origin: &Origin,
+) -> std::result::Result<Engine, ParseError> {
+    let n = name.get_ref().as_ref();
+    if let Err(why) = check_name(n) {
+        return Err((name.span(), format!("engine name '{n}' is invalid: {why}")));
+    }
+    let DeValue::Table(table) = body.get_ref() else {
+        return Err((
+            body.span(),
+            format!("engine '{n}' must be a table: write [engines.{n}] with host = \"…\""),
+        ));
+    };
+    let mut host = None;
+    let mut engine = Engine {
+        name: n.to_string(),
+        host: String::new(),
+        kind: host::Kind::Unix,
+        description: None,
+        aliases: Vec::new(),
+        hint: None,
+        tls: None,
+        origin: origin.clone(),
+        src,
+        name_span: name.span(),
+        alias_spans: Vec::new(),
+    };
+    for (key, value) in table {
+        match key.get_ref().as_ref() {
+            "host" => {
+                let url = string(value, "host")?;
+                let kind = host::check(url).map_err(|m| (value.span(), m))?;
+                host = Some((url.to_string(), kind, value.span()));
+            }
+            "description" => engine.description = Some(string(value, "description")?.to_string()),
+            "hint" => engine.hint = Some(string(value, "hint")?.to_string()),
+            "aliases" => {
+                let DeValue::Array(items) = value.get_ref() else {
+                    return Err((
+                        value.span(),
+                        "aliases must be a list of names, like aliases = [\"playground\"]".into(),
+                    ));
+                };
+                for item in items {
+                    let alias = string(item, "an alias")?;
+                    check_alias(alias).map_err(|why| {
+                        (item.span(), format!("alias '{alias}' is invalid: {why}"))
+                    })?;
+                    engine.aliases.push(alias.to_string());
+                    engine.alias_spans.push(item.span());
+                }
+            }
+            "tls" => engine.tls = Some(parse_tls(value)?),
+            other => {
+                return Err(unknown_key(
+                    key,
+                    other,
+                    &format!("in engine '{n}'"),
+                    ENGINE_KEYS,
+                ));
+            }
+        }
+    }
+    let Some((url, kind, span)) = host else {
+        return Err((
+            name.span(),
+            format!(
+                "engine '{n}' has no host; add host = \"unix:///path/to/docker.sock\" to [engines.{n}]"
+            ),
+        ));
+    };
+    if engine.tls.is_some() && kind != host::Kind::Tcp {
+        return Err((
+            span,
+            format!(
+                "engine '{n}': tls applies only to tcp:// hosts; remove tls or use tcp://HOST:PORT"
+            ),
+        ));
+    }
+    engine.host = url;
+    engine.kind = kind;
+    Ok(engine)
+}
+
+fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseError> {
+    let DeValue::Table(table) = value.get_ref() else {
+        return Err((
+            value.span(),
+            "tls must be a table, like tls = { verify = true, cert_path = \"/etc/dockmux/certs/NAME\" }"
+                .into(),
+        ));
+    };
+    let mut tls = Tls {
+        verify: true,
+        cert_path: None,
+    };
+    for (key, v) in table {
+        match key.get_ref().as_ref() {
+            "verify" => match v.get_ref() {
+                DeValue::Boolean(b) => tls.verify = *b,
+                _ => return Err((v.span(), "tls.verify must be true or false".into())),
+            },
+            "cert_path" => {
+                let p = string(v, "tls.cert_path")?;
+                if !p.starts_with('/') {
+                    return Err((
+                        v.span(),
+                        format!("tls.cert_path \"{p}\" must be an absolute directory path"),
+                    ));
+                }
+                tls.cert_path = Some(p.to_string());
+            }
+            other => return Err(unknown_key(key, other, "in tls", TLS_KEYS)),
+        }
+    }
+    Ok(tls)
+}
+
+fn string<'a>(
+    value: &'a Spanned<DeValue<'_>>,
+    what: &str,
+) -> std::result::Result<&'a str, ParseError> {
+    match value.get_ref() {
+        DeValue::String(s) => Ok(s.as_ref()),
+        _ => Err((value.span(), format!("{what} must be a string in quotes"))),
+    }
+}
+
+fn unknown_key(
+    key: &Spanned<std::borrow::Cow<'_, str>>,
+    word: &str,
+    place: &str,
+    expected: &[&str],
+) -> ParseError {
+    let dym = suggest::did_you_mean(word, expected.iter().copied());
+    (
+        key.span(),
+        format!(
+            "unknown key '{word}' {place}{dym}; expected one of: {}",
+            expected.join(", ")
+        ),
+    )
+}
+
+/// Engine names: `[a-z0-9][a-z0-9._-]*`, so every name is a safe file and command name.
+pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    let ok = name.bytes().enumerate().all(|(i, b)| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || (i > 0 && matches!(b, b'.' | b'_' | b'-'))
+    });
+    if !name.is_empty() && ok {
+        return Ok(());
+    }
+    let lower = name.to_ascii_lowercase();
+    let fix = if lower != name && check_name(&lower).is_ok() {
+        format!("; try '{lower}'")
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "names use lowercase letters, digits, '.', '_' and '-', and start with a letter or digit{fix}"
+    ))
+}
+
+fn check_alias(alias: &str) -> std::result::Result<(), String> {
+    check_name(alias)?;
+    if alias.starts_with("dockmux") {
+        return Err("names starting with 'dockmux' belong to dockmux itself".into());
+    }
+    Ok(())
+}
+
+/// Every command name (`NAME-docker`, aliases) must lead to exactly one engine.
+fn check_claims(engines: &[Engine]) -> std::result::Result<(), (usize, Range<usize>, String)> {
+    let mut claims: HashMap<String, &str> = HashMap::with_capacity(engines.len() * 2);
+    for e in engines {
+        if let Some(prev) = claims.insert(format!("{}-docker", e.name), &e.name) {
+            return Err((
+                e.src,
+                e.name_span.clone(),
+                format!(
+                    "command '{}-docker' is claimed twice: by engine '{}' and by an alias of '{prev}'; remove or rename one",
+                    e.name, e.name
+                ),
+            ));
+        }
+    }
+    for e in engines {
+        for (alias, span) in e.aliases.iter().zip(&e.alias_spans) {
+            if let Some(prev) = claims.insert(alias.clone(), &e.name) {
+                let who = if prev == e.name {
+                    format!("twice by engine '{prev}'")
+                } else {
+                    format!("by engines '{prev}' and '{}'", e.name)
+                };
+                return Err((
+                    e.src,
+                    span.clone(),
+                    format!("command '{alias}' is claimed {who}; remove or rename one"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn place((origin, text): &(Origin, String), span: Range<usize>) -> Place {
+    let file = match origin {
+        Origin::BuiltIn => None,
+        Origin::File(p) => Some(p.as_ref()),
+    };
+    place_of_bytes(file, text.as_bytes(), span.start)
+}
+
+fn place_of_bytes(file: Option<&Path>, bytes: &[u8], offset: usize) -> Place {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col_bytes = &before[line_start..];
+    Place {
+        file: file.map(Path::to_path_buf),
+        line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+        col: String::from_utf8_lossy(col_bytes).chars().count() + 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> std::result::Result<Vec<Engine>, String> {
+        let entry = (Origin::BuiltIn, text.to_string());
+        parse(text, 0, &entry.0)
+            .and_then(|p| {
+                let mut e = p.engines;
+                e.sort_by(|a, b| a.name.cmp(&b.name));
+                check_claims(&e).map_err(|(_, s, m)| (s, m))?;
+                Ok(e)
+            })
+            .map_err(|(span, m)| format!("{}: {m}", place(&entry, span)))
+    }
+
+    #[test]
+    fn built_in_is_the_lazycat_layout() {
+        let e = parse_str(BUILT_IN).unwrap();
+        let names: Vec<_> = e
+            .iter()
+            .map(|e| (e.name.as_str(), e.host.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("lzc", "unix:///lzcsys/run/lzc-docker/docker.sock"),
+                ("pg", "unix:///data/playground/docker.sock")
+            ]
+        );
+        assert!(e[1].hint.as_deref().unwrap().contains("Dockge"));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err = parse_str("[engines.pg]\nhost = \"unix:///s\"\nhots = 1\n").unwrap_err();
+        assert!(
+            err.starts_with("<built-in config>:3:1: unknown key 'hots'"),
+            "{err}"
+        );
+        assert!(err.contains("did you mean 'host'"), "{err}");
+    }
+
+    #[test]
+    fn names_are_checked() {
+        let err = parse_str("[engines.Pg]\nhost = \"unix:///s\"\n").unwrap_err();
+        assert!(err.contains(":1:10:") && err.contains("try 'pg'"), "{err}");
+        let err = parse_str("[engines.\"-x\"]\nhost = \"unix:///s\"\n").unwrap_err();
+        assert!(err.contains("engine name '-x' is invalid"), "{err}");
+    }
+
+    #[test]
+    fn a_command_claimed_twice_is_an_error() {
+        let err = parse_str(
+            "[engines.a]\nhost = \"unix:///a\"\naliases = [\"x\"]\n[engines.b]\nhost = \"unix:///b\"\naliases = [\"x\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains(":6:12:") && err.contains("engines 'a' and 'b'"),
+            "{err}"
+        );
+        let err = parse_str(
+            "[engines.a]\nhost = \"unix:///a\"\n[engines.b]\nhost = \"unix:///b\"\naliases = [\"a-docker\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("'a-docker' is claimed"), "{err}");
+    }
+
+    #[test]
+    fn tls_only_for_tcp() {
+        let ok = parse_str(
+            "[engines.r]\nhost = \"tcp://h:2376\"\ntls = { verify = true, cert_path = \"/c\" }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ok[0].tls,
+            Some(Tls {
+                verify: true,
+                cert_path: Some("/c".into())
+            })
+        );
+        let err =
+            parse_str("[engines.r]\nhost = \"unix:///s\"\ntls = { verify = true }\n").unwrap_err();
+        assert!(err.contains("tls applies only to tcp"), "{err}");
+    }
+
+    #[test]
+    fn missing_host_and_bad_types() {
+        assert!(
+            parse_str("[engines.a]\n")
+                .unwrap_err()
+                .contains("has no host")
+        );
+        assert!(
+            parse_str("[engines.a]\nhost = 3\n")
+                .unwrap_err()
+                .contains("host must be a string")
+        );
+        assert!(
+            parse_str("engines = 3\n")
+                .unwrap_err()
+                .contains("'engines' must be a table")
+        );
+        assert!(
+            parse_str("[engines.a]\nhost = \"/tmp/x.sock\"\n")
+                .unwrap_err()
+                .contains("unix:///tmp/x.sock")
+        );
+    }
+
+    #[test]
+    fn invalid_toml_has_a_place() {
+        let err = parse_str("[engines.a]\nhost = \n").unwrap_err();
+        assert!(err.starts_with("<built-in config>:2:"), "{err}");
+        assert!(err.contains("invalid TOML"), "{err}");
+    }
+}

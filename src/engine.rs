@@ -1,0 +1,115 @@
+//! Engine mode: invoked as `NAME-docker` (or an alias), point the docker
+//! client at engine NAME and become it. This is the hot path of every docker
+//! command a user types: read the config, a few stats, exec. No clap, no
+//! probing, no extra processes.
+
+use std::convert::Infallible;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use crate::client;
+use crate::config::{self, Engine};
+use crate::error::{Error, Result};
+use crate::flags::{self, Scan};
+
+/// Nested dockmux invocations allowed before we call it a loop.
+pub const MAX_DEPTH: u32 = 10;
+
+/// The environment that points a docker client at `engine`: `Some` sets, `None` removes.
+pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
+    let tls = engine.tls.as_ref();
+    [
+        ("DOCKER_HOST", Some(engine.host.clone())),
+        // DOCKER_HOST beats a context anyway; removing it keeps tools that read it honest.
+        ("DOCKER_CONTEXT", None),
+        // Inherited TLS settings would break a unix socket; only the engine's own count.
+        (
+            "DOCKER_TLS_VERIFY",
+            tls.filter(|t| t.verify).map(|_| "1".into()),
+        ),
+        ("DOCKER_TLS", tls.filter(|t| !t.verify).map(|_| "1".into())),
+        ("DOCKER_CERT_PATH", tls.and_then(|t| t.cert_path.clone())),
+        ("DOCKMUX_ENGINE", Some(engine.name.clone())),
+    ]
+}
+
+/// Applies `docker_env` to a command.
+pub fn apply_env(cmd: &mut Command, engine: &Engine) {
+    for (key, value) in docker_env(engine) {
+        match value {
+            Some(v) => cmd.env(key, v),
+            None => cmd.env_remove(key),
+        };
+    }
+}
+
+/// Reads and bumps the recursion counter; errors past the limit.
+pub fn next_depth() -> Result<u32> {
+    let depth = std::env::var("DOCKMUX_DEPTH")
+        .ok()
+        .and_then(|d| d.parse::<u32>().ok())
+        .unwrap_or(0);
+    if depth >= MAX_DEPTH {
+        return Err(Error::Recursion { depth });
+    }
+    Ok(depth + 1)
+}
+
+/// Runs docker for the engine `command` names. Returns only on failure.
+pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
+    let cfg = config::load(&config::Sources::from_env())?;
+    let name_for_errors = command.strip_suffix("-docker").unwrap_or(command);
+    let engine = cfg
+        .engine_for_command(command)
+        .ok_or_else(|| cfg.unknown_engine(name_for_errors))?;
+    let quiet = match flags::scan(args) {
+        Scan::Refused(flag) => {
+            return Err(Error::RefusedFlag {
+                flag,
+                engine: engine.name.clone(),
+            });
+        }
+        Scan::Ok { quiet } => quiet,
+    };
+    let depth = next_depth()?;
+    let client = client::find(cfg.docker.as_ref())?;
+    if !quiet {
+        warn_if_down(command, engine);
+    }
+    let mut cmd = Command::new(&client);
+    cmd.args(args).env("DOCKMUX_DEPTH", depth.to_string());
+    apply_env(&mut cmd, engine);
+    let err = cmd.exec();
+    Err(Error::ClientNotExecutable {
+        fix: if err.kind() == std::io::ErrorKind::PermissionDenied {
+            format!("make it executable (chmod +x {})", client.display())
+        } else {
+            "check that it is a working docker client".to_string()
+        },
+        path: client,
+        source: err,
+    })
+}
+
+/// One line on stderr when a unix socket is plainly not there, then docker
+/// runs anyway (it may be starting, and docker's own error follows).
+fn warn_if_down(command: &str, engine: &Engine) {
+    let Some(sock) = engine.unix_socket() else {
+        return;
+    };
+    let name = &engine.name;
+    let path = sock.display();
+    let problem = match std::fs::metadata(sock) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("engine '{name}' is not running: no socket at {path}")
+        }
+        Ok(m) if m.is_dir() => format!("engine '{name}': {path} is a directory, not a socket"),
+        Ok(m) if m.is_file() => format!("engine '{name}': {path} is a regular file, not a socket"),
+        _ => return,
+    };
+    match &engine.hint {
+        Some(hint) => eprintln!("{command}: {problem} ({hint})"),
+        None => eprintln!("{command}: {problem}"),
+    }
+}

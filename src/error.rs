@@ -1,0 +1,131 @@
+//! dockmux's typed errors. `main` is the one place that prints them, prefixed
+//! with the name dockmux was invoked as, and turns them into an exit code.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::exit_codes;
+
+/// A place in a config file, for messages: `PATH:LINE:COL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// `None` for the built-in default config.
+    pub file: Option<PathBuf>,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(p) => write!(f, "{}:{}:{}", p.display(), self.line, self.col),
+            None => write!(f, "<built-in config>:{}:{}", self.line, self.col),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config is malformed or invalid at a known place.
+    #[error("{place}: {message}")]
+    ConfigAt { place: Place, message: String },
+
+    /// A config file or its directory could be tampered with by others.
+    #[error("refusing to use {path}: {problem}; fix: {fix}")]
+    InsecureConfig {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+    },
+
+    /// Reading a config file failed (other than "does not exist").
+    #[error("cannot read config {path}: {source}")]
+    ConfigRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// `$DOCKMUX_CONFIG` names a file that is not there.
+    #[error(
+        "config file {path} (from DOCKMUX_CONFIG) does not exist; create it or unset DOCKMUX_CONFIG"
+    )]
+    ExplicitConfigMissing { path: PathBuf },
+
+    #[error("no engine named '{name}'; known engines: {known} (config: {config}){suggestion}")]
+    UnknownEngine {
+        name: String,
+        known: String,
+        config: String,
+        /// Either empty or a leading "; did you mean …?" clause.
+        suggestion: String,
+    },
+
+    #[error(
+        "refusing '{flag}': it would send this command to another engine than '{engine}'. \
+         Use plain `docker {flag} …` to pick an engine by flag"
+    )]
+    RefusedFlag { flag: String, engine: String },
+
+    #[error(
+        "dockmux is calling itself in a loop (DOCKMUX_DEPTH={depth}); \
+         make sure `docker` on PATH (or `docker =` in the config) is the real docker client, not a link to dockmux"
+    )]
+    Recursion { depth: u32 },
+
+    #[error("{0}")]
+    NoClient(String),
+
+    #[error("cannot run docker client {path}: {source}; {fix}")]
+    ClientNotExecutable {
+        path: PathBuf,
+        source: std::io::Error,
+        fix: String,
+    },
+
+    /// Bad arguments to a management command (the message says what and how to fix it).
+    #[error("{0}")]
+    Usage(String),
+
+    /// A management command could not finish; the message says what was left undone.
+    #[error("{0}")]
+    Failed(String),
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::ConfigAt { .. }
+            | Error::InsecureConfig { .. }
+            | Error::ConfigRead { .. }
+            | Error::ExplicitConfigMissing { .. }
+            | Error::UnknownEngine { .. }
+            | Error::RefusedFlag { .. }
+            | Error::Recursion { .. }
+            | Error::Usage(_) => exit_codes::REFUSED,
+            Error::ClientNotExecutable { source, .. } => {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    exit_codes::NOT_FOUND
+                } else {
+                    exit_codes::NOT_EXECUTABLE
+                }
+            }
+            Error::NoClient(_) => exit_codes::NOT_FOUND,
+            Error::Failed(_) | Error::Io { .. } => exit_codes::FAILURE,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

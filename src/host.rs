@@ -1,0 +1,172 @@
+//! Engine host URLs, checked by the rules the docker client applies
+//! (docker/cli opts/hosts.go), so a bad URL fails when the config is read,
+//! not as a confusing docker error later.
+
+use std::path::Path;
+
+/// What kind of endpoint a valid host URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Unix,
+    Tcp,
+    Ssh,
+}
+
+/// Checks `url`; on error the message says what is wrong and how to write it.
+pub fn check(url: &str) -> Result<Kind, String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        if url.starts_with('/') {
+            return Err(format!(
+                "host '{url}' is a bare path, which docker reads as tcp://localhost:2375{url}; \
+                 write \"unix://{url}\""
+            ));
+        }
+        return Err(format!(
+            "host '{url}' has no scheme; write unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]"
+        ));
+    };
+    match scheme {
+        "unix" => check_unix(url, rest).map(|()| Kind::Unix),
+        "tcp" => check_tcp(url, rest).map(|()| Kind::Tcp),
+        "ssh" => check_ssh(url, rest).map(|()| Kind::Ssh),
+        "http" | "https" => Err(format!(
+            "host '{url}': docker does not take {scheme}:// URLs; write tcp://{rest} (add `tls = {{ verify = true }}` for TLS)"
+        )),
+        _ => Err(format!(
+            "host '{url}': scheme '{scheme}' is not one the docker client accepts; use unix, tcp or ssh"
+        )),
+    }
+}
+
+/// The socket path of a `unix://` URL (assumes the URL passed `check`).
+pub fn unix_socket(url: &str) -> Option<&Path> {
+    url.strip_prefix("unix://").map(Path::new)
+}
+
+fn check_unix(url: &str, path: &str) -> Result<(), String> {
+    if path.starts_with('/') {
+        Ok(())
+    } else if path.is_empty() {
+        Err(format!(
+            "host '{url}' has no socket path; write unix:///path/to/docker.sock"
+        ))
+    } else {
+        Err(format!(
+            "host '{url}': a unix socket needs an absolute path; write unix:///{path} (three slashes) with the full path"
+        ))
+    }
+}
+
+fn check_tcp(url: &str, rest: &str) -> Result<(), String> {
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = split_host_port(authority);
+    match port {
+        None => Err(format!(
+            "host '{url}' needs a port; write tcp://{authority}:2376 (TLS) or tcp://{authority}:2375"
+        )),
+        Some(_) if host.is_empty() => Err(format!(
+            "host '{url}' has no host name; write tcp://HOST:PORT"
+        )),
+        Some(p) => check_port(url, p),
+    }
+}
+
+fn check_ssh(url: &str, rest: &str) -> Result<(), String> {
+    if rest.contains('?') || rest.contains('#') {
+        return Err(format!(
+            "host '{url}': ssh URLs take no query or fragment; write ssh://[USER@]HOST[:PORT][/path/to/docker.sock]"
+        ));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host_port = match authority.rsplit_once('@') {
+        Some((user, _)) if user.contains(':') => {
+            return Err(format!(
+                "host '{url}': plain-text passwords are not supported; use an ssh key (ssh-agent or ~/.ssh/config)"
+            ));
+        }
+        Some((user, _)) if user.is_empty() => {
+            return Err(format!(
+                "host '{url}' has an empty user name; write ssh://USER@HOST or drop the '@'"
+            ));
+        }
+        Some((_, hp)) => hp,
+        None => authority,
+    };
+    let (host, port) = split_host_port(host_port);
+    if host.is_empty() {
+        return Err(format!(
+            "host '{url}' has no host name; write ssh://[USER@]HOST[:PORT]"
+        ));
+    }
+    match port {
+        Some(p) => check_port(url, p),
+        None => Ok(()),
+    }
+}
+
+/// Splits `host:port`, `[v6]:port`, `host`, `[v6]`.
+fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if let Some(v6) = s.strip_prefix('[') {
+        return match v6.split_once(']') {
+            Some((h, tail)) => (h, tail.strip_prefix(':')),
+            None => (s, None),
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
+    }
+}
+
+fn check_port(url: &str, port: &str) -> Result<(), String> {
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!(
+            "host '{url}': invalid port '{port}'; a port is a number from 1 to 65535"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_what_docker_accepts() {
+        for (url, kind) in [
+            ("unix:///data/playground/docker.sock", Kind::Unix),
+            ("tcp://10.0.0.5:2376", Kind::Tcp),
+            ("tcp://[::1]:2375", Kind::Tcp),
+            ("ssh://nas", Kind::Ssh),
+            ("ssh://me@nas:2222", Kind::Ssh),
+            ("ssh://me@nas:2222/run/user/1000/docker.sock", Kind::Ssh),
+        ] {
+            assert_eq!(check(url), Ok(kind), "{url}");
+        }
+    }
+
+    #[test]
+    fn rejects_with_a_fix() {
+        let cases = [
+            ("/tmp/x.sock", "unix:///tmp/x.sock"),
+            ("unix://tmp/x.sock", "absolute path"),
+            ("unix://", "no socket path"),
+            ("tcp://10.0.0.5", "needs a port"),
+            ("tcp://:2375", "no host name"),
+            ("tcp://h:99999", "invalid port"),
+            ("tcp://h:x", "invalid port"),
+            ("ssh://me:pw@nas", "passwords"),
+            ("ssh://nas?x=1", "no query"),
+            ("ssh://nas#frag", "no query"),
+            ("ssh://", "no host name"),
+            ("ssh://me@", "no host name"),
+            ("https://nas:2376", "tcp://nas:2376"),
+            ("npipe:////./pipe/docker", "use unix, tcp or ssh"),
+            ("nas:2375", "no scheme"),
+        ];
+        for (url, needle) in cases {
+            let err = check(url).expect_err(url);
+            assert!(err.contains(needle), "{url}: {err}");
+        }
+    }
+}

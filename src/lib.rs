@@ -1,0 +1,20 @@
+//! dockmux: one binary that answers to every engine name. Invoked as
+//! `NAME-docker` it points the stock docker client at engine NAME and execs
+//! it; invoked as `dockmux` it manages engines, links and config.
+
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod config_cmd;
+pub mod dispatch;
+pub mod engine;
+pub mod error;
+pub mod exit_codes;
+pub mod flags;
+pub mod host;
+pub mod links;
+pub mod list;
+pub mod output;
+pub mod secure;
+pub mod suggest;
+pub mod wrappers;

@@ -1,0 +1,276 @@
+//! `dockmux link` / `unlink`: one link per engine command to this binary, the
+//! way busybox --install and rustup's proxies do it: a relative symlink when
+//! in the same directory, never clobbering a file that is not ours.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::client;
+use crate::config::{self, Config, Sources};
+use crate::error::{Error, Result};
+use crate::output;
+
+#[derive(Args, Debug)]
+pub struct LinkArgs {
+    /// Directory for the links [default: the directory holding dockmux]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Make hard links instead of symlinks
+    #[arg(long)]
+    pub hard: bool,
+    /// Replace existing files that are not links to dockmux
+    #[arg(long)]
+    pub force: bool,
+    /// Also remove links to dockmux that no engine claims any more
+    #[arg(long)]
+    pub prune: bool,
+    /// Engines to link [default: all]
+    #[arg(value_name = "ENGINE")]
+    pub engines: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UnlinkArgs {
+    /// Directory holding the links [default: the directory holding dockmux]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Engines whose links to remove [default: every link to dockmux in DIR]
+    #[arg(value_name = "ENGINE")]
+    pub engines: Vec<String>,
+}
+
+/// The running binary and where links go by default.
+pub struct SelfExe {
+    pub path: PathBuf,
+}
+
+impl SelfExe {
+    pub fn find() -> Result<SelfExe> {
+        let path = std::env::current_exe()
+            .map_err(|e| Error::io("cannot find the dockmux binary (current_exe)", e))?;
+        Ok(SelfExe { path })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("/"))
+    }
+
+    fn file_name(&self) -> &OsStr {
+        self.path.file_name().unwrap_or(OsStr::new("dockmux"))
+    }
+}
+
+/// Is the entry at `path` a link to dockmux? Symlinks that resolve to this
+/// binary, hard links to it, and dangling symlinks to a file named `dockmux`
+/// (left behind when the binary moved) all count.
+pub fn is_ours(path: &Path) -> bool {
+    if client::is_self(path) {
+        return true;
+    }
+    match std::fs::read_link(path) {
+        Ok(target) => {
+            target.file_name() == Some(OsStr::new("dockmux")) && std::fs::metadata(path).is_err()
+        }
+        Err(_) => false,
+    }
+}
+
+/// dockmux's own binary (or a name reserved for it) is never a link to remove.
+fn is_dockmux_itself(name: &str) -> bool {
+    name.starts_with("dockmux") && !name.ends_with("-docker")
+}
+
+/// The engines named on the command line (all when none), checked before anything is touched.
+pub fn selected<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a config::Engine>> {
+    if names.is_empty() {
+        return Ok(cfg.engines.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| cfg.engine(n).ok_or_else(|| cfg.unknown_engine(n)))
+        .collect()
+}
+
+pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
+    let cfg = config::load(sources)?;
+    let engines = selected(&cfg, &args.engines)?;
+    let exe = SelfExe::find()?;
+    let dir = args.dir.clone().unwrap_or_else(|| exe.dir().to_path_buf());
+    check_dir(&dir)?;
+    let same_dir = same_file(&dir, exe.dir());
+    let target = if same_dir {
+        PathBuf::from(exe.file_name())
+    } else {
+        exe.path.clone()
+    };
+
+    let mut report = String::new();
+    let mut conflicts = Vec::new();
+    for engine in &engines {
+        for command in engine.commands() {
+            let path = dir.join(&command);
+            let exists = std::fs::symlink_metadata(&path).is_ok();
+            let state = if !exists {
+                "linked"
+            } else if is_ours(&path) {
+                if up_to_date(&path, &target, args.hard) {
+                    report.push_str(&format!("ok       {}\n", path.display()));
+                    continue;
+                }
+                "relinked"
+            } else if args.force {
+                "replaced"
+            } else {
+                conflicts.push(path);
+                continue;
+            };
+            make_link(&exe.path, &target, &path, args.hard)?;
+            let how = if args.hard { "hard link to" } else { "->" };
+            report.push_str(&format!(
+                "{state:<8} {} {how} {}\n",
+                path.display(),
+                if args.hard { &exe.path } else { &target }.display()
+            ));
+        }
+    }
+    if args.prune {
+        let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
+        for (path, name) in links_in(&dir)? {
+            if !claimed.contains(&name) {
+                remove(&path)?;
+                report.push_str(&format!("pruned   {}\n", path.display()));
+            }
+        }
+    }
+    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    if !on_path(&dir) {
+        eprintln!(
+            "dockmux: note: {} is not on PATH; add it (export PATH=\"{}:$PATH\") to run the links by name",
+            dir.display(),
+            dir.display()
+        );
+    }
+    if conflicts.is_empty() {
+        return Ok(0);
+    }
+    let list: Vec<String> = conflicts.iter().map(|p| p.display().to_string()).collect();
+    Err(Error::Failed(format!(
+        "not linked, because a file that is not a link to dockmux is in the way: {}; \
+         move it away or rerun with --force to replace it",
+        list.join(", ")
+    )))
+}
+
+pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
+    let exe = SelfExe::find()?;
+    let dir = args.dir.clone().unwrap_or_else(|| exe.dir().to_path_buf());
+    let wanted: Option<HashSet<String>> = if args.engines.is_empty() {
+        None
+    } else {
+        let cfg = config::load(sources)?;
+        let engines = selected(&cfg, &args.engines)?;
+        Some(engines.iter().flat_map(|e| e.commands()).collect())
+    };
+    let mut report = String::new();
+    for (path, name) in links_in(&dir)? {
+        if wanted.as_ref().is_none_or(|w| w.contains(&name)) {
+            remove(&path)?;
+            report.push_str(&format!("removed  {}\n", path.display()));
+        }
+    }
+    if report.is_empty() {
+        report = format!("no links to dockmux in {}\n", dir.display());
+    }
+    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    Ok(0)
+}
+
+/// Every link to dockmux in `dir`, with its name, sorted.
+pub fn links_in(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(format!("cannot read directory {}", dir.display()), e))?;
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let path = entry.path();
+        if !is_dockmux_itself(&name) && is_ours(&path) {
+            found.push((path, name));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn check_dir(dir: &Path) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::Usage(format!(
+            "--dir {} is not a directory",
+            dir.display()
+        ))),
+        Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::Usage(format!(
+            "directory {} does not exist; create it first (mkdir -p {})",
+            dir.display(),
+            dir.display()
+        ))),
+        Err(e) => Err(Error::io(format!("cannot use {}", dir.display()), e)),
+    }
+}
+
+fn up_to_date(path: &Path, target: &Path, hard: bool) -> bool {
+    match std::fs::read_link(path) {
+        Ok(t) => !hard && t == target,
+        // Not a symlink but ours: a hard link.
+        Err(_) => hard,
+    }
+}
+
+/// Creates the link under a temporary name and renames it into place, so an
+/// existing name is replaced atomically and never left missing.
+fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.dockmux-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let made = if hard {
+        std::fs::hard_link(exe, &tmp)
+    } else {
+        std::os::unix::fs::symlink(target, &tmp)
+    };
+    made.map_err(|e| {
+        let fix = if hard && e.raw_os_error() == Some(libc::EXDEV) {
+            "; hard links cannot cross file systems, drop --hard"
+        } else {
+            ""
+        };
+        Error::io(format!("cannot create a link in {}{fix}", dir.display()), e)
+    })?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("cannot create {}", path.display()), e)
+    })
+}
+
+fn remove(path: &Path) -> Result<()> {
+    std::fs::remove_file(path)
+        .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Is `dir` one of the directories on PATH?
+pub fn on_path(dir: &Path) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| same_file(&d, dir)))
+}

@@ -1,0 +1,37 @@
+//! "Did you mean …?" for near misses: engine names, config keys.
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// `"; did you mean 'x'?"`, or empty when nothing is close.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    match closest(word, candidates) {
+        Some(c) => format!("; did you mean '{c}'?"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_are_suggested() {
+        assert_eq!(closest("hots", ["host", "hint", "aliases"]), Some("host"));
+        assert_eq!(closest("pgg", ["pg", "lzc"]), Some("pg"));
+        assert_eq!(closest("alias", ["host", "aliases"]), Some("aliases"));
+    }
+
+    #[test]
+    fn far_words_are_not() {
+        assert_eq!(closest("zzz", ["pg", "lzc"]), None);
+        assert_eq!(did_you_mean("zzz", ["pg", "lzc"]), "");
+    }
+}
