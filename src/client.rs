@@ -39,18 +39,27 @@ pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
     match configured {
         Some(c) if c.path.starts_with('/') => check_configured(Path::new(&c.path), c),
         Some(c) => search_path(OsStr::new(&c.path)).map_err(|why| {
+            let why = match why {
+                Missing::NotExecutable(p) => format!("{} is not executable", p.display()),
+                Missing::Nowhere(why) => why,
+            };
             Error::NoClient(format!(
                 "{why}: docker = \"{}\" (from {}) names no usable program on PATH; \
                  give its absolute path in the config",
                 c.path, c.origin
             ))
         }),
-        None => search_path(OsStr::new("docker")).map_err(|why| {
-            Error::NoClient(format!(
+        None => search_path(OsStr::new("docker")).map_err(|why| match why {
+            Missing::NotExecutable(path) => Error::ClientNotExecutable {
+                fix: format!("make it executable (chmod +x {})", path.display()),
+                path,
+                source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            },
+            Missing::Nowhere(why) => Error::NoClient(format!(
                 "{why}: no docker client found on PATH; install the docker CLI \
                  (Debian: apt-get install docker.io; or docker-ce-cli) or set \
                  docker = \"/path/to/docker\" in the config"
-            ))
+            )),
         }),
     }
 }
@@ -72,9 +81,15 @@ fn check_configured(path: &Path, c: &Client) -> Result<PathBuf> {
     }
 }
 
-/// The first executable `name` on PATH that is not dockmux; on failure, a
-/// short reason (what was seen and skipped).
-fn search_path(name: &OsStr) -> std::result::Result<PathBuf, String> {
+enum Missing {
+    /// Only non-executable candidates were found (the first one).
+    NotExecutable(PathBuf),
+    /// Nothing usable; a short reason (what was seen and skipped).
+    Nowhere(String),
+}
+
+/// The first executable `name` on PATH that is not dockmux.
+fn search_path(name: &OsStr) -> std::result::Result<PathBuf, Missing> {
     let path_var = std::env::var_os("PATH");
     let dirs = path_var.as_deref().unwrap_or(OsStr::new(DEFAULT_PATH));
     let me = self_identity();
@@ -104,6 +119,9 @@ fn search_path(name: &OsStr) -> std::result::Result<PathBuf, String> {
         }
         return Ok(candidate);
     }
+    if let Some(p) = not_executable {
+        return Err(Missing::NotExecutable(p));
+    }
     let mut why = Vec::new();
     if skipped_self {
         why.push(format!(
@@ -111,11 +129,8 @@ fn search_path(name: &OsStr) -> std::result::Result<PathBuf, String> {
             name.to_string_lossy()
         ));
     }
-    if let Some(p) = not_executable {
-        why.push(format!("{} is not executable", p.display()));
-    }
     if why.is_empty() {
         why.push(format!("'{}' is not on PATH", name.to_string_lossy()));
     }
-    Err(why.join("; "))
+    Err(Missing::Nowhere(why.join("; ")))
 }

@@ -1,0 +1,6 @@
+//! dockmux's integration tests: one crate, one harness (tests/harness).
+
+mod harness;
+
+mod dispatch;
+mod management;
