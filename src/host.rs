@@ -84,7 +84,7 @@ fn check_ssh(url: &str, rest: &str) -> Result<(), String> {
                 "host '{url}': plain-text passwords are not supported; use an ssh key (ssh-agent or ~/.ssh/config)"
             ));
         }
-        Some((user, _)) if user.is_empty() => {
+        Some(("", _)) => {
             return Err(format!(
                 "host '{url}' has an empty user name; write ssh://USER@HOST or drop the '@'"
             ));

@@ -233,7 +233,10 @@ fn list_into_a_closed_pipe_is_not_an_error() {
         .env("DOCKMUX_SYSTEM_CONFIG", &env.system_config_path);
     let out = crate::harness::Out::of(&mut cmd);
     let text = out.ok();
-    assert!(text.starts_with("NAME ") && text.ends_with("SOURCE\n0\n"), "{out}");
+    assert!(
+        text.starts_with("NAME ") && text.ends_with("SOURCE\n0\n"),
+        "{out}"
+    );
     assert_eq!(out.stderr, "");
 }
 
@@ -366,7 +369,10 @@ fn config_path_and_show() {
     let user = env.user_config(TWO_ENGINES);
     let out = crate::harness::Out::of(&mut env.dockmux(["config", "path"]));
     let text = out.ok();
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     let sys = env.system_config_path.display().to_string();
     let user_s = user.display().to_string();
     assert_eq!(rows[0][..2], [sys.as_str(), "missing"], "{text}");
