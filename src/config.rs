@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,11 @@ const BUILT_IN: &str = include_str!("default_engines.toml");
 const TOP_KEYS: &[&str] = &["docker", "engines"];
 const ENGINE_KEYS: &[&str] = &["host", "description", "aliases", "hint", "tls"];
 const TLS_KEYS: &[&str] = &["verify", "cert_path"];
+
+/// Maps keyed by engine and command names. A fixed hasher: the keys come from
+/// the user's own config, and seeding a random one costs a getrandom syscall
+/// on every docker command.
+type NameMap<V> = HashMap<String, V, BuildHasherDefault<DefaultHasher>>;
 
 /// Which files are read, in order; later files win.
 #[derive(Clone, Debug)]
@@ -230,7 +236,7 @@ pub fn load(sources: &Sources) -> Result<Config> {
 
     let mut docker = None;
     let mut engines: Vec<Engine> = Vec::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut by_name: NameMap<usize> = NameMap::default();
     for (src, (origin, text)) in texts.iter().enumerate() {
         let parsed = parse(text, src, origin).map_err(|(span, msg)| at(src, span, msg))?;
         if parsed.docker.is_some() {
@@ -292,14 +298,35 @@ fn read_checked(path: &Path) -> Result<Option<String>> {
         )));
     }
     crate::secure::check_config(path, &meta)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    file.read_to_end(&mut bytes).map_err(read_err)?;
+    let bytes = read_all(&mut file, meta.len()).map_err(read_err)?;
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|e| Error::ConfigAt {
             place: place_of_bytes(Some(path), e.as_bytes(), e.utf8_error().valid_up_to()),
             message: "the config is not valid UTF-8; save it as UTF-8".to_string(),
         })
+}
+
+/// Reads a file whose size fstat already told: read_to_end would ask the
+/// kernel for the size and offset again.
+fn read_all(file: &mut File, size: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; usize::try_from(size).unwrap_or(0) + 1];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            // It grew since fstat: take the rest the ordinary way.
+            file.read_to_end(&mut bytes)?;
+            return Ok(bytes);
+        }
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
 }
 
 struct Parsed {
@@ -528,7 +555,8 @@ fn check_alias(alias: &str) -> std::result::Result<(), String> {
 
 /// Every command name (`NAME-docker`, aliases) must lead to exactly one engine.
 fn check_claims(engines: &[Engine]) -> std::result::Result<(), (usize, Range<usize>, String)> {
-    let mut claims: HashMap<String, &str> = HashMap::with_capacity(engines.len() * 2);
+    let mut claims: NameMap<&str> =
+        NameMap::with_capacity_and_hasher(engines.len() * 2, Default::default());
     for e in engines {
         if let Some(prev) = claims.insert(format!("{}-docker", e.name), &e.name) {
             return Err((

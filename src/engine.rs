@@ -4,8 +4,9 @@
 //! probing, no extra processes.
 
 use std::convert::Infallible;
-use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
+use std::ffi::{CStr, CString, OsString, c_char};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::Command;
 
 use crate::client;
@@ -15,6 +16,8 @@ use crate::flags::{self, Scan};
 
 /// Nested dockmux invocations allowed before we call it a loop.
 pub const MAX_DEPTH: u32 = 10;
+/// The recursion counter in the environment.
+const DEPTH_VAR: &str = "DOCKMUX_DEPTH";
 
 /// The environment that points a docker client at `engine`: `Some` sets, `None` removes.
 pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
@@ -46,7 +49,7 @@ pub fn apply_env(cmd: &mut Command, engine: &Engine) {
 
 /// Reads and bumps the recursion counter; errors past the limit.
 pub fn next_depth() -> Result<u32> {
-    let depth = std::env::var("DOCKMUX_DEPTH")
+    let depth = std::env::var(DEPTH_VAR)
         .ok()
         .and_then(|d| d.parse::<u32>().ok())
         .unwrap_or(0);
@@ -77,10 +80,8 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
     if !quiet {
         warn_if_down(command, engine);
     }
-    let mut cmd = Command::new(&client);
-    cmd.args(args).env("DOCKMUX_DEPTH", depth.to_string());
-    apply_env(&mut cmd, engine);
-    let err = cmd.exec();
+    let depth = depth.to_string();
+    let err = exec(&client, args, &docker_env(engine), &depth);
     Err(Error::ClientNotExecutable {
         fix: if err.kind() == std::io::ErrorKind::PermissionDenied {
             format!("make it executable (chmod +x {})", client.display())
@@ -90,6 +91,74 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
         path: client,
         source: err,
     })
+}
+
+unsafe extern "C" {
+    static environ: *const *const c_char;
+}
+
+/// Replaces this process with `client ARGS…` (argv[0] is the client's path),
+/// in the inherited environment with `vars` and the depth applied. Inherited
+/// entries are passed as they are, in their order, without copying; only the
+/// keys dockmux sets or removes are dropped. Returns only on failure.
+fn exec(
+    client: &Path,
+    args: &[OsString],
+    vars: &[(&'static str, Option<String>)],
+    depth: &str,
+) -> std::io::Error {
+    let nul = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "nul byte found in provided data",
+        )
+    };
+    let cstr = |b: &[u8]| CString::new(b).map_err(|_| nul());
+    let built = (|| -> std::io::Result<_> {
+        let program = cstr(client.as_os_str().as_bytes())?;
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        argv.push(program.clone());
+        for a in args {
+            argv.push(cstr(a.as_bytes())?);
+        }
+        let mut set = Vec::with_capacity(vars.len() + 1);
+        for (key, value) in vars {
+            if let Some(v) = value {
+                set.push(cstr(format!("{key}={v}").as_bytes())?);
+            }
+        }
+        set.push(cstr(format!("{DEPTH_VAR}={depth}").as_bytes())?);
+        Ok((program, argv, set))
+    })();
+    let (program, argv, set) = match built {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let ours = |entry: &[u8]| {
+        let key = entry.split(|&b| b == b'=').next().unwrap_or_default();
+        key == DEPTH_VAR.as_bytes() || vars.iter().any(|(k, _)| k.as_bytes() == key)
+    };
+    let mut envp: Vec<*const c_char> = Vec::with_capacity(64);
+    // SAFETY: `environ` is the NUL-terminated array of C strings the process
+    // was started with; nothing in this single-threaded path changes it.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            let entry = CStr::from_ptr(*p);
+            if !(entry.to_bytes().contains(&b'=') && ours(entry.to_bytes())) {
+                envp.push(*p);
+            }
+            p = p.add(1);
+        }
+    }
+    envp.extend(set.iter().map(|c| c.as_ptr()));
+    envp.push(std::ptr::null());
+    let mut argvp: Vec<*const c_char> = argv.iter().map(|c| c.as_ptr()).collect();
+    argvp.push(std::ptr::null());
+    // execvpe, like std's exec: a script without #! still runs under /bin/sh.
+    // SAFETY: all three arrays are NUL-terminated and outlive the call.
+    unsafe { libc::execvpe(program.as_ptr(), argvp.as_ptr(), envp.as_ptr()) };
+    std::io::Error::last_os_error()
 }
 
 /// One line on stderr when a unix socket is plainly not there, then docker
