@@ -13,6 +13,9 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
+pub mod sshd;
+pub mod testbed;
+
 /// The dockmux binary under test.
 pub fn dockmux_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dockmux"))
@@ -42,7 +45,10 @@ impl Default for Env {
 
 impl Env {
     pub fn new() -> Env {
-        let root = tempfile::Builder::new().prefix("dockmux-test-").tempdir().unwrap();
+        let root = tempfile::Builder::new()
+            .prefix("dockmux-test-")
+            .tempdir()
+            .unwrap();
         let r = root.path().to_path_buf();
         let home = r.join("home");
         let bin = r.join("bin");
