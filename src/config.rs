@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, DefaultHasher};
-use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -207,8 +206,34 @@ impl Config {
     }
 }
 
+mod scan;
+
+/// The config texts in reading order (the built-in one when no file exists),
+/// and each candidate file's state.
+type Texts = (Vec<(Origin, String)>, Vec<(PathBuf, FileState)>);
+
 /// Loads, checks and merges the config files named by `sources`.
 pub fn load(sources: &Sources) -> Result<Config> {
+    merge(read_texts(sources)?)
+}
+
+/// The engine path's load: the engine `command` (argv[0]'s basename) reaches
+/// and the configured client, with every file checked exactly as `load`
+/// checks it. Plain configs take a quick scan (config/scan.rs); anything
+/// else, and every error, takes `load`'s way, so the answers are the same.
+pub fn load_engine(sources: &Sources, command: &str) -> Result<(Engine, Option<Client>)> {
+    let texts = read_texts(sources)?;
+    if let Some(found) = scan::engine_for(&texts.0, command) {
+        return Ok(found);
+    }
+    let cfg = merge(texts)?;
+    match cfg.engine_for_command(command) {
+        Some(engine) => Ok((engine.clone(), cfg.docker)),
+        None => Err(cfg.unknown_engine(command.strip_suffix("-docker").unwrap_or(command))),
+    }
+}
+
+fn read_texts(sources: &Sources) -> Result<Texts> {
     let mut texts: Vec<(Origin, String)> = Vec::new();
     let mut files = Vec::new();
     for path in sources.candidates() {
@@ -225,10 +250,14 @@ pub fn load(sources: &Sources) -> Result<Config> {
             None => files.push((path.to_path_buf(), FileState::Missing)),
         }
     }
-    let built_in = texts.is_empty();
-    if built_in {
+    if texts.is_empty() {
         texts.push((Origin::BuiltIn, BUILT_IN.to_string()));
     }
+    Ok((texts, files))
+}
+
+fn merge((texts, files): Texts) -> Result<Config> {
+    let built_in = texts.len() == 1 && texts[0].0 == Origin::BuiltIn;
     let at = |src: usize, span: Range<usize>, message: String| Error::ConfigAt {
         place: place(&texts[src], span),
         message,
@@ -285,7 +314,7 @@ fn read_checked(path: &Path) -> Result<Option<String>> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = match File::open(path) {
+    let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(read_err(e)),
@@ -298,7 +327,7 @@ fn read_checked(path: &Path) -> Result<Option<String>> {
         )));
     }
     crate::secure::check_config(path, &meta)?;
-    let bytes = read_all(&mut file, meta.len()).map_err(read_err)?;
+    let bytes = read_all(&file, meta.len()).map_err(read_err)?;
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|e| Error::ConfigAt {
@@ -307,26 +336,32 @@ fn read_checked(path: &Path) -> Result<Option<String>> {
         })
 }
 
-/// Reads a file whose size fstat already told: read_to_end would ask the
-/// kernel for the size and offset again.
-fn read_all(file: &mut File, size: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = vec![0; usize::try_from(size).unwrap_or(0) + 1];
-    let mut filled = 0;
+/// Reads a file whose size fstat already told, straight into the buffer:
+/// read_to_end would ask the kernel for size and offset again and read in
+/// growing chunks, and zeroing a buffer first costs a pass over it.
+fn read_all(file: &File, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::os::fd::AsRawFd;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     loop {
-        if filled == bytes.len() {
-            // It grew since fstat: take the rest the ordinary way.
-            file.read_to_end(&mut bytes)?;
-            return Ok(bytes);
+        if bytes.len() == bytes.capacity() {
+            // It grew since fstat.
+            bytes.reserve(bytes.capacity().max(4096));
         }
-        match file.read(&mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        let spare = bytes.spare_capacity_mut();
+        // SAFETY: read(2) writes at most spare.len() bytes into the spare capacity.
+        let n = unsafe { libc::read(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+        match n {
+            0 => return Ok(bytes),
+            // SAFETY: the first n bytes of the spare capacity were just written.
+            1.. => unsafe { bytes.set_len(bytes.len() + n as usize) },
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
         }
     }
-    bytes.truncate(filled);
-    Ok(bytes)
 }
 
 struct Parsed {

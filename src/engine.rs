@@ -61,11 +61,8 @@ pub fn next_depth() -> Result<u32> {
 
 /// Runs docker for the engine `command` names. Returns only on failure.
 pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
-    let cfg = config::load(&config::Sources::from_env())?;
-    let name_for_errors = command.strip_suffix("-docker").unwrap_or(command);
-    let engine = cfg
-        .engine_for_command(command)
-        .ok_or_else(|| cfg.unknown_engine(name_for_errors))?;
+    let (engine, docker) = config::load_engine(&config::Sources::from_env(), command)?;
+    let engine = &engine;
     let quiet = match flags::scan(args) {
         Scan::Refused(flag) => {
             return Err(Error::RefusedFlag {
@@ -76,7 +73,7 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
         Scan::Ok { quiet } => quiet,
     };
     let depth = next_depth()?;
-    let client = client::find(cfg.docker.as_ref())?;
+    let client = client::find(docker.as_ref())?;
     if !quiet {
         warn_if_down(command, engine);
     }
