@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Sources;
 use crate::config_cmd::{self, ConfigCmd};
+use crate::doctor::{self, DoctorArgs};
+use crate::env_cmd::{self, EnvArgs};
 use crate::error::Result;
+use crate::exec::{self, ExecArgs};
 use crate::exit_codes;
 use crate::links::{self, LinkArgs, UnlinkArgs};
 use crate::list::{self, ListArgs};
@@ -29,8 +32,14 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// List the configured engines and the commands that reach them
+    /// List the engines, whether each is up, and the commands that reach them
     List(ListArgs),
+    /// Check config, client, engines, links, PATH and completion; print a fix for each finding
+    Doctor(DoctorArgs),
+    /// Print shell lines that point the current shell's docker at an engine (for eval)
+    Env(EnvArgs),
+    /// Run any program with an engine's environment (DOCKER_HOST, TLS)
+    Exec(ExecArgs),
     /// Make a NAME-docker link (and one per alias) to dockmux for each engine
     Link(LinkArgs),
     /// Remove links to dockmux (and only those)
@@ -58,6 +67,9 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
     let sources = Sources::from_env();
     match &cli.command {
         Command::List(args) => list::run(args, &sources),
+        Command::Doctor(args) => doctor::run(args, &sources),
+        Command::Env(args) => env_cmd::run(args, &sources),
+        Command::Exec(args) => exec::run(args, &sources),
         Command::Link(args) => links::link(args, &sources),
         Command::Unlink(args) => links::unlink(args, &sources),
         Command::Config(cmd) => config_cmd::run(cmd, &sources),
