@@ -274,10 +274,9 @@ fn check_engines(c: &mut Checks, cfg: &Config, timeout: Duration) {
                 "engine",
                 Level::Problem,
                 format!(
-                    "{}: {}: {}",
+                    "{}: {}",
                     e.name,
-                    s.state.label(),
-                    s.error.as_deref().unwrap_or_default()
+                    s.error.as_deref().unwrap_or(s.state.label())
                 ),
                 s.fix.clone(),
             );
@@ -293,7 +292,7 @@ fn check_links(c: &mut Checks, cfg: &Config) -> Vec<PathBuf> {
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for command in cfg.engines.iter().flat_map(Engine::commands) {
+    for (engine, command) in commands(cfg) {
         let found = path_dirs
             .iter()
             .map(|d| d.join(&command))
@@ -354,13 +353,22 @@ fn check_links(c: &mut Checks, cfg: &Config) -> Vec<PathBuf> {
                         "link",
                         Level::Problem,
                         format!("{command}: not found on PATH"),
-                        Some("dockmux link (or dockmux link --dir DIR for a directory on PATH)"),
+                        Some(format!(
+                            "dockmux link {engine} (or dockmux link --dir DIR {engine} for a directory on PATH)"
+                        )),
                     ),
                 }
             }
         }
     }
     dirs
+}
+
+/// Every (engine name, command name) pair.
+fn commands(cfg: &Config) -> impl Iterator<Item = (&str, String)> {
+    cfg.engines
+        .iter()
+        .flat_map(|e| e.commands().map(move |c| (e.name.as_str(), c)))
 }
 
 fn check_ssh_path(c: &mut Checks, link_dirs: &[PathBuf]) {
@@ -481,7 +489,7 @@ fn check_completion(c: &mut Checks, cfg: &Config) {
     if shells.is_empty() {
         return;
     }
-    for command in cfg.engines.iter().flat_map(Engine::commands) {
+    for (engine, command) in commands(cfg) {
         let missing: Vec<&str> = shells
             .iter()
             .filter(|shell| !completion_files(shell, &command).iter().any(|p| p.exists()))
@@ -494,7 +502,7 @@ fn check_completion(c: &mut Checks, cfg: &Config) {
                 "completion",
                 Level::Warning,
                 format!("{command}: no completion file for {}", missing.join(", ")),
-                Some(format!("dockmux link {command} (it installs them)")),
+                Some(format!("dockmux link {engine} (it installs them)")),
             );
         }
     }

@@ -50,7 +50,9 @@ impl Shell {
     fn unset(self, key: &str) -> String {
         match self {
             Shell::Sh => format!("unset {key}\n"),
-            Shell::Fish => format!("set -e {key};\n"),
+            // `set -e` of an unset variable fails (status 4) and fish's `set`
+            // keeps that status: `… | source; and docker ps` would stop.
+            Shell::Fish => format!("if set -q {key}; set -e {key}; end;\n"),
         }
     }
 

@@ -5,3 +5,4 @@ mod harness;
 mod dispatch;
 mod engines;
 mod management;
+mod status;
