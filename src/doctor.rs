@@ -284,14 +284,14 @@ fn check_engines(c: &mut Checks, cfg: &Config, timeout: Duration) {
     }
 }
 
-/// Where the shell finds each engine command; returns the directories
-/// holding working links on PATH.
-fn check_links(c: &mut Checks, cfg: &Config) -> Vec<PathBuf> {
+/// Where the shell finds each engine command; returns the directories on
+/// PATH holding working links, each with the first command found there.
+fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)> {
     let exe_dir = SelfExe::find().ok().map(|e| e.dir().to_path_buf());
     let path_dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut dirs: Vec<(PathBuf, String)> = Vec::new();
     for (engine, command) in commands(cfg) {
         let found = path_dirs
             .iter()
@@ -301,8 +301,8 @@ fn check_links(c: &mut Checks, cfg: &Config) -> Vec<PathBuf> {
             Some(p) if links::is_ours(&p) && std::fs::metadata(&p).is_ok() => {
                 c.ok("link", format!("{command}: {}", p.display()));
                 let dir = p.parent().unwrap_or(Path::new("/")).to_path_buf();
-                if !dirs.contains(&dir) {
-                    dirs.push(dir);
+                if !dirs.iter().any(|(d, _)| *d == dir) {
+                    dirs.push((dir, command.clone()));
                 }
             }
             Some(p) if links::is_ours(&p) => c.push(
@@ -371,7 +371,7 @@ fn commands(cfg: &Config) -> impl Iterator<Item = (&str, String)> {
         .flat_map(|e| e.commands().map(move |c| (e.name.as_str(), c)))
 }
 
-fn check_ssh_path(c: &mut Checks, link_dirs: &[PathBuf]) {
+fn check_ssh_path(c: &mut Checks, link_dirs: &[(PathBuf, String)]) {
     if link_dirs.is_empty() {
         return;
     }
@@ -379,24 +379,15 @@ fn check_ssh_path(c: &mut Checks, link_dirs: &[PathBuf]) {
         c.ok("ssh_path", "no sshd on this machine: nothing to check");
         return;
     };
-    let missing: Vec<&PathBuf> = link_dirs.iter().filter(|d| !ssh.contains(d)).collect();
-    if missing.is_empty() {
-        c.ok(
-            "ssh_path",
-            format!(
-                "`ssh THIS-HOST NAME-docker …` finds the links (PATH {}, from {})",
-                ssh.path, ssh.from
-            ),
-        );
-        return;
-    }
-    for dir in missing {
+    let mut all_on_it = true;
+    for (dir, command) in link_dirs.iter().filter(|(d, _)| !ssh.contains(d)) {
+        all_on_it = false;
         c.push(
             "ssh_path",
             Level::Warning,
             format!(
-                "links in {} are not on the PATH a non-interactive `ssh THIS-HOST CMD` gets \
-                 ({}, from {}), {}: `ssh THIS-HOST NAME-docker ps` will not find them",
+                "`ssh THIS-HOST {command} ps` will not find {}: non-interactive ssh commands \
+                 get PATH={} ({}), {}",
                 dir.display(),
                 ssh.path,
                 ssh.from,
@@ -408,11 +399,20 @@ fn check_ssh_path(c: &mut Checks, link_dirs: &[PathBuf]) {
             ),
         );
     }
+    if all_on_it {
+        c.ok(
+            "ssh_path",
+            format!(
+                "`ssh THIS-HOST NAME-docker …` finds the links (PATH={}, {})",
+                ssh.path, ssh.from
+            ),
+        );
+    }
 }
 
-fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[PathBuf]) {
+fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(PathBuf, String)]) {
     let claimed: Vec<String> = cfg.engines.iter().flat_map(Engine::commands).collect();
-    let mut dirs: Vec<PathBuf> = link_dirs.to_vec();
+    let mut dirs: Vec<PathBuf> = link_dirs.iter().map(|(d, _)| d.clone()).collect();
     if let Ok(exe) = SelfExe::find()
         && !dirs.iter().any(|d| d == exe.dir())
     {
@@ -522,44 +522,53 @@ fn installed_shells() -> Vec<&'static str> {
 }
 
 /// Where each shell looks for a completion file for `command`: the user's
-/// own directory first, then the system's.
+/// own directories first, then the system's. The same places `dockmux link`
+/// writes to (src/completion/files.rs on the completion branch), plus the
+/// other directories the shells search.
 fn completion_files(shell: &str, command: &str) -> Vec<PathBuf> {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| home.join(".local/share"));
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| home.join(".config"));
-    match shell {
-        "bash" => vec![
-            data.join("bash-completion/completions").join(command),
-            PathBuf::from("/usr/local/share/bash-completion/completions").join(command),
-            PathBuf::from("/usr/share/bash-completion/completions").join(command),
-            PathBuf::from("/etc/bash_completion.d").join(command),
-        ],
-        "fish" => {
-            let file = format!("{command}.fish");
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let home = var("HOME").unwrap_or_default();
+    let data = var("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share"));
+    let config = var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
+    // DOCKMUX_SYSTEM_SHARE moves /usr/share, for tests and chroots.
+    let share = var("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"));
+    let local = PathBuf::from("/usr/local/share");
+    let (file, dirs) = match shell {
+        "bash" => (
+            command.to_string(),
             vec![
-                config.join("fish/completions").join(&file),
-                PathBuf::from("/etc/fish/completions").join(&file),
-                PathBuf::from("/usr/local/share/fish/vendor_completions.d").join(&file),
-                PathBuf::from("/usr/share/fish/vendor_completions.d").join(&file),
-            ]
-        }
-        _ => {
-            let file = format!("_{command}");
+                var("BASH_COMPLETION_USER_DIR")
+                    .unwrap_or_else(|| data.join("bash-completion"))
+                    .join("completions"),
+                local.join("bash-completion/completions"),
+                share.join("bash-completion/completions"),
+                PathBuf::from("/etc/bash_completion.d"),
+            ],
+        ),
+        "fish" => (
+            format!("{command}.fish"),
             vec![
-                data.join("zsh/site-functions").join(&file),
-                PathBuf::from("/usr/local/share/zsh/site-functions").join(&file),
-                PathBuf::from("/usr/share/zsh/vendor-completions").join(&file),
-            ]
-        }
-    }
+                config.join("fish/completions"),
+                PathBuf::from("/etc/fish/completions"),
+                local.join("fish/vendor_completions.d"),
+                share.join("fish/vendor_completions.d"),
+            ],
+        ),
+        _ => (
+            format!("_{command}"),
+            vec![
+                data.join("zsh/site-functions"),
+                local.join("zsh/site-functions"),
+                share.join("zsh/vendor-completions"),
+                share.join("zsh/site-functions"),
+            ],
+        ),
+    };
+    dirs.into_iter().map(|d| d.join(&file)).collect()
 }
 
 #[cfg(test)]

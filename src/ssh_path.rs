@@ -62,7 +62,7 @@ fn resolve(root: bool, binary: Option<&Path>, home: Option<&Path>, s: &Settings)
         if let Some(p) = env_file_path(&file) {
             out = SshPath {
                 path: p,
-                from: format!("{} (PermitUserEnvironment)", file.display()),
+                from: format!("from {} (PermitUserEnvironment)", file.display()),
             };
         }
     }
@@ -71,7 +71,7 @@ fn resolve(root: bool, binary: Option<&Path>, home: Option<&Path>, s: &Settings)
     {
         out = SshPath {
             path: p,
-            from: "/etc/environment (read by PAM)".into(),
+            from: "from /etc/environment, read by PAM".into(),
         };
     }
     if let Some(p) = &s.setenv_path {
@@ -96,7 +96,7 @@ fn compiled_default(root: bool, binary: Option<&Path>) -> SshPath {
     {
         return SshPath {
             path: found,
-            from: format!("sshd's built-in default for {who} ({})", bin.display()),
+            from: format!("built into {} for {who}", bin.display()),
         };
     }
     SshPath {
@@ -106,7 +106,7 @@ fn compiled_default(root: bool, binary: Option<&Path>) -> SshPath {
             DEBIAN_USER_PATH
         }
         .to_string(),
-        from: format!("Debian sshd's default for {who}"),
+        from: format!("Debian sshd's built-in default for {who}"),
     }
 }
 

@@ -199,7 +199,7 @@ fn an_unreadable_socket_is_permission_denied_for_a_non_root_user() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = dir.path().join("dockmux");
-    std::fs::copy(dockmux_bin(), &bin).unwrap();
+    copy_dockmux(&bin);
     let config = dir.path().join("engines.toml");
     std::fs::write(
         &config,
@@ -500,12 +500,32 @@ fn an_ssh_engine_that_hangs_is_cut_off_at_the_timeout() {
 /// An installed setup: a copy of dockmux in the Env's bin dir (first on
 /// PATH), the real docker client, `config`, and the links `dockmux link` makes.
 fn installed(config: &str) -> Env {
-    let env = Env::new();
-    std::fs::copy(dockmux_bin(), env.bin.join("dockmux")).unwrap();
+    let mut env = Env::new();
+    // Completion files the machine may have in /usr/share do not count.
+    let share = env.root().join("share");
+    env.var("DOCKMUX_SYSTEM_SHARE", share);
+    copy_dockmux(&env.bin.join("dockmux"));
     std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
     env.user_config(config);
     env.run("dockmux", ["link"]).ok();
     env
+}
+
+/// A copy of dockmux at `to`, ready to run. A child another test forks while
+/// the copy is open for writing holds it open until it execs, and running
+/// the copy meanwhile fails with ETXTBSY: wait that out.
+fn copy_dockmux(to: &Path) {
+    std::fs::copy(dockmux_bin(), to).unwrap();
+    for _ in 0..100 {
+        match Command::new(to).arg("--version").output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("cannot run {}: {e}", to.display()),
+            Ok(_) => return,
+        }
+    }
+    panic!("{} stayed busy", to.display());
 }
 
 /// Completion files where bash (with bash-completion), zsh and fish look for them.
