@@ -264,31 +264,47 @@ fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> Status {
             Some("fix the engine's host in the config".into()),
         );
     }
-    let mut stream = match UnixStream::connect(path) {
-        Ok(s) => s,
-        Err(e) => return connect_error(t, path, &meta, e),
-    };
-    match ask_version(&mut stream, deadline) {
-        Ok(body) => {
-            let v: serde_json::Value = match serde_json::from_slice(&body) {
-                Ok(v) => v,
-                Err(_) => {
-                    return Status::failed(
-                        State::Error,
-                        format!("{shown} answered, but not with docker's version JSON"),
-                        Some("check that this socket belongs to a docker engine".into()),
-                    );
-                }
-            };
-            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-            Status::up(field("Version"), field("ApiVersion"))
-        }
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+    let talk_error = |e: std::io::Error| {
+        if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
             timed_out(timeout)
+        } else {
+            Status::failed(
+                State::Error,
+                format!("{shown}: {e}"),
+                Some("check that this socket belongs to a docker engine".into()),
+            )
         }
-        Err(e) => Status::failed(
+    };
+    let get = |what: &str| match UnixStream::connect(path) {
+        Ok(mut stream) => http_get(&mut stream, what, deadline).map_err(talk_error),
+        Err(e) => Err(connect_error(t, path, &meta, e)),
+    };
+    // /_ping is the cheapest answer; docker's carries both versions in its headers.
+    let ping = match get("/_ping") {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let api = header(&ping.head, "api-version").map(str::to_string);
+    let server = header(&ping.head, "server")
+        .and_then(|s| s.strip_prefix("Docker/"))
+        .and_then(|s| s.split_whitespace().next())
+        .map(str::to_string);
+    if server.is_some() {
+        return Status::up(server, api);
+    }
+    // Other engines (podman) name themselves differently: ask /version.
+    let version = match get("/version") {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    match serde_json::from_slice::<serde_json::Value>(&version.body) {
+        Ok(v) => {
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+            Status::up(field("Version"), field("ApiVersion").or(api))
+        }
+        Err(_) => Status::failed(
             State::Error,
-            format!("{shown}: {e}"),
+            format!("{shown} answered, but not with docker's version JSON"),
             Some("check that this socket belongs to a docker engine".into()),
         ),
     }
@@ -328,9 +344,15 @@ fn connect_error(t: &Target, path: &Path, meta: &std::fs::Metadata, e: std::io::
     }
 }
 
-/// `GET /version` over an open connection; returns the body. Every read and
-/// write is bounded by what is left until `deadline`.
-fn ask_version(stream: &mut UnixStream, deadline: Instant) -> std::io::Result<Vec<u8>> {
+/// An HTTP answer: the head (status line and headers) and the body.
+struct Response {
+    head: String,
+    body: Vec<u8>,
+}
+
+/// `GET what` over an open connection. Every read and write is bounded by
+/// what is left until `deadline`.
+fn http_get(stream: &mut UnixStream, what: &str, deadline: Instant) -> std::io::Result<Response> {
     let left = || {
         let d = deadline.saturating_duration_since(Instant::now());
         if d.is_zero() {
@@ -340,7 +362,8 @@ fn ask_version(stream: &mut UnixStream, deadline: Instant) -> std::io::Result<Ve
         }
     };
     stream.set_write_timeout(Some(left()?))?;
-    stream.write_all(b"GET /version HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")?;
+    let request = format!("GET {what} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -354,28 +377,36 @@ fn ask_version(stream: &mut UnixStream, deadline: Instant) -> std::io::Result<Ve
             return Err(std::io::Error::other("answer too long"));
         }
     }
-    http_body(&buf)
+    parse_response(&buf, what)
 }
 
-/// The body of a complete HTTP/1.1 200 response (plain or chunked).
-fn http_body(resp: &[u8]) -> std::io::Result<Vec<u8>> {
-    let bad = |what: &str| std::io::Error::new(ErrorKind::InvalidData, what.to_string());
+/// The value of header `name` (lower case).
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// A complete HTTP/1.1 200 response (plain or chunked body).
+fn parse_response(resp: &[u8], what: &str) -> std::io::Result<Response> {
+    let bad = |why: &str| std::io::Error::new(ErrorKind::InvalidData, why.to_string());
     let split = resp
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .ok_or_else(|| bad("not an HTTP answer"))?;
-    let head = String::from_utf8_lossy(&resp[..split]);
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
     let body = &resp[split + 4..];
     let status_line = head.lines().next().unwrap_or_default();
     if status_line.split_whitespace().nth(1) != Some("200") {
-        return Err(bad(&format!("answered '{status_line}' to GET /version")));
+        return Err(bad(&format!("answered '{status_line}' to GET {what}")));
     }
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
+    let chunked = header(&head, "transfer-encoding").is_some_and(|v| v.contains("chunked"));
     if !chunked {
-        return Ok(body.to_vec());
+        return Ok(Response {
+            head,
+            body: body.to_vec(),
+        });
     }
     let mut out = Vec::new();
     let mut rest = body;
@@ -389,7 +420,7 @@ fn http_body(resp: &[u8]) -> std::io::Result<Vec<u8>> {
             .map_err(|_| bad("bad chunk size"))?;
         rest = &rest[eol + 2..];
         if size == 0 {
-            return Ok(out);
+            return Ok(Response { head, body: out });
         }
         let data = rest.get(..size).ok_or_else(|| bad("truncated chunk"))?;
         out.extend_from_slice(data);
@@ -556,13 +587,17 @@ mod tests {
     }
 
     #[test]
-    fn http_bodies_plain_and_chunked() {
-        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-        assert_eq!(http_body(plain).unwrap(), b"{}");
+    fn http_answers_plain_and_chunked() {
+        let plain = b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\n\r\n{}";
+        let r = parse_response(plain, "/x").unwrap();
+        assert_eq!(r.body, b"{}");
+        assert_eq!(header(&r.head, "api-version"), Some("1.41"));
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n";
-        assert_eq!(http_body(chunked).unwrap(), b"{\"a\":1}");
-        let err = http_body(b"HTTP/1.1 404 Not Found\r\n\r\n").unwrap_err();
+        assert_eq!(parse_response(chunked, "/x").unwrap().body, b"{\"a\":1}");
+        let err = parse_response(b"HTTP/1.1 404 Not Found\r\n\r\n", "/x")
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("404"), "{err}");
-        assert!(http_body(b"garbage").is_err());
+        assert!(parse_response(b"garbage", "/x").is_err());
     }
 }
