@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Sources;
 use crate::config_cmd::{self, ConfigCmd};
+use crate::edit::{self, AddArgs, RemoveArgs, RenameArgs};
 use crate::error::Result;
 use crate::exit_codes;
 use crate::links::{self, LinkArgs, UnlinkArgs};
@@ -40,6 +41,12 @@ pub enum Command {
     Config(ConfigCmd),
     /// Write POSIX sh wrapper scripts, for hosts that cannot run dockmux
     Wrappers(WrappersArgs),
+    /// Add an engine to the config (keeps your comments and formatting)
+    Add(AddArgs),
+    /// Remove an engine from the config
+    Remove(RemoveArgs),
+    /// Rename an engine (and its NAME-docker link, if there is one)
+    Rename(RenameArgs),
 }
 
 /// Parses `argv` and runs the command; returns the exit code.
@@ -62,5 +69,8 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
         Command::Unlink(args) => links::unlink(args, &sources),
         Command::Config(cmd) => config_cmd::run(cmd, &sources),
         Command::Wrappers(args) => wrappers::run(args, &sources),
+        Command::Add(args) => edit::add(args, &sources),
+        Command::Remove(args) => edit::remove(args, &sources),
+        Command::Rename(args) => edit::rename(args, &sources),
     }
 }

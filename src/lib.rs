@@ -2,11 +2,13 @@
 //! `NAME-docker` it points the stock docker client at engine NAME and execs
 //! it; invoked as `dockmux` it manages engines, links and config.
 
+pub mod atomic;
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod config_cmd;
 pub mod dispatch;
+pub mod edit;
 pub mod engine;
 pub mod error;
 pub mod exit_codes;

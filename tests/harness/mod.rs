@@ -42,7 +42,10 @@ impl Default for Env {
 
 impl Env {
     pub fn new() -> Env {
-        let root = tempfile::Builder::new().prefix("dockmux-test-").tempdir().unwrap();
+        let root = tempfile::Builder::new()
+            .prefix("dockmux-test-")
+            .tempdir()
+            .unwrap();
         let r = root.path().to_path_buf();
         let home = r.join("home");
         let bin = r.join("bin");
