@@ -155,6 +155,56 @@ impl NewEngine {
     }
 }
 
+/// An engine name made from something found (a context name, a containerd
+/// namespace, a socket's directory): lowercased, other characters as '-'.
+pub fn name_from(raw: &str) -> String {
+    let mapped: String = raw
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = mapped
+        .trim_start_matches(['.', '_', '-'])
+        .trim_end_matches('-');
+    if trimmed.is_empty() || trimmed.starts_with("dockmux") {
+        format!("engine-{trimmed}")
+            .trim_end_matches('-')
+            .to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// `base`, or `base-2`, `base-3`…: the first name that no engine in `cfg`
+/// has, whose `NAME-docker` no engine claims, and that is not in `taken`.
+pub fn free_name(cfg: &Config, base: &str, taken: &std::collections::HashSet<String>) -> String {
+    let is_free = |n: &str| {
+        let command = format!("{n}-docker");
+        cfg.engine(n).is_none()
+            && !taken.contains(n)
+            && !cfg
+                .engines
+                .iter()
+                .any(|e| e.commands().any(|c| c == command))
+    };
+    (1..)
+        .map(|i| {
+            if i == 1 {
+                base.to_string()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|n| is_free(n))
+        .expect("some suffix is free")
+}
+
 /// Renders engines as config text, for `discover` to show what it would add.
 pub fn snippet(engines: &[NewEngine]) -> String {
     let mut doc = DocumentMut::new();

@@ -7,6 +7,8 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod config_cmd;
+pub mod contexts;
+pub mod discover;
 pub mod dispatch;
 pub mod edit;
 pub mod engine;
