@@ -454,3 +454,24 @@ fn usage_errors_exit_125() {
     let out = crate::harness::Out::of(&mut env.dockmux(["--version"]));
     assert!(out.ok().starts_with("dockmux "), "{out}");
 }
+
+#[test]
+fn xdg_config_home_moves_the_user_config() {
+    let mut env = Env::new();
+    env.user_config(TWO_ENGINES);
+    let xdg = env.root().join("xdg");
+    std::fs::create_dir_all(xdg.join("dockmux")).unwrap();
+    chmod(&xdg.join("dockmux"), 0o700);
+    std::fs::write(
+        xdg.join("dockmux/engines.toml"),
+        "[engines.x]\nhost = \"tcp://x:2375\"\n",
+    )
+    .unwrap();
+    env.var("XDG_CONFIG_HOME", &xdg);
+    let out = crate::harness::Out::of(&mut env.dockmux(["list", "--names"]));
+    assert_eq!(out.ok(), "x\n");
+    // A relative XDG_CONFIG_HOME is ignored, as the XDG spec says.
+    env.var("XDG_CONFIG_HOME", "relative/dir");
+    let out = crate::harness::Out::of(&mut env.dockmux(["list", "--names"]));
+    assert_eq!(out.ok(), "lzc\npg\n");
+}

@@ -3,4 +3,5 @@
 mod harness;
 
 mod dispatch;
+mod engines;
 mod management;

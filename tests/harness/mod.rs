@@ -13,6 +13,9 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
+pub mod sshd;
+pub mod testbed;
+
 /// The dockmux binary under test.
 pub fn dockmux_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dockmux"))
