@@ -3,5 +3,6 @@
 mod harness;
 
 mod dispatch;
+mod edit;
 mod engines;
 mod management;
