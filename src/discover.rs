@@ -553,25 +553,20 @@ fn sockets(tree: &Tree, out: &mut Vec<Finding>) {
         candidates.push((home.join(".docker/run/docker.sock"), "desktop".into()));
         candidates.push((home.join(".rd/docker.sock"), "rancher".into()));
         let xdg_config = var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
-        for colima in [home.join(".colima"), xdg_config.join("colima")] {
-            for profile in tree.subdirs(&colima) {
-                let name = if profile == "default" {
-                    "colima".to_string()
+        // One VM per instance directory: TOOL for "default", TOOL-INSTANCE otherwise.
+        let mut per_instance = |dir: PathBuf, tool: &str, socket: &str| {
+            for instance in tree.subdirs(&dir) {
+                let name = if instance == "default" {
+                    tool.to_string()
                 } else {
-                    format!("colima-{profile}")
+                    format!("{tool}-{instance}")
                 };
-                candidates.push((colima.join(&profile).join("docker.sock"), name));
+                candidates.push((dir.join(&instance).join(socket), name));
             }
-        }
-        let lima = home.join(".lima");
-        for instance in tree.subdirs(&lima) {
-            let name = if instance == "default" {
-                "lima".to_string()
-            } else {
-                format!("lima-{instance}")
-            };
-            candidates.push((lima.join(&instance).join("sock/docker.sock"), name));
-        }
+        };
+        per_instance(home.join(".colima"), "colima", "docker.sock");
+        per_instance(xdg_config.join("colima"), "colima", "docker.sock");
+        per_instance(home.join(".lima"), "lima", "sock/docker.sock");
     }
     for (path, name) in candidates {
         if tree.is_socket(&path) {

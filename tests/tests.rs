@@ -2,6 +2,8 @@
 
 mod harness;
 
+mod contexts;
+mod discover;
 mod dispatch;
 mod edit;
 mod engines;
