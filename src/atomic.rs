@@ -85,7 +85,10 @@ pub fn write(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
             .recursive(true)
             .mode(new.dir_mode)
             .create(dir)
-            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+            .map_err(|e| {
+                let fix = permission_fix(&e);
+                Error::io(format!("cannot create {}{fix}", dir.display()), e)
+            })?;
     }
     let tmp = temp_name(path);
     let result = (|| {
@@ -108,8 +111,20 @@ pub fn write(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
     })();
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        fail("write", e)
+        Error::io(
+            format!("cannot write {}{}", path.display(), permission_fix(&e)),
+            e,
+        )
     })
+}
+
+/// The fix for the common failure: editing a system file as a user.
+fn permission_fix(e: &std::io::Error) -> &'static str {
+    if e.kind() == ErrorKind::PermissionDenied {
+        " (run as root, or as the owner of that directory)"
+    } else {
+        ""
+    }
 }
 
 /// When root edits a file someone else owns, the new file keeps that owner.

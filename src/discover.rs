@@ -438,7 +438,16 @@ fn processes(tree: &Tree, out: &mut Vec<Finding>) {
             continue;
         }
         let flags = DockerdFlags::parse(&argv[1..]);
-        let file = flags.config_file.as_deref().unwrap_or(DAEMON_JSON);
+        let file = match flags.config_file.as_deref() {
+            None => DAEMON_JSON.to_string(),
+            Some(f) if f.starts_with('/') => f.to_string(),
+            // Relative to the daemon's working directory.
+            Some(f) => match std::fs::read_link(tree.at(format!("/proc/{pid}/cwd"))) {
+                Ok(cwd) => cwd.join(f).display().to_string(),
+                Err(_) => f.to_string(),
+            },
+        };
+        let file = file.as_str();
         let json = read_daemon_json(tree, file);
         let namespace = flags
             .namespace

@@ -252,6 +252,8 @@ pub struct Session {
     /// The file did not exist and starts as a copy of the built-in engines.
     pub seeded: bool,
     exists: bool,
+    /// An edit was made (a session with none writes nothing, not even a seeded file).
+    changed: bool,
     _lock: Option<DirLock>,
 }
 
@@ -292,6 +294,7 @@ impl Session {
             cfg,
             seeded,
             exists,
+            changed: false,
             _lock: lock,
         })
     }
@@ -315,9 +318,15 @@ impl Session {
     /// Refuses a name or command already taken (by any engine but `except`).
     fn check_free(&self, e: &NewEngine, except: Option<&str>) -> Result<()> {
         if let Some(old) = self.cfg.engine(&e.name) {
+            let system =
+                matches!(&old.origin, config::Origin::File(p) if **p == *self.sources.system);
             return Err(Error::Usage(format!(
-                "engine '{}' already exists ({}, from {}); pick another name, or remove it first (dockmux remove {})",
-                e.name, old.host, old.origin, e.name
+                "engine '{}' already exists ({}, from {}); pick another name, or remove it first (dockmux remove {}{})",
+                e.name,
+                old.host,
+                old.origin,
+                e.name,
+                if system { " --system" } else { "" }
             )));
         }
         for command in e.commands() {
@@ -413,6 +422,9 @@ impl Session {
 
     /// Writes the edited file atomically. Nothing is written when nothing changed.
     pub fn commit(&self) -> Result<()> {
+        if !self.changed {
+            return Ok(());
+        }
         let text = self.doc.to_string();
         let same =
             self.exists && std::fs::read(&self.real).is_ok_and(|before| before == text.as_bytes());
@@ -493,6 +505,7 @@ impl Session {
     /// Checks the edited text as loading would, merged with the other file,
     /// and keeps the merged result for the next edit's checks.
     fn recheck(&mut self) -> Result<()> {
+        self.changed = true;
         let text = self.doc.to_string();
         self.cfg = config::check_edit(&self.sources, &self.path, &text).map_err(|e| {
             Error::Usage(format!(

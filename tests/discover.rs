@@ -276,3 +276,44 @@ fn discover_finds_the_test_beds_running_daemons_from_proc() {
         );
     }
 }
+
+#[test]
+fn a_relative_config_file_is_read_from_the_daemons_working_directory() {
+    let mut env = Env::new();
+    let cfg = env.root().join("engines.toml");
+    std::fs::write(&cfg, "").unwrap();
+    env.var("DOCKMUX_CONFIG", &cfg);
+    let root = env.root().join("r");
+    let proc = root.join("proc/77");
+    std::fs::create_dir_all(&proc).unwrap();
+    std::fs::write(
+        proc.join("cmdline"),
+        b"dockerd\0--config-file\0pg/daemon.json\0",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/srv/engines", proc.join("cwd")).unwrap();
+    std::fs::create_dir_all(root.join("srv/engines/pg")).unwrap();
+    std::fs::write(
+        root.join("srv/engines/pg/daemon.json"),
+        r#"{"hosts": ["unix:///srv/engines/pg/docker.sock"], "containerd-namespace": "box-pg"}"#,
+    )
+    .unwrap();
+    let found = discover_json(&env, &["--root", root.to_str().unwrap()]);
+    let e = entry(&found, "unix:///srv/engines/pg/docker.sock");
+    assert_eq!(e["name"], "box-pg");
+    assert_eq!(
+        places(e),
+        ["dockerd pid 77 (--config-file /srv/engines/pg/daemon.json)"]
+    );
+}
+
+#[test]
+fn discover_write_with_nothing_found_writes_nothing() {
+    let env = Env::new();
+    let empty = env.root().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Out::of(&mut env.dockmux(["discover", "--root", empty.to_str().unwrap(), "--write"]));
+    assert!(out.ok().contains("no engines found"), "{out}");
+    // The built-in engines are in use and stay so: no file was created.
+    assert!(!env.user_config_path().exists());
+}
