@@ -356,7 +356,15 @@ impl Session {
         // A comment block at the very end stays where it is, before the new table.
         let trailing = self.doc.trailing().as_str().unwrap_or_default().to_string();
         if let Some(inline) = self.engines_mut().as_inline_table_mut() {
-            inline.insert(&e.name, e.table().into_inline_table().into());
+            let mut v: toml_edit::Value = e.table().into_inline_table().into();
+            // The space before the closing brace moves to the new last entry.
+            if let Some((_, last)) = inline.iter_mut().last()
+                && let Some(suffix) = last.decor().suffix().cloned()
+            {
+                last.decor_mut().set_suffix("");
+                v.decor_mut().set_suffix(suffix);
+            }
+            inline.insert(&e.name, v);
         } else {
             let mut t = e.table();
             t.set_position(Some(last + 1));

@@ -424,3 +424,28 @@ fn a_sigkill_during_writes_never_leaves_a_config_that_fails_to_load() {
         .collect();
     assert_eq!(left, ["engines.toml"]);
 }
+
+#[test]
+fn inline_and_dotted_engine_tables_are_edited_in_their_own_style() {
+    let env = Env::new();
+    let path = env.user_config(
+        "engines = { a = { host = \"unix:///a\" }, b = { host = \"unix:///b\" } }  # inline\n",
+    );
+    run(&env, &["add", "c", "unix:///c"]).ok();
+    run(&env, &["rename", "a", "z"]).ok();
+    run(&env, &["remove", "b"]).ok();
+    assert_eq!(
+        read(&path),
+        "engines = { z = { host = \"unix:///a\" }, c = { host = \"unix:///c\" } }  # inline\n"
+    );
+
+    let path = env
+        .user_config("[engines]\npg.host = \"unix:///pg\"  # dotted\nlzc.host = \"unix:///lzc\"\n");
+    run(&env, &["rename", "pg", "play"]).ok();
+    run(&env, &["remove", "lzc"]).ok();
+    assert_eq!(
+        read(&path),
+        "[engines]\nplay.host = \"unix:///pg\"  # dotted\n"
+    );
+    assert_eq!(run(&env, &["list", "--names"]).ok(), "play\n");
+}
