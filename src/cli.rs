@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Sources;
 use crate::config_cmd::{self, ConfigCmd};
+use crate::contexts::{self, ContextsCmd};
+use crate::discover::{self, DiscoverArgs};
 use crate::doctor::{self, DoctorArgs};
+use crate::edit::{self, AddArgs, RemoveArgs, RenameArgs};
 use crate::env_cmd::{self, EnvArgs};
 use crate::error::Result;
 use crate::exec::{self, ExecArgs};
@@ -49,6 +52,17 @@ pub enum Command {
     Config(ConfigCmd),
     /// Write POSIX sh wrapper scripts, for hosts that cannot run dockmux
     Wrappers(WrappersArgs),
+    /// Find the engines on this host and propose config entries for them
+    Discover(DiscoverArgs),
+    /// Add an engine to the config (keeps your comments and formatting)
+    Add(AddArgs),
+    /// Remove an engine from the config
+    Remove(RemoveArgs),
+    /// Rename an engine (and its NAME-docker link, if there is one)
+    Rename(RenameArgs),
+    /// Docker contexts: export engines as contexts, import contexts as engines
+    #[command(subcommand)]
+    Contexts(ContextsCmd),
 }
 
 /// Parses `argv` and runs the command; returns the exit code.
@@ -74,5 +88,10 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
         Command::Unlink(args) => links::unlink(args, &sources),
         Command::Config(cmd) => config_cmd::run(cmd, &sources),
         Command::Wrappers(args) => wrappers::run(args, &sources),
+        Command::Discover(args) => discover::run(args, &sources),
+        Command::Add(args) => edit::add(args, &sources),
+        Command::Remove(args) => edit::remove(args, &sources),
+        Command::Rename(args) => edit::rename(args, &sources),
+        Command::Contexts(cmd) => contexts::run(cmd, &sources),
     }
 }
