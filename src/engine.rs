@@ -16,16 +16,6 @@ use crate::flags::{self, Scan};
 /// Nested dockmux invocations allowed before we call it a loop.
 pub const MAX_DEPTH: u32 = 10;
 
-/// Every variable `docker_env` sets or removes, in its order.
-pub const ENV_KEYS: [&str; 6] = [
-    "DOCKER_HOST",
-    "DOCKER_CONTEXT",
-    "DOCKER_TLS_VERIFY",
-    "DOCKER_TLS",
-    "DOCKER_CERT_PATH",
-    "DOCKMUX_ENGINE",
-];
-
 /// The environment that points a docker client at `engine`: `Some` sets, `None` removes.
 pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
     let tls = engine.tls.as_ref();
@@ -41,6 +31,16 @@ pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
         (dockmux_engine, Some(engine.name.clone())),
     ]
 }
+
+/// Every variable `docker_env` sets or removes, in its order.
+pub const ENV_KEYS: [&str; 6] = [
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_TLS",
+    "DOCKER_CERT_PATH",
+    "DOCKMUX_ENGINE",
+];
 
 /// Applies `docker_env` to a command.
 pub fn apply_env(cmd: &mut Command, engine: &Engine) {
