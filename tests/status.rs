@@ -167,14 +167,14 @@ fn ten_hanging_engines_cost_one_timeout_not_ten() {
         "{hanging}[engines.missing]\nhost = \"unix://{}/missing.sock\"\n",
         dir.path().display()
     )));
-    let timeout = Duration::from_secs(1);
-    let (engines, took) = list_json(&env, &["--timeout", "1s"]);
-    eprintln!("13 engines, 10 hanging, timeout 1s: {took:?}");
+    let timeout = Duration::from_secs(2);
+    let (engines, took) = list_json(&env, &["--timeout", "2s"]);
+    eprintln!("13 engines, 10 hanging, timeout 2s: {took:?}");
     for i in 0..10 {
         let s = status_of(&engines, &format!("hang{i}"));
         assert_eq!(s["state"], "timed_out", "hang{i}: {s}");
         assert!(
-            s["error"].as_str().unwrap().contains("no answer within 1s"),
+            s["error"].as_str().unwrap().contains("no answer within 2s"),
             "{s}"
         );
     }
