@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -18,6 +17,8 @@ use crate::error::{Error, Place, Result};
 use crate::host;
 use crate::suggest;
 
+mod scan;
+
 /// The system-wide config. `DOCKMUX_SYSTEM_CONFIG` moves it, for tests and
 /// chroots, so a developer's own /etc cannot leak into a test run.
 pub const SYSTEM_CONFIG: &str = "/etc/dockmux/engines.toml";
@@ -26,11 +27,6 @@ const BUILT_IN: &str = include_str!("default_engines.toml");
 const TOP_KEYS: &[&str] = &["docker", "engines"];
 const ENGINE_KEYS: &[&str] = &["host", "description", "aliases", "hint", "tls"];
 const TLS_KEYS: &[&str] = &["verify", "cert_path"];
-
-/// Maps keyed by engine and command names. A fixed hasher: the keys come from
-/// the user's own config, and seeding a random one costs a getrandom syscall
-/// on every docker command.
-type NameMap<V> = HashMap<String, V, BuildHasherDefault<DefaultHasher>>;
 
 /// Which files are read, in order; later files win.
 #[derive(Clone, Debug)]
@@ -206,15 +202,22 @@ impl Config {
     }
 }
 
-mod scan;
-
 /// The config texts in reading order (the built-in one when no file exists),
 /// and each candidate file's state.
 type Texts = (Vec<(Origin, String)>, Vec<(PathBuf, FileState)>);
 
 /// Loads, checks and merges the config files named by `sources`.
 pub fn load(sources: &Sources) -> Result<Config> {
-    merge(read_texts(sources)?)
+    merge(read_texts(sources, None)?)
+}
+
+/// Checks an edited config before it is written: the files are loaded and
+/// merged exactly as [`load`] does, with `text` standing in for the file at
+/// `path` (which need not exist yet), so a change that would break loading —
+/// a bad host, or a command claimed both here and in the other file — is
+/// refused before anything is written.
+pub fn check_edit(sources: &Sources, path: &Path, text: &str) -> Result<Config> {
+    merge(read_texts(sources, Some((path, text)))?)
 }
 
 /// The engine path's load: the engine `command` (argv[0]'s basename) reaches
@@ -222,7 +225,7 @@ pub fn load(sources: &Sources) -> Result<Config> {
 /// checks it. Plain configs take a quick scan (config/scan.rs); anything
 /// else, and every error, takes `load`'s way, so the answers are the same.
 pub fn load_engine(sources: &Sources, command: &str) -> Result<(Engine, Option<Client>)> {
-    let texts = read_texts(sources)?;
+    let texts = read_texts(sources, None)?;
     if let Some(found) = scan::engine_for(&texts.0, command) {
         return Ok(found);
     }
@@ -233,11 +236,16 @@ pub fn load_engine(sources: &Sources, command: &str) -> Result<(Engine, Option<C
     }
 }
 
-fn read_texts(sources: &Sources) -> Result<Texts> {
+/// `replace`: a text standing in for one file (see [`check_edit`]).
+fn read_texts(sources: &Sources, replace: Option<(&Path, &str)>) -> Result<Texts> {
     let mut texts: Vec<(Origin, String)> = Vec::new();
     let mut files = Vec::new();
     for path in sources.candidates() {
-        match read_checked(path)? {
+        let text = match replace {
+            Some((p, text)) if p == path => Some(text.to_string()),
+            _ => read_checked(path)?,
+        };
+        match text {
             Some(text) => {
                 files.push((path.to_path_buf(), FileState::Read));
                 texts.push((Origin::File(Rc::from(path)), text));
@@ -265,7 +273,7 @@ fn merge((texts, files): Texts) -> Result<Config> {
 
     let mut docker = None;
     let mut engines: Vec<Engine> = Vec::new();
-    let mut by_name: NameMap<usize> = NameMap::default();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
     for (src, (origin, text)) in texts.iter().enumerate() {
         let parsed = parse(text, src, origin).map_err(|(span, msg)| at(src, span, msg))?;
         if parsed.docker.is_some() {
@@ -292,19 +300,9 @@ fn merge((texts, files): Texts) -> Result<Config> {
     })
 }
 
-/// Parses a config text on its own (no permission checks, no merging): for
-/// checking an edited config before it is written.
-pub fn check_text(text: &str, path: &Path) -> Result<()> {
-    let origin = Origin::File(Rc::from(path));
-    let entry = (origin, text.to_string());
-    let err = |span, message| Error::ConfigAt {
-        place: place(&entry, span),
-        message,
-    };
-    let parsed = parse(text, 0, &entry.0).map_err(|(s, m)| err(s, m))?;
-    let mut engines = parsed.engines;
-    engines.sort_by(|a, b| a.name.cmp(&b.name));
-    check_claims(&engines).map_err(|(_, s, m)| err(s, m))
+/// The built-in config text (the LazyCat engines), used when no file exists.
+pub fn built_in_text() -> &'static str {
+    BUILT_IN
 }
 
 /// Opens a candidate file, refuses it if others could have written it, reads it.
@@ -580,7 +578,7 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
     ))
 }
 
-fn check_alias(alias: &str) -> std::result::Result<(), String> {
+pub fn check_alias(alias: &str) -> std::result::Result<(), String> {
     check_name(alias)?;
     if alias.starts_with("dockmux") {
         return Err("names starting with 'dockmux' belong to dockmux itself".into());
@@ -590,8 +588,7 @@ fn check_alias(alias: &str) -> std::result::Result<(), String> {
 
 /// Every command name (`NAME-docker`, aliases) must lead to exactly one engine.
 fn check_claims(engines: &[Engine]) -> std::result::Result<(), (usize, Range<usize>, String)> {
-    let mut claims: NameMap<&str> =
-        NameMap::with_capacity_and_hasher(engines.len() * 2, Default::default());
+    let mut claims: HashMap<String, &str> = HashMap::with_capacity(engines.len() * 2);
     for e in engines {
         if let Some(prev) = claims.insert(format!("{}-docker", e.name), &e.name) {
             return Err((

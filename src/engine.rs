@@ -22,24 +22,37 @@ const DEPTH_VAR: &str = "DOCKMUX_DEPTH";
 /// The environment that points a docker client at `engine`: `Some` sets, `None` removes.
 pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
     let tls = engine.tls.as_ref();
+    let [host, context, tls_verify, tls_on, cert_path, dockmux_engine] = ENV_KEYS;
     [
-        ("DOCKER_HOST", Some(engine.host.clone())),
+        (host, Some(engine.host.clone())),
         // DOCKER_HOST beats a context anyway; removing it keeps tools that read it honest.
-        ("DOCKER_CONTEXT", None),
+        (context, None),
         // Inherited TLS settings would break a unix socket; only the engine's own count.
-        (
-            "DOCKER_TLS_VERIFY",
-            tls.filter(|t| t.verify).map(|_| "1".into()),
-        ),
-        ("DOCKER_TLS", tls.filter(|t| !t.verify).map(|_| "1".into())),
-        ("DOCKER_CERT_PATH", tls.and_then(|t| t.cert_path.clone())),
-        ("DOCKMUX_ENGINE", Some(engine.name.clone())),
+        (tls_verify, tls.filter(|t| t.verify).map(|_| "1".into())),
+        (tls_on, tls.filter(|t| !t.verify).map(|_| "1".into())),
+        (cert_path, tls.and_then(|t| t.cert_path.clone())),
+        (dockmux_engine, Some(engine.name.clone())),
     ]
 }
 
+/// Every variable `docker_env` sets or removes, in its order.
+pub const ENV_KEYS: [&str; 6] = [
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_TLS",
+    "DOCKER_CERT_PATH",
+    "DOCKMUX_ENGINE",
+];
+
 /// Applies `docker_env` to a command.
 pub fn apply_env(cmd: &mut Command, engine: &Engine) {
-    for (key, value) in docker_env(engine) {
+    set_env(cmd, &docker_env(engine));
+}
+
+/// Sets (`Some`) or removes (`None`) each variable.
+pub fn set_env(cmd: &mut Command, vars: &[(&str, Option<String>)]) {
+    for (key, value) in vars {
         match value {
             Some(v) => cmd.env(key, v),
             None => cmd.env_remove(key),
@@ -61,8 +74,7 @@ pub fn next_depth() -> Result<u32> {
 
 /// Runs docker for the engine `command` names. Returns only on failure.
 pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
-    let (engine, docker) = config::load_engine(&config::Sources::from_env(), command)?;
-    let engine = &engine;
+    let (ref engine, docker) = config::load_engine(&config::Sources::from_env(), command)?;
     let quiet = match flags::scan(args) {
         Scan::Refused(flag) => {
             return Err(Error::RefusedFlag {
@@ -96,53 +108,51 @@ unsafe extern "C" {
 
 /// Replaces this process with `client ARGS…` (argv[0] is the client's path),
 /// in the inherited environment with `vars` and the depth applied. Inherited
-/// entries are passed as they are, in their order, without copying; only the
-/// keys dockmux sets or removes are dropped. Returns only on failure.
+/// entries pass as they are, in their order, without copying; only the keys
+/// dockmux sets or removes are dropped. Returns only on failure.
 fn exec(
     client: &Path,
     args: &[OsString],
     vars: &[(&'static str, Option<String>)],
     depth: &str,
 ) -> std::io::Error {
-    let nul = || {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "nul byte found in provided data",
-        )
+    let cstr = |b: &[u8]| {
+        // std's own wording, for what std's Command would have refused.
+        CString::new(b).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "nul byte found in provided data",
+            )
+        })
     };
-    let cstr = |b: &[u8]| CString::new(b).map_err(|_| nul());
-    let built = (|| -> std::io::Result<_> {
-        let program = cstr(client.as_os_str().as_bytes())?;
-        let mut argv = Vec::with_capacity(args.len() + 1);
-        argv.push(program.clone());
-        for a in args {
-            argv.push(cstr(a.as_bytes())?);
-        }
-        let mut set = Vec::with_capacity(vars.len() + 1);
-        for (key, value) in vars {
-            if let Some(v) = value {
-                set.push(cstr(format!("{key}={v}").as_bytes())?);
-            }
-        }
-        set.push(cstr(format!("{DEPTH_VAR}={depth}").as_bytes())?);
-        Ok((program, argv, set))
-    })();
-    let (program, argv, set) = match built {
-        Ok(b) => b,
-        Err(e) => return e,
+    let set: std::io::Result<Vec<CString>> = vars
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .chain(std::iter::once(format!("{DEPTH_VAR}={depth}")))
+        .map(|kv| cstr(kv.as_bytes()))
+        .collect();
+    let argv: std::io::Result<Vec<CString>> = std::iter::once(client.as_os_str())
+        .chain(args.iter().map(OsString::as_os_str))
+        .map(|a| cstr(a.as_bytes()))
+        .collect();
+    let (set, argv) = match (set, argv) {
+        (Ok(s), Ok(a)) => (s, a),
+        (Err(e), _) | (_, Err(e)) => return e,
     };
-    let ours = |entry: &[u8]| {
-        let key = entry.split(|&b| b == b'=').next().unwrap_or_default();
-        key == DEPTH_VAR.as_bytes() || vars.iter().any(|(k, _)| k.as_bytes() == key)
+    let ours = |entry: &[u8]| match entry.iter().position(|&b| b == b'=') {
+        Some(eq) => {
+            let key = &entry[..eq];
+            key == DEPTH_VAR.as_bytes() || vars.iter().any(|(k, _)| k.as_bytes() == key)
+        }
+        None => false,
     };
     let mut envp: Vec<*const c_char> = Vec::with_capacity(64);
-    // SAFETY: `environ` is the NUL-terminated array of C strings the process
+    // SAFETY: `environ` is the NULL-terminated array of C strings this process
     // was started with; nothing in this single-threaded path changes it.
     unsafe {
         let mut p = environ;
         while !p.is_null() && !(*p).is_null() {
-            let entry = CStr::from_ptr(*p);
-            if !(entry.to_bytes().contains(&b'=') && ours(entry.to_bytes())) {
+            if !ours(CStr::from_ptr(*p).to_bytes()) {
                 envp.push(*p);
             }
             p = p.add(1);
@@ -152,9 +162,9 @@ fn exec(
     envp.push(std::ptr::null());
     let mut argvp: Vec<*const c_char> = argv.iter().map(|c| c.as_ptr()).collect();
     argvp.push(std::ptr::null());
-    // execvpe, like std's exec: a script without #! still runs under /bin/sh.
-    // SAFETY: all three arrays are NUL-terminated and outlive the call.
-    unsafe { libc::execvpe(program.as_ptr(), argvp.as_ptr(), envp.as_ptr()) };
+    // execvpe, as std's exec uses execvp: a script without #! still runs under /bin/sh.
+    // SAFETY: all three arrays are NULL-terminated and outlive the call.
+    unsafe { libc::execvpe(argvp[0], argvp.as_ptr(), envp.as_ptr()) };
     std::io::Error::last_os_error()
 }
 

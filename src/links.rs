@@ -95,51 +95,120 @@ pub fn selected<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a config:
         .collect()
 }
 
-pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
-    let cfg = config::load(sources)?;
-    let engines = selected(&cfg, &args.engines)?;
-    let exe = SelfExe::find()?;
-    let dir = args.dir.clone().unwrap_or_else(|| exe.dir().to_path_buf());
-    check_dir(&dir)?;
-    let same_dir = same_file(&dir, exe.dir());
-    let target = if same_dir {
-        PathBuf::from(exe.file_name())
-    } else {
-        exe.path.clone()
-    };
+/// Where links go and what they point at; shared by `link`, `add --link` and `rename`.
+pub struct Linker {
+    exe: SelfExe,
+    pub dir: PathBuf,
+    target: PathBuf,
+    pub hard: bool,
+    pub force: bool,
+}
 
-    let mut report = String::new();
-    let mut conflicts = Vec::new();
-    for engine in &engines {
-        for command in engine.commands() {
-            let path = dir.join(&command);
+impl Linker {
+    /// Checks `dir` (default: next to dockmux) before anything is touched.
+    pub fn new(dir: Option<&Path>, hard: bool, force: bool) -> Result<Linker> {
+        let exe = SelfExe::find()?;
+        let dir = dir.map_or_else(|| exe.dir().to_path_buf(), Path::to_path_buf);
+        check_dir(&dir)?;
+        let target = if same_file(&dir, exe.dir()) {
+            PathBuf::from(exe.file_name())
+        } else {
+            exe.path.clone()
+        };
+        Ok(Linker {
+            exe,
+            dir,
+            target,
+            hard,
+            force,
+        })
+    }
+
+    /// The commands whose path holds a file that is not a link to dockmux
+    /// (and that `--force` would replace).
+    pub fn conflicts(&self, commands: impl IntoIterator<Item = String>) -> Vec<PathBuf> {
+        if self.force {
+            return Vec::new();
+        }
+        commands
+            .into_iter()
+            .map(|c| self.dir.join(c))
+            .filter(|p| std::fs::symlink_metadata(p).is_ok() && !is_ours(p))
+            .collect()
+    }
+
+    /// Links each command, appending a line per command to `report`; returns
+    /// the paths left alone because another file is in the way.
+    pub fn link(
+        &self,
+        commands: impl IntoIterator<Item = String>,
+        report: &mut String,
+    ) -> Result<Vec<PathBuf>> {
+        let mut conflicts = Vec::new();
+        for command in commands {
+            let path = self.dir.join(&command);
             let exists = std::fs::symlink_metadata(&path).is_ok();
             let state = if !exists {
                 "linked"
             } else if is_ours(&path) {
-                if up_to_date(&path, &target, args.hard) {
+                if up_to_date(&path, &self.target, self.hard) {
                     report.push_str(&format!("ok       {}\n", path.display()));
                     continue;
                 }
                 "relinked"
-            } else if args.force {
+            } else if self.force {
                 "replaced"
             } else {
                 conflicts.push(path);
                 continue;
             };
-            make_link(&exe.path, &target, &path, args.hard)?;
-            let how = if args.hard { "hard link to" } else { "->" };
+            make_link(&self.exe.path, &self.target, &path, self.hard)?;
+            let how = if self.hard { "hard link to" } else { "->" };
             report.push_str(&format!(
                 "{state:<8} {} {how} {}\n",
                 path.display(),
-                if args.hard { &exe.path } else { &target }.display()
+                if self.hard {
+                    &self.exe.path
+                } else {
+                    &self.target
+                }
+                .display()
             ));
         }
+        Ok(conflicts)
     }
+
+    /// A note for stderr when the links cannot be run by name.
+    pub fn path_note(&self) -> Option<String> {
+        (!on_path(&self.dir)).then(|| {
+            format!(
+                "dockmux: note: {} is not on PATH; add it (export PATH=\"{}:$PATH\") to run the links by name",
+                self.dir.display(),
+                self.dir.display()
+            )
+        })
+    }
+}
+
+/// The error for links not made because other files are in the way.
+pub fn conflict_error(conflicts: &[PathBuf]) -> Error {
+    let list: Vec<String> = conflicts.iter().map(|p| p.display().to_string()).collect();
+    Error::Failed(format!(
+        "not linked, because a file that is not a link to dockmux is in the way: {}; \
+         move it away or rerun with --force to replace it",
+        list.join(", ")
+    ))
+}
+
+pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
+    let cfg = config::load(sources)?;
+    let engines = selected(&cfg, &args.engines)?;
+    let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
+    let mut report = String::new();
+    let conflicts = linker.link(engines.iter().flat_map(|e| e.commands()), &mut report)?;
     if args.prune {
         let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
-        for (path, name) in links_in(&dir)? {
+        for (path, name) in links_in(&linker.dir)? {
             if !claimed.contains(&name) {
                 remove(&path)?;
                 report.push_str(&format!("pruned   {}\n", path.display()));
@@ -147,22 +216,31 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
         }
     }
     output::print(&report).map_err(|e| Error::io("writing the report", e))?;
-    if !on_path(&dir) {
-        eprintln!(
-            "dockmux: note: {} is not on PATH; add it (export PATH=\"{}:$PATH\") to run the links by name",
-            dir.display(),
-            dir.display()
-        );
+    if let Some(note) = linker.path_note() {
+        eprintln!("{note}");
     }
     if conflicts.is_empty() {
-        return Ok(0);
+        Ok(0)
+    } else {
+        Err(conflict_error(&conflicts))
     }
-    let list: Vec<String> = conflicts.iter().map(|p| p.display().to_string()).collect();
-    Err(Error::Failed(format!(
-        "not linked, because a file that is not a link to dockmux is in the way: {}; \
-         move it away or rerun with --force to replace it",
-        list.join(", ")
-    )))
+}
+
+/// Removes those of `commands` in `dir` that are links to dockmux (and only
+/// those), appending a line per removal to `report`.
+pub fn unlink_commands(
+    dir: &Path,
+    commands: impl IntoIterator<Item = String>,
+    report: &mut String,
+) -> Result<()> {
+    for command in commands {
+        let path = dir.join(command);
+        if std::fs::symlink_metadata(&path).is_ok() && is_ours(&path) {
+            remove(&path)?;
+            report.push_str(&format!("removed  {}\n", path.display()));
+        }
+    }
+    Ok(())
 }
 
 pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
@@ -257,7 +335,7 @@ fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
     })
 }
 
-fn remove(path: &Path) -> Result<()> {
+pub fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path)
         .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
 }

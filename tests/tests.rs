@@ -2,6 +2,10 @@
 
 mod harness;
 
+mod contexts;
+mod discover;
 mod dispatch;
+mod edit;
 mod engines;
 mod management;
+mod status;
