@@ -1,0 +1,3 @@
+#!/bin/bash
+export DOCKER_HOST=@HOST@
+exec docker "$@"

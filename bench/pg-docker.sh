@@ -1,0 +1,3 @@
+#!/bin/sh
+export DOCKER_HOST=@HOST@
+exec docker "$@"
