@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::ops::Range;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -312,7 +313,13 @@ fn read_checked(path: &Path) -> Result<Option<String>> {
         path: path.to_path_buf(),
         source,
     };
-    let file = match File::open(path) {
+    // Non-blocking: opening a FIFO put where the config belongs would
+    // otherwise wait for a writer forever; fstat below refuses it.
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    let file = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(read_err(e)),
@@ -381,7 +388,7 @@ fn parse(text: &str, src: usize, origin: &Origin) -> std::result::Result<Parsed,
     for (key, value) in doc.get_ref() {
         match key.get_ref().as_ref() {
             "docker" => {
-                let path = string(value, "docker")?;
+                let path = nul_free(value, "docker")?;
                 if path.is_empty() || (path.contains('/') && !path.starts_with('/')) {
                     return Err((
                         value.span(),
@@ -445,7 +452,7 @@ fn parse_engine(
     for (key, value) in table {
         match key.get_ref().as_ref() {
             "host" => {
-                let url = string(value, "host")?;
+                let url = nul_free(value, "host")?;
                 let kind = host::check(url).map_err(|m| (value.span(), m))?;
                 host = Some((url.to_string(), kind, value.span()));
             }
@@ -518,7 +525,7 @@ fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseErro
                 _ => return Err((v.span(), "tls.verify must be true or false".into())),
             },
             "cert_path" => {
-                let p = string(v, "tls.cert_path")?;
+                let p = nul_free(v, "tls.cert_path")?;
                 if !p.starts_with('/') {
                     return Err((
                         v.span(),
@@ -541,6 +548,24 @@ fn string<'a>(
         DeValue::String(s) => Ok(s.as_ref()),
         _ => Err((value.span(), format!("{what} must be a string in quotes"))),
     }
+}
+
+/// A string that becomes a path or an environment variable, neither of
+/// which can hold a NUL (TOML can, as `\u0000`).
+fn nul_free<'a>(
+    value: &'a Spanned<DeValue<'_>>,
+    what: &str,
+) -> std::result::Result<&'a str, ParseError> {
+    let s = string(value, what)?;
+    if s.contains('\0') {
+        return Err((
+            value.span(),
+            format!(
+                "{what} contains a NUL character (\\u0000), which no path or environment variable can hold; remove it"
+            ),
+        ));
+    }
+    Ok(s)
 }
 
 fn unknown_key(

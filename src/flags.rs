@@ -59,6 +59,11 @@ pub fn scan(args: &[OsString]) -> Scan {
         if arg.len() > 1 && arg[0] == b'-' {
             // A bundle of shorthands: `-D`, `-DH x`, `-Hx`, `-H=x`, `-lH` (H is l's value).
             for (j, &c) in arg.iter().enumerate().skip(1) {
+                // pflag skips the rest of a bundle from `test.` on (go test's
+                // flags): docker runs `-test.H ps` as plain `ps`.
+                if arg[j..].starts_with(b"test.") {
+                    break;
+                }
                 match c {
                     b'H' | b'c' => return Scan::Refused(lossy(arg)),
                     b'h' | b'v' => quiet = true,
@@ -136,6 +141,8 @@ mod tests {
             &["--tlscert", "--host", "ps"],
             &["--", "-H", "x"],
             &["-", "-H"],
+            &["-test.H", "ps"],
+            &["-Dtest.c", "ps"],
             &[],
         ] {
             assert!(!refused(args), "{args:?}");
