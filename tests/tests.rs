@@ -7,5 +7,6 @@ mod discover;
 mod dispatch;
 mod edit;
 mod engines;
+mod hardening;
 mod management;
 mod status;

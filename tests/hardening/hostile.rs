@@ -1,0 +1,274 @@
+//! Hostile setups, beyond those tests/dispatch.rs and tests/management.rs
+//! cover (writable or foreign configs, symlinks into writable places, a
+//! `docker` symlink to dockmux, a PATH of only links, the depth limit, a
+//! socket path that is a file or directory): each is refused or handled with
+//! a clear message, never a loop, a hang or a crash.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::env_with_fast_fake;
+use crate::harness::{Env, Out, TWO_ENGINES, dockmux_bin, write_fake};
+
+/// Runs `cmd`, failing the test if it has not finished within 10 s.
+fn finishes(cmd: &mut Command) -> Out {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let raw = child.wait_with_output().unwrap();
+    Out {
+        code: raw.status.code(),
+        stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&raw.stderr).into_owned(),
+        raw,
+    }
+}
+
+#[test]
+fn a_fifo_device_or_directory_in_the_configs_place_is_refused_without_hanging() {
+    let mut env = env_with_fast_fake();
+    let fifo = env.root().join("fifo.toml");
+    let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: c is a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let dir = env.root().join("dir.toml");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let dev = env.root().join("dev.toml");
+    std::os::unix::fs::symlink("/dev/zero", &dev).unwrap();
+    for path in [&fifo, &dir, &dev] {
+        env.var("DOCKMUX_CONFIG", path);
+        let out = finishes(&mut env.cmd("pg-docker"));
+        let err = out.fails(125);
+        assert!(
+            err.contains("is not a regular file"),
+            "{}: {out}",
+            path.display()
+        );
+        let out = finishes(&mut env.dockmux(["list"]));
+        assert!(out.fails(125).contains("is not a regular file"), "{out}");
+    }
+}
+
+#[test]
+fn a_symlink_loop_as_config_is_an_error() {
+    let mut env = env_with_fast_fake();
+    let a = env.root().join("a.toml");
+    let b = env.root().join("b.toml");
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    env.var("DOCKMUX_CONFIG", &a);
+    let out = finishes(&mut env.cmd("pg-docker"));
+    let err = out.fails(125);
+    assert!(
+        err.starts_with(&format!("pg-docker: cannot read config {}", a.display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_system_config_directory_others_can_write_is_refused() {
+    let env = env_with_fast_fake();
+    std::fs::remove_file(env.user_config_path()).unwrap();
+    let path = env.system_config(TWO_ENGINES);
+    let dir = path.parent().unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+    let out = env.run("pg-docker", ["ps"]);
+    assert!(
+        out.fails(125)
+            .contains(&format!("chmod go-w {}", dir.display())),
+        "{out}"
+    );
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.run("pg-docker", ["ps"]).ok();
+}
+
+#[test]
+fn a_hard_linked_docker_is_still_dockmux_and_is_skipped() {
+    // A copy of dockmux with a hard link to it named `docker`: same file,
+    // another name (the test binary may live on another file system).
+    let mut env = Env::new();
+    env.user_config(TWO_ENGINES);
+    let copy = env.root().join("dockmux");
+    std::fs::copy(dockmux_bin(), &copy).unwrap();
+    std::os::unix::fs::symlink(&copy, env.bin.join("pg-docker")).unwrap();
+    std::fs::hard_link(&copy, env.bin.join("docker")).unwrap();
+    let later = env.root().join("later");
+    std::fs::create_dir(&later).unwrap();
+    write_fake(&later.join("docker"), &env.record);
+    env.var("PATH", format!("{}:{}", env.bin.display(), later.display()));
+    env.run("pg-docker", ["ps"]).ok();
+    assert_eq!(env.last_call().argv0, later.join("docker"));
+
+    env.var("PATH", env.bin.clone());
+    let out = env.run("pg-docker", ["ps"]);
+    assert!(out.fails(127).contains("link to dockmux"), "{out}");
+}
+
+#[test]
+fn depth_counter_values_at_and_around_the_limit_and_junk() {
+    let mut env = env_with_fast_fake();
+    env.var("FAKE_MODE", "exit").var("FAKE_ARG", "0");
+    env.var("DOCKMUX_DEPTH", "9");
+    env.run("pg-docker", ["ps"]).ok();
+    env.var("DOCKMUX_DEPTH", "10");
+    assert!(
+        env.run("pg-docker", ["ps"])
+            .fails(125)
+            .contains("DOCKMUX_DEPTH=10")
+    );
+    env.var("DOCKMUX_DEPTH", "4294967295");
+    assert!(env.run("pg-docker", ["ps"]).fails(125).contains("loop"));
+    // Not a count: read as 0, never a crash.
+    for junk in ["", "x", "-1", "99999999999999999999", "1e3", " 9"] {
+        env.var("DOCKMUX_DEPTH", junk);
+        env.run("pg-docker", ["ps"]).ok();
+    }
+}
+
+#[test]
+fn odd_paths_find_the_client_or_say_why() {
+    let mut env = env_with_fast_fake();
+    env.var("FAKE_MODE", "exit").var("FAKE_ARG", "0");
+    // Empty entries (the current directory), relative and missing ones, a long PATH.
+    let long = "/nonexistent/dir:".repeat(5000);
+    for path in [
+        format!("::relative/dir:/nonexistent:{}", env.bin.display()),
+        format!("{long}{}", env.bin.display()),
+    ] {
+        env.var("PATH", &path);
+        env.run("pg-docker", ["ps"]).ok();
+    }
+    // An empty PATH is the current directory alone: no client there.
+    env.var("PATH", "");
+    assert!(
+        env.run("pg-docker", ["ps"])
+            .fails(127)
+            .contains("not on PATH")
+    );
+    // No PATH at all: execvp's default, where the real client is installed.
+    let mut cmd = env.cmd("pg-docker");
+    cmd.env_remove("PATH").arg("--version");
+    let out = finishes(&mut cmd);
+    assert!(out.ok().starts_with("Docker version"), "{out}");
+}
+
+#[test]
+fn odd_invocation_names_are_unknown_engines_not_crashes() {
+    let env = env_with_fast_fake();
+    for name in [
+        OsString::new(),
+        OsString::from("-docker"),
+        OsString::from_vec(b"\xff\xfe-docker".to_vec()),
+        OsString::from("/"),
+        OsString::from("x".repeat(5000)),
+    ] {
+        let mut cmd = Command::new(dockmux_bin());
+        cmd.arg0(&name)
+            .env_clear()
+            .env("HOME", &env.home)
+            .env("PATH", &env.path);
+        let out = finishes(&mut cmd);
+        assert_eq!(out.code, Some(125), "{:?}: {out}", name);
+        assert!(out.stderr.contains("no engine named"), "{name:?}: {out}");
+    }
+}
+
+#[test]
+fn closed_standard_streams_are_no_crash() {
+    // The missing-socket note goes to a closed stderr; docker still runs.
+    let env = env_with_fast_fake();
+    let mut cmd = env.cmd("pg-docker");
+    cmd.args(["ps"])
+        .env("FAKE_MODE", "exit")
+        .env("FAKE_ARG", "4");
+    // SAFETY: close() is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            for fd in 0..3 {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.status().unwrap();
+    assert_eq!(status.code(), Some(4));
+}
+
+#[test]
+fn the_environment_passes_through_untouched_but_for_the_engine() {
+    // Non-UTF-8 values, newlines, '=' in values, empty values, many variables.
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    env.fake_docker();
+    env.link("pg-docker");
+    let mut cmd = env.cmd("pg-docker");
+    let mut sent: Vec<(OsString, OsString)> = vec![
+        (
+            "WEIRD".into(),
+            OsString::from_vec(b"\xff\xfe\n=a=b".to_vec()),
+        ),
+        ("EMPTY".into(), "".into()),
+        ("DOCKER_CONFIG".into(), "/keep/me".into()),
+        ("DOCKMUX_DEPTHS".into(), "not the counter".into()),
+        ("DOCKER_HOSTNAME".into(), "not the host".into()),
+    ];
+    for i in 0..2000 {
+        sent.push((format!("V{i}").into(), format!("value {i}").into()));
+    }
+    for (k, v) in &sent {
+        cmd.env(k, v);
+    }
+    cmd.env("DOCKER_HOST", "tcp://wrong:1")
+        .env("DOCKER_CONTEXT", "other");
+    let out = Out::of(cmd.arg("ps"));
+    out.ok();
+    let call = env.last_call();
+    for (k, v) in &sent {
+        assert_eq!(call.env.get(k), Some(v), "{k:?}");
+    }
+    assert_eq!(call.var("DOCKER_HOST"), Some("unix:///nonexistent/pg.sock"));
+    assert_eq!(call.var("DOCKER_CONTEXT"), None);
+    assert_eq!(call.var("DOCKMUX_ENGINE"), Some("pg"));
+    assert_eq!(call.var("DOCKMUX_DEPTH"), Some("1"));
+    // Nothing else was added: the scrubbed base, what was sent, the engine's three.
+    let base = [
+        "PATH",
+        "HOME",
+        "DOCKMUX_SYSTEM_CONFIG",
+        "LC_ALL",
+        "PWD",
+        "SHLVL",
+        "_",
+        "OLDPWD",
+    ];
+    let extra: Vec<&OsStr> = call
+        .env
+        .keys()
+        .map(OsString::as_os_str)
+        .filter(|k| {
+            !sent.iter().any(|(s, _)| s == k)
+                && !base.iter().any(|b| OsStr::new(b) == *k)
+                && !["DOCKER_HOST", "DOCKMUX_ENGINE", "DOCKMUX_DEPTH"]
+                    .iter()
+                    .any(|b| OsStr::new(b) == *k)
+        })
+        .collect();
+    assert!(extra.is_empty(), "{extra:?}");
+}
