@@ -5,6 +5,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
+use crate::completion::{self, CompletionsArgs};
 use crate::config::Sources;
 use crate::config_cmd::{self, ConfigCmd};
 use crate::error::Result;
@@ -40,10 +41,16 @@ pub enum Command {
     Config(ConfigCmd),
     /// Write POSIX sh wrapper scripts, for hosts that cannot run dockmux
     Wrappers(WrappersArgs),
+    /// Print the shell completion script for dockmux and the engine commands
+    Completions(CompletionsArgs),
 }
 
 /// Parses `argv` and runs the command; returns the exit code.
 pub fn run(argv: &[OsString]) -> Result<i32> {
+    // The shells' completion requests (cobra's protocol), answered before clap.
+    if let Some(verb) = argv.get(1).filter(|v| completion::is_request(v)) {
+        return completion::answer(verb, &argv[2..]);
+    }
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -62,5 +69,6 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
         Command::Unlink(args) => links::unlink(args, &sources),
         Command::Config(cmd) => config_cmd::run(cmd, &sources),
         Command::Wrappers(args) => wrappers::run(args, &sources),
+        Command::Completions(args) => completion::run(args, &sources),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod completion;
 pub mod config;
 pub mod config_cmd;
 pub mod dispatch;

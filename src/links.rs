@@ -7,9 +7,10 @@ use std::ffi::OsStr;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, ValueHint};
 
 use crate::client;
+use crate::completion;
 use crate::config::{self, Config, Sources};
 use crate::error::{Error, Result};
 use crate::output;
@@ -17,7 +18,7 @@ use crate::output;
 #[derive(Args, Debug)]
 pub struct LinkArgs {
     /// Directory for the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
     /// Make hard links instead of symlinks
     #[arg(long)]
@@ -36,7 +37,7 @@ pub struct LinkArgs {
 #[derive(Args, Debug)]
 pub struct UnlinkArgs {
     /// Directory holding the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
     /// Engines whose links to remove [default: every link to dockmux in DIR]
     #[arg(value_name = "ENGINE")]
@@ -110,6 +111,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
 
     let mut report = String::new();
     let mut conflicts = Vec::new();
+    let mut completions = completion::Installer::for_links_in(&dir, args.force);
     for engine in &engines {
         for command in engine.commands() {
             let path = dir.join(&command);
@@ -119,6 +121,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
             } else if is_ours(&path) {
                 if up_to_date(&path, &target, args.hard) {
                     report.push_str(&format!("ok       {}\n", path.display()));
+                    completions.linked(&command);
                     continue;
                 }
                 "relinked"
@@ -129,6 +132,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
                 continue;
             };
             make_link(&exe.path, &target, &path, args.hard)?;
+            completions.linked(&command);
             let how = if args.hard { "hard link to" } else { "->" };
             report.push_str(&format!(
                 "{state:<8} {} {how} {}\n",
@@ -143,9 +147,13 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
             if !claimed.contains(&name) {
                 remove(&path)?;
                 report.push_str(&format!("pruned   {}\n", path.display()));
+                completions.unlinked(&name);
             }
         }
+        completions.prune(&claimed);
     }
+    completions.linked(completion::DOCKMUX);
+    let completion_failed = completions.finish(&mut report);
     output::print(&report).map_err(|e| Error::io("writing the report", e))?;
     if !on_path(&dir) {
         eprintln!(
@@ -154,15 +162,23 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
             dir.display()
         );
     }
-    if conflicts.is_empty() {
-        return Ok(0);
+    let mut failed: Vec<String> = completion_failed.into_iter().collect();
+    if !conflicts.is_empty() {
+        let list: Vec<String> = conflicts.iter().map(|p| p.display().to_string()).collect();
+        failed.insert(
+            0,
+            format!(
+                "not linked, because a file that is not a link to dockmux is in the way: {}; \
+                 move it away or rerun with --force to replace it",
+                list.join(", ")
+            ),
+        );
     }
-    let list: Vec<String> = conflicts.iter().map(|p| p.display().to_string()).collect();
-    Err(Error::Failed(format!(
-        "not linked, because a file that is not a link to dockmux is in the way: {}; \
-         move it away or rerun with --force to replace it",
-        list.join(", ")
-    )))
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        Err(Error::Failed(failed.join("; ")))
+    }
 }
 
 pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
@@ -176,17 +192,24 @@ pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
         Some(engines.iter().flat_map(|e| e.commands()).collect())
     };
     let mut report = String::new();
+    let mut completions = completion::Installer::for_links_in(&dir, false);
     for (path, name) in links_in(&dir)? {
         if wanted.as_ref().is_none_or(|w| w.contains(&name)) {
             remove(&path)?;
             report.push_str(&format!("removed  {}\n", path.display()));
+            completions.unlinked(&name);
         }
     }
     if report.is_empty() {
         report = format!("no links to dockmux in {}\n", dir.display());
     }
+    // Named engines lose their completion files even where the link was already gone.
+    for name in wanted.iter().flatten() {
+        completions.unlinked(name);
+    }
+    let failed = completions.finish(&mut report);
     output::print(&report).map_err(|e| Error::io("writing the report", e))?;
-    Ok(0)
+    failed.map_or(Ok(0), |f| Err(Error::Failed(f)))
 }
 
 /// Every link to dockmux in `dir`, with its name, sorted.

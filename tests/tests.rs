@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod completion;
 mod dispatch;
 mod engines;
 mod management;
