@@ -870,3 +870,46 @@ fn dockmux_pg_docker_complete_asks_the_pg_engine() {
     }
     assert_none(text, &names.of("lzc"), "dockmux pg-docker volume rm");
 }
+
+/// Root links into a system bin dir: the completion files land in the system
+/// places, which the shells search with no per-user setup (DOCKMUX_SYSTEM_SHARE
+/// and XDG_DATA_DIRS stand in for /usr/share; for zsh, the fpath entry stands
+/// in for the one Debian's zsh has built in).
+#[test]
+fn a_system_wide_link_completes_in_every_users_shell() {
+    require_tools();
+    let names = names();
+    let env = shell_env();
+    let share = env.system_share.clone();
+    std::fs::create_dir_all(share.join("zsh/vendor-completions")).unwrap();
+    let links = env.root().join("usr-local-bin");
+    std::fs::create_dir_all(&links).unwrap();
+    let out = Out::of(&mut env.dockmux(["link", "--dir", links.to_str().unwrap()]));
+    assert_eq!(out.code, Some(0), "{out}");
+    let data_dirs = format!("{}:/usr/share", share.display());
+    for sh in SHELLS {
+        let extra = match sh {
+            Sh::Zsh => format!(
+                "fpath=({}/zsh/vendor-completions $fpath)\n",
+                share.display()
+            ),
+            _ => String::new(),
+        };
+        write_rc(sh, &env.home, &extra);
+        let term = Term::start(
+            sh,
+            &env,
+            &[&links, &env.bin],
+            &[("XDG_DATA_DIRS", &data_dirs)],
+        );
+        let pg = names.of("pg");
+        let s = term.complete("pg-docker volume rm ", 2, &[&pg[0], &pg[1]]);
+        assert_none(&s, &names.of("lzc"), "pg-docker volume rm");
+    }
+    // Nothing went to the user's places.
+    let home_files = files_under(&env.home);
+    assert!(
+        !home_files.iter().any(|f| f.contains("pg-docker")),
+        "{home_files:?}"
+    );
+}
