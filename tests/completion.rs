@@ -312,25 +312,24 @@ fn names() -> &'static Names {
         };
         for engine in [&bed.pg, &bed.lzc] {
             for name in names.of(&engine.name) {
-                for args in [
-                    &[
-                        "create",
-                        "--name",
-                        &name,
-                        "--network",
-                        "none",
-                        IMAGE,
-                        "true",
-                    ][..],
-                    &["volume", "create", &name],
-                ] {
-                    let out = Out::of(engine.docker().args(args));
-                    assert_eq!(out.code, Some(0), "{}: docker {args:?}: {out}", engine.name);
-                }
+                create_container(engine, &name);
+                docker_ok(engine, &["volume", "create", &name]);
             }
         }
         names
     })
+}
+
+fn docker_ok(engine: &testbed::Engine, args: &[&str]) {
+    let out = Out::of(engine.docker().args(args));
+    assert_eq!(out.code, Some(0), "{}: docker {args:?}: {out}", engine.name);
+}
+
+fn create_container(engine: &testbed::Engine, name: &str) {
+    docker_ok(
+        engine,
+        &["create", "--name", name, "--network", "none", IMAGE, "true"],
+    );
 }
 
 /// The test bed env plus a `dockmux` link, so the shells find dockmux itself.
@@ -487,21 +486,11 @@ fn with_the_engine_stopped_tab_prints_nothing_and_returns_promptly() {
     env.link("down-docker");
     env.link("dockmux");
     let box_name = unique("downbox");
-    let out = Out::of(engine.docker().args([
-        "create",
-        "--name",
-        &box_name,
-        "--network",
-        "none",
-        IMAGE,
-        "true",
-    ]));
-    assert_eq!(out.code, Some(0), "{out}");
+    create_container(&engine, &box_name);
     let terms: Vec<Term> = SHELLS
         .iter()
         .map(|&sh| {
-            let home = env.home.clone();
-            write_rc(sh, &home, &load_line(sh));
+            write_rc(sh, &env.home, &load_line(sh));
             Term::start(sh, &env, &[&env.bin], &[])
         })
         .collect();
