@@ -8,7 +8,13 @@ use clap::{Parser, Subcommand};
 use crate::completion::{self, CompletionsArgs};
 use crate::config::Sources;
 use crate::config_cmd::{self, ConfigCmd};
+use crate::contexts::{self, ContextsCmd};
+use crate::discover::{self, DiscoverArgs};
+use crate::doctor::{self, DoctorArgs};
+use crate::edit::{self, AddArgs, RemoveArgs, RenameArgs};
+use crate::env_cmd::{self, EnvArgs};
 use crate::error::Result;
+use crate::exec::{self, ExecArgs};
 use crate::exit_codes;
 use crate::links::{self, LinkArgs, UnlinkArgs};
 use crate::list::{self, ListArgs};
@@ -30,8 +36,14 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// List the configured engines and the commands that reach them
+    /// List the engines, whether each is up, and the commands that reach them
     List(ListArgs),
+    /// Check config, client, engines, links, PATH and completion; print a fix for each finding
+    Doctor(DoctorArgs),
+    /// Print shell lines that point the current shell's docker at an engine (for eval)
+    Env(EnvArgs),
+    /// Run any program with an engine's environment (DOCKER_HOST, TLS)
+    Exec(ExecArgs),
     /// Make a NAME-docker link (and one per alias) to dockmux for each engine
     Link(LinkArgs),
     /// Remove links to dockmux (and only those)
@@ -41,6 +53,17 @@ pub enum Command {
     Config(ConfigCmd),
     /// Write POSIX sh wrapper scripts, for hosts that cannot run dockmux
     Wrappers(WrappersArgs),
+    /// Find the engines on this host and propose config entries for them
+    Discover(DiscoverArgs),
+    /// Add an engine to the config (keeps your comments and formatting)
+    Add(AddArgs),
+    /// Remove an engine from the config
+    Remove(RemoveArgs),
+    /// Rename an engine (and its NAME-docker link, if there is one)
+    Rename(RenameArgs),
+    /// Docker contexts: export engines as contexts, import contexts as engines
+    #[command(subcommand)]
+    Contexts(ContextsCmd),
     /// Print the shell completion script for dockmux and the engine commands
     Completions(CompletionsArgs),
 }
@@ -65,10 +88,18 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
     let sources = Sources::from_env();
     match &cli.command {
         Command::List(args) => list::run(args, &sources),
+        Command::Doctor(args) => doctor::run(args, &sources),
+        Command::Env(args) => env_cmd::run(args, &sources),
+        Command::Exec(args) => exec::run(args, &sources),
         Command::Link(args) => links::link(args, &sources),
         Command::Unlink(args) => links::unlink(args, &sources),
         Command::Config(cmd) => config_cmd::run(cmd, &sources),
         Command::Wrappers(args) => wrappers::run(args, &sources),
+        Command::Discover(args) => discover::run(args, &sources),
+        Command::Add(args) => edit::add(args, &sources),
+        Command::Remove(args) => edit::remove(args, &sources),
+        Command::Rename(args) => edit::rename(args, &sources),
+        Command::Contexts(cmd) => contexts::run(cmd, &sources),
         Command::Completions(args) => completion::run(args, &sources),
     }
 }

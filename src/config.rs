@@ -203,10 +203,27 @@ impl Config {
 
 /// Loads, checks and merges the config files named by `sources`.
 pub fn load(sources: &Sources) -> Result<Config> {
+    load_with(sources, None)
+}
+
+/// Checks an edited config before it is written: the files are loaded and
+/// merged exactly as [`load`] does, with `text` standing in for the file at
+/// `path` (which need not exist yet), so a change that would break loading —
+/// a bad host, or a command claimed both here and in the other file — is
+/// refused before anything is written.
+pub fn check_edit(sources: &Sources, path: &Path, text: &str) -> Result<Config> {
+    load_with(sources, Some((path, text)))
+}
+
+fn load_with(sources: &Sources, replace: Option<(&Path, &str)>) -> Result<Config> {
     let mut texts: Vec<(Origin, String)> = Vec::new();
     let mut files = Vec::new();
     for path in sources.candidates() {
-        match read_checked(path)? {
+        let text = match replace {
+            Some((p, text)) if p == path => Some(text.to_string()),
+            _ => read_checked(path)?,
+        };
+        match text {
             Some(text) => {
                 files.push((path.to_path_buf(), FileState::Read));
                 texts.push((Origin::File(Rc::from(path)), text));
@@ -257,19 +274,9 @@ pub fn load(sources: &Sources) -> Result<Config> {
     })
 }
 
-/// Parses a config text on its own (no permission checks, no merging): for
-/// checking an edited config before it is written.
-pub fn check_text(text: &str, path: &Path) -> Result<()> {
-    let origin = Origin::File(Rc::from(path));
-    let entry = (origin, text.to_string());
-    let err = |span, message| Error::ConfigAt {
-        place: place(&entry, span),
-        message,
-    };
-    let parsed = parse(text, 0, &entry.0).map_err(|(s, m)| err(s, m))?;
-    let mut engines = parsed.engines;
-    engines.sort_by(|a, b| a.name.cmp(&b.name));
-    check_claims(&engines).map_err(|(_, s, m)| err(s, m))
+/// The built-in config text (the LazyCat engines), used when no file exists.
+pub fn built_in_text() -> &'static str {
+    BUILT_IN
 }
 
 /// Opens a candidate file, refuses it if others could have written it, reads it.
@@ -518,7 +525,7 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
     ))
 }
 
-fn check_alias(alias: &str) -> std::result::Result<(), String> {
+pub fn check_alias(alias: &str) -> std::result::Result<(), String> {
     check_name(alias)?;
     if alias.starts_with("dockmux") {
         return Err("names starting with 'dockmux' belong to dockmux itself".into());

@@ -19,24 +19,37 @@ pub const MAX_DEPTH: u32 = 10;
 /// The environment that points a docker client at `engine`: `Some` sets, `None` removes.
 pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
     let tls = engine.tls.as_ref();
+    let [host, context, tls_verify, tls_on, cert_path, dockmux_engine] = ENV_KEYS;
     [
-        ("DOCKER_HOST", Some(engine.host.clone())),
+        (host, Some(engine.host.clone())),
         // DOCKER_HOST beats a context anyway; removing it keeps tools that read it honest.
-        ("DOCKER_CONTEXT", None),
+        (context, None),
         // Inherited TLS settings would break a unix socket; only the engine's own count.
-        (
-            "DOCKER_TLS_VERIFY",
-            tls.filter(|t| t.verify).map(|_| "1".into()),
-        ),
-        ("DOCKER_TLS", tls.filter(|t| !t.verify).map(|_| "1".into())),
-        ("DOCKER_CERT_PATH", tls.and_then(|t| t.cert_path.clone())),
-        ("DOCKMUX_ENGINE", Some(engine.name.clone())),
+        (tls_verify, tls.filter(|t| t.verify).map(|_| "1".into())),
+        (tls_on, tls.filter(|t| !t.verify).map(|_| "1".into())),
+        (cert_path, tls.and_then(|t| t.cert_path.clone())),
+        (dockmux_engine, Some(engine.name.clone())),
     ]
 }
 
+/// Every variable `docker_env` sets or removes, in its order.
+pub const ENV_KEYS: [&str; 6] = [
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_TLS",
+    "DOCKER_CERT_PATH",
+    "DOCKMUX_ENGINE",
+];
+
 /// Applies `docker_env` to a command.
 pub fn apply_env(cmd: &mut Command, engine: &Engine) {
-    for (key, value) in docker_env(engine) {
+    set_env(cmd, &docker_env(engine));
+}
+
+/// Sets (`Some`) or removes (`None`) each variable.
+pub fn set_env(cmd: &mut Command, vars: &[(&str, Option<String>)]) {
+    for (key, value) in vars {
         match value {
             Some(v) => cmd.env(key, v),
             None => cmd.env_remove(key),

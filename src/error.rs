@@ -82,6 +82,13 @@ pub enum Error {
         fix: String,
     },
 
+    /// `dockmux exec` could not start its program.
+    #[error("cannot run '{program}': {}", not_runnable(.program, .source))]
+    ProgramNotRunnable {
+        program: String,
+        source: std::io::Error,
+    },
+
     /// Bad arguments to a management command (the message says what and how to fix it).
     #[error("{0}")]
     Usage(String),
@@ -108,7 +115,8 @@ impl Error {
             | Error::RefusedFlag { .. }
             | Error::Recursion { .. }
             | Error::Usage(_) => exit_codes::REFUSED,
-            Error::ClientNotExecutable { source, .. } => {
+            Error::ClientNotExecutable { source, .. }
+            | Error::ProgramNotRunnable { source, .. } => {
                 if source.kind() == std::io::ErrorKind::NotFound {
                     exit_codes::NOT_FOUND
                 } else {
@@ -125,6 +133,22 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+}
+
+/// Why a program could not be started, and what to do about it (as a shell would say it).
+fn not_runnable(program: &str, source: &std::io::Error) -> String {
+    match source.kind() {
+        std::io::ErrorKind::NotFound if program.contains('/') => {
+            "no such file; check the path".to_string()
+        }
+        std::io::ErrorKind::NotFound => {
+            "command not found on PATH; check the name or give its path".to_string()
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            format!("permission denied; is it an executable file? (chmod +x {program})")
+        }
+        _ => format!("{source}"),
     }
 }
 

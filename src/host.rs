@@ -43,6 +43,27 @@ pub fn unix_socket(url: &str) -> Option<&Path> {
     url.strip_prefix("unix://").map(Path::new)
 }
 
+/// A form of `url` for telling whether two hosts are the same endpoint:
+/// `/var/run` is `/run` on every current Linux, and doubled or trailing
+/// slashes in a socket path mean nothing.
+pub fn same_endpoint(a: &str, b: &str) -> bool {
+    normalize(a) == normalize(b)
+}
+
+fn normalize(url: &str) -> String {
+    match url.strip_prefix("unix://") {
+        Some(path) => {
+            let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+            let parts = match parts.as_slice() {
+                ["var", "run", rest @ ..] => [&["run"], rest].concat(),
+                _ => parts,
+            };
+            format!("unix:///{}", parts.join("/"))
+        }
+        None => url.trim_end_matches('/').to_ascii_lowercase(),
+    }
+}
+
 fn check_unix(url: &str, path: &str) -> Result<(), String> {
     if path.starts_with('/') {
         Ok(())
@@ -143,6 +164,16 @@ mod tests {
         ] {
             assert_eq!(check(url), Ok(kind), "{url}");
         }
+    }
+
+    #[test]
+    fn the_same_endpoint_in_other_spellings() {
+        assert!(same_endpoint(
+            "unix:///var/run/docker.sock",
+            "unix:///run//docker.sock"
+        ));
+        assert!(same_endpoint("tcp://NAS:2375/", "tcp://nas:2375"));
+        assert!(!same_endpoint("unix:///run/a.sock", "unix:///run/b.sock"));
     }
 
     #[test]

@@ -2,20 +2,29 @@
 //! `NAME-docker` it points the stock docker client at engine NAME and execs
 //! it; invoked as `dockmux` it manages engines, links and config.
 
+pub mod atomic;
 pub mod cli;
 pub mod client;
 pub mod completion;
 pub mod config;
 pub mod config_cmd;
+pub mod contexts;
+pub mod discover;
 pub mod dispatch;
+pub mod doctor;
+pub mod edit;
 pub mod engine;
+pub mod env_cmd;
 pub mod error;
+pub mod exec;
 pub mod exit_codes;
 pub mod flags;
 pub mod host;
 pub mod links;
 pub mod list;
 pub mod output;
+pub mod probe;
 pub mod secure;
+pub mod ssh_path;
 pub mod suggest;
 pub mod wrappers;

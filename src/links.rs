@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueHint};
+use clap::Args;
 
 use crate::client;
 use crate::completion;
@@ -18,7 +18,7 @@ use crate::output;
 #[derive(Args, Debug)]
 pub struct LinkArgs {
     /// Directory for the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Make hard links instead of symlinks
     #[arg(long)]
@@ -37,7 +37,7 @@ pub struct LinkArgs {
 #[derive(Args, Debug)]
 pub struct UnlinkArgs {
     /// Directory holding the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Engines whose links to remove [default: every link to dockmux in DIR]
     #[arg(value_name = "ENGINE")]
@@ -96,89 +96,165 @@ pub fn selected<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a config:
         .collect()
 }
 
-pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
-    let cfg = config::load(sources)?;
-    let engines = selected(&cfg, &args.engines)?;
-    let exe = SelfExe::find()?;
-    let dir = args.dir.clone().unwrap_or_else(|| exe.dir().to_path_buf());
-    check_dir(&dir)?;
-    let same_dir = same_file(&dir, exe.dir());
-    let target = if same_dir {
-        PathBuf::from(exe.file_name())
-    } else {
-        exe.path.clone()
-    };
+/// Where links go and what they point at; shared by `link`, `add --link` and `rename`.
+pub struct Linker {
+    exe: SelfExe,
+    pub dir: PathBuf,
+    target: PathBuf,
+    pub hard: bool,
+    pub force: bool,
+    /// Where the linked names' completion files go.
+    completions: completion::Places,
+}
 
-    let mut report = String::new();
-    let mut conflicts = Vec::new();
-    let mut completions = completion::Installer::for_links_in(&dir, args.force);
-    for engine in &engines {
-        for command in engine.commands() {
-            let path = dir.join(&command);
+impl Linker {
+    /// Checks `dir` (default: next to dockmux) before anything is touched.
+    pub fn new(dir: Option<&Path>, hard: bool, force: bool) -> Result<Linker> {
+        let exe = SelfExe::find()?;
+        let dir = dir.map_or_else(|| exe.dir().to_path_buf(), Path::to_path_buf);
+        check_dir(&dir)?;
+        let target = if same_file(&dir, exe.dir()) {
+            PathBuf::from(exe.file_name())
+        } else {
+            exe.path.clone()
+        };
+        Ok(Linker {
+            completions: completion::Places::for_links_in(&dir),
+            exe,
+            dir,
+            target,
+            hard,
+            force,
+        })
+    }
+
+    /// The commands whose path holds a file that is not a link to dockmux
+    /// (and that `--force` would replace).
+    pub fn conflicts(&self, commands: impl IntoIterator<Item = String>) -> Vec<PathBuf> {
+        if self.force {
+            return Vec::new();
+        }
+        commands
+            .into_iter()
+            .map(|c| self.dir.join(c))
+            .filter(|p| std::fs::symlink_metadata(p).is_ok() && !is_ours(p))
+            .collect()
+    }
+
+    /// Links each command, appending a line per command to `report`, and
+    /// installs the completion files of each linked command and of dockmux;
+    /// returns the paths left alone because another file is in the way.
+    pub fn link(
+        &self,
+        commands: impl IntoIterator<Item = String>,
+        report: &mut String,
+    ) -> Result<Vec<PathBuf>> {
+        let mut conflicts = Vec::new();
+        let mut linked = Vec::new();
+        for command in commands {
+            let path = self.dir.join(&command);
             let exists = std::fs::symlink_metadata(&path).is_ok();
             let state = if !exists {
                 "linked"
             } else if is_ours(&path) {
-                if up_to_date(&path, &target, args.hard) {
+                if up_to_date(&path, &self.target, self.hard) {
                     report.push_str(&format!("ok       {}\n", path.display()));
-                    completions.linked(&command);
+                    linked.push(command);
                     continue;
                 }
                 "relinked"
-            } else if args.force {
+            } else if self.force {
                 "replaced"
             } else {
                 conflicts.push(path);
                 continue;
             };
-            make_link(&exe.path, &target, &path, args.hard)?;
-            completions.linked(&command);
-            let how = if args.hard { "hard link to" } else { "->" };
+            make_link(&self.exe.path, &self.target, &path, self.hard)?;
+            let how = if self.hard { "hard link to" } else { "->" };
             report.push_str(&format!(
                 "{state:<8} {} {how} {}\n",
                 path.display(),
-                if args.hard { &exe.path } else { &target }.display()
+                if self.hard {
+                    &self.exe.path
+                } else {
+                    &self.target
+                }
+                .display()
             ));
+            linked.push(command);
         }
+        linked.push(completion::DOCKMUX.to_string());
+        self.completions.install(&linked, self.force, report);
+        Ok(conflicts)
     }
+
+    /// A note for stderr when the links cannot be run by name.
+    pub fn path_note(&self) -> Option<String> {
+        (!on_path(&self.dir)).then(|| {
+            format!(
+                "dockmux: note: {} is not on PATH; add it (export PATH=\"{}:$PATH\") to run the links by name",
+                self.dir.display(),
+                self.dir.display()
+            )
+        })
+    }
+}
+
+/// The error for links not made because other files are in the way.
+pub fn conflict_error(conflicts: &[PathBuf]) -> Error {
+    let list: Vec<String> = conflicts.iter().map(|p| p.display().to_string()).collect();
+    Error::Failed(format!(
+        "not linked, because a file that is not a link to dockmux is in the way: {}; \
+         move it away or rerun with --force to replace it",
+        list.join(", ")
+    ))
+}
+
+pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
+    let cfg = config::load(sources)?;
+    let engines = selected(&cfg, &args.engines)?;
+    let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
+    let mut report = String::new();
+    let conflicts = linker.link(engines.iter().flat_map(|e| e.commands()), &mut report)?;
     if args.prune {
         let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
-        for (path, name) in links_in(&dir)? {
+        for (path, name) in links_in(&linker.dir)? {
             if !claimed.contains(&name) {
                 remove(&path)?;
                 report.push_str(&format!("pruned   {}\n", path.display()));
-                completions.unlinked(&name);
             }
         }
-        completions.prune(&claimed);
+        linker.completions.prune(&claimed, &mut report);
     }
-    completions.linked(completion::DOCKMUX);
-    let completion_failed = completions.finish(&mut report);
     output::print(&report).map_err(|e| Error::io("writing the report", e))?;
-    if !on_path(&dir) {
-        eprintln!(
-            "dockmux: note: {} is not on PATH; add it (export PATH=\"{}:$PATH\") to run the links by name",
-            dir.display(),
-            dir.display()
-        );
+    if let Some(note) = linker.path_note() {
+        eprintln!("{note}");
     }
-    let mut failed: Vec<String> = completion_failed.into_iter().collect();
-    if !conflicts.is_empty() {
-        let list: Vec<String> = conflicts.iter().map(|p| p.display().to_string()).collect();
-        failed.insert(
-            0,
-            format!(
-                "not linked, because a file that is not a link to dockmux is in the way: {}; \
-                 move it away or rerun with --force to replace it",
-                list.join(", ")
-            ),
-        );
-    }
-    if failed.is_empty() {
+    if conflicts.is_empty() {
         Ok(0)
     } else {
-        Err(Error::Failed(failed.join("; ")))
+        Err(conflict_error(&conflicts))
     }
+}
+
+/// Removes those of `commands` in `dir` that are links to dockmux (and only
+/// those), and the completion files dockmux wrote for them, appending a line
+/// per removal to `report`.
+pub fn unlink_commands(
+    dir: &Path,
+    commands: impl IntoIterator<Item = String>,
+    report: &mut String,
+) -> Result<()> {
+    let commands: Vec<String> = commands.into_iter().collect();
+    for command in &commands {
+        let path = dir.join(command);
+        if std::fs::symlink_metadata(&path).is_ok() && is_ours(&path) {
+            remove(&path)?;
+            report.push_str(&format!("removed  {}\n", path.display()));
+        }
+    }
+    completion::Places::for_links_in(dir).remove(&commands, report);
+    Ok(())
 }
 
 pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
@@ -192,24 +268,23 @@ pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
         Some(engines.iter().flat_map(|e| e.commands()).collect())
     };
     let mut report = String::new();
-    let mut completions = completion::Installer::for_links_in(&dir, false);
+    // Named engines lose their completion files even where the link is already gone.
+    let mut unlinked: Vec<String> = wanted.iter().flatten().cloned().collect();
     for (path, name) in links_in(&dir)? {
         if wanted.as_ref().is_none_or(|w| w.contains(&name)) {
             remove(&path)?;
             report.push_str(&format!("removed  {}\n", path.display()));
-            completions.unlinked(&name);
+            unlinked.push(name);
         }
     }
     if report.is_empty() {
         report = format!("no links to dockmux in {}\n", dir.display());
     }
-    // Named engines lose their completion files even where the link was already gone.
-    for name in wanted.iter().flatten() {
-        completions.unlinked(name);
-    }
-    let failed = completions.finish(&mut report);
+    unlinked.sort();
+    unlinked.dedup();
+    completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
     output::print(&report).map_err(|e| Error::io("writing the report", e))?;
-    failed.map_or(Ok(0), |f| Err(Error::Failed(f)))
+    Ok(0)
 }
 
 /// Every link to dockmux in `dir`, with its name, sorted.

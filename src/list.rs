@@ -1,4 +1,7 @@
-//! `dockmux list`: the engines, the commands that reach them, and where each came from.
+//! `dockmux list`: the engines, the commands that reach them, whether each
+//! is up, and where each came from.
+
+use std::time::Duration;
 
 use clap::Args;
 use serde::Serialize;
@@ -6,6 +9,7 @@ use serde::Serialize;
 use crate::config::{self, Config, Engine, Sources};
 use crate::error::{Error, Result};
 use crate::output;
+use crate::probe::{self, Status};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
@@ -15,6 +19,12 @@ pub struct ListArgs {
     /// Print machine-readable JSON (an array of engines)
     #[arg(long)]
     pub json: bool,
+    /// Do not ask the engines whether they are up
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Bound on probing all engines together (e.g. 2s, 500ms)
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = probe::parse_timeout)]
+    pub timeout: Duration,
 }
 
 #[derive(Serialize)]
@@ -26,6 +36,8 @@ pub struct EngineJson<'a> {
     pub hint: Option<&'a str>,
     pub tls: Option<TlsJson<'a>>,
     pub source: String,
+    /// `None` (null) when not probed.
+    pub status: Option<Status>,
 }
 
 #[derive(Serialize)]
@@ -35,7 +47,7 @@ pub struct TlsJson<'a> {
 }
 
 impl<'a> EngineJson<'a> {
-    pub fn new(e: &'a Engine) -> Self {
+    pub fn new(e: &'a Engine, status: Option<Status>) -> Self {
         EngineJson {
             name: &e.name,
             commands: e.commands().collect(),
@@ -47,44 +59,77 @@ impl<'a> EngineJson<'a> {
                 cert_path: t.cert_path.as_deref(),
             }),
             source: e.origin.to_string(),
+            status,
         }
     }
 }
 
 pub fn run(args: &ListArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let text = if args.names {
-        cfg.names().map(|n| format!("{n}\n")).collect()
-    } else if args.json {
-        json(&cfg)
+    if args.names {
+        let text: String = cfg.names().map(|n| format!("{n}\n")).collect();
+        output::print(&text).map_err(|e| Error::io("writing the list", e))?;
+        return Ok(0);
+    }
+    let statuses: Vec<Option<Status>> = if args.no_probe {
+        vec![None; cfg.engines.len()]
     } else {
-        table(&cfg)
+        let all: Vec<&Engine> = cfg.engines.iter().collect();
+        probe::probe_all(&cfg, &all, args.timeout)
+            .into_iter()
+            .map(Some)
+            .collect()
+    };
+    let text = if args.json {
+        json(&cfg, statuses)
+    } else {
+        table(&cfg, &statuses)
     };
     output::print(&text).map_err(|e| Error::io("writing the list", e))?;
     Ok(0)
 }
 
-fn json(cfg: &Config) -> String {
-    let engines: Vec<EngineJson> = cfg.engines.iter().map(EngineJson::new).collect();
+fn json(cfg: &Config, statuses: Vec<Option<Status>>) -> String {
+    let engines: Vec<EngineJson> = cfg
+        .engines
+        .iter()
+        .zip(statuses)
+        .map(|(e, s)| EngineJson::new(e, s))
+        .collect();
     let mut s = serde_json::to_string_pretty(&engines).expect("engine JSON serializes");
     s.push('\n');
     s
 }
 
-fn table(cfg: &Config) -> String {
-    let mut rows = vec![vec![
-        "NAME".to_string(),
-        "COMMAND".to_string(),
-        "HOST".to_string(),
-        "SOURCE".to_string(),
-    ]];
-    for e in &cfg.engines {
-        rows.push(vec![
+/// The table, then one line per engine that is not up: what is wrong and the fix.
+fn table(cfg: &Config, statuses: &[Option<Status>]) -> String {
+    let probed = statuses.iter().any(Option::is_some);
+    let mut header = vec!["NAME", "COMMAND", "HOST"];
+    if probed {
+        header.push("STATUS");
+    }
+    header.push("SOURCE");
+    let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
+    let mut notes = String::new();
+    for (e, status) in cfg.engines.iter().zip(statuses) {
+        let mut row = vec![
             e.name.clone(),
             e.commands().collect::<Vec<_>>().join(", "),
             e.host.clone(),
-            e.origin.to_string(),
-        ]);
+        ];
+        if let Some(s) = status {
+            row.push(s.summary());
+            if !s.is_up() {
+                notes.push_str(&format!("{}: {}\n", e.name, s.detail()));
+            }
+        }
+        row.push(e.origin.to_string());
+        rows.push(row);
     }
-    output::table(&rows)
+    let mut out = output::table(&rows);
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes);
+    }
+    out
 }

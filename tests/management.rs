@@ -206,9 +206,12 @@ fn list_shows_names_commands_hosts_and_sources() {
     assert_eq!(
         out.ok(),
         format!(
-            "NAME   COMMAND                 HOST                           SOURCE\n\
-             lzc    lzc-docker              unix:///nonexistent/lzc.sock   {u}\n\
-             pg     pg-docker, playground   unix:///nonexistent/pg.sock    {u}\n"
+            "NAME   COMMAND                 HOST                           STATUS      SOURCE\n\
+             lzc    lzc-docker              unix:///nonexistent/lzc.sock   no socket   {u}\n\
+             pg     pg-docker, playground   unix:///nonexistent/pg.sock    no socket   {u}\n\
+             \n\
+             lzc: no socket at /nonexistent/lzc.sock; fix: start the engine (or fix its host in the config)\n\
+             pg: no socket at /nonexistent/pg.sock; fix: start the playground\n"
         )
     );
 }

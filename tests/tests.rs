@@ -3,6 +3,10 @@
 mod harness;
 
 mod completion;
+mod contexts;
+mod discover;
 mod dispatch;
+mod edit;
 mod engines;
 mod management;
+mod status;

@@ -216,9 +216,13 @@ fn values(arg: &Arg, cur: &str, cfg: Option<&Config>) -> Answer {
                 }
             }
         }
-        _ => match arg.get_value_hint() {
-            ValueHint::DirPath => answer.directive = DIRS_ONLY,
-            ValueHint::AnyPath | ValueHint::FilePath => answer.directive = 0,
+        // Paths: by hint, else by the value name the commands use (DIR, FILE, PATH).
+        name => match (arg.get_value_hint(), name) {
+            (ValueHint::DirPath, _) | (ValueHint::Unknown, Some("DIR")) => {
+                answer.directive = DIRS_ONLY
+            }
+            (ValueHint::AnyPath | ValueHint::FilePath, _)
+            | (ValueHint::Unknown, Some("FILE" | "PATH")) => answer.directive = 0,
             _ => {}
         },
     }

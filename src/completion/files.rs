@@ -1,17 +1,19 @@
 //! The per-name completion files that `dockmux link` installs where each
 //! shell finds them on its own — bash-completion's and fish's lazy loading,
 //! and a zsh fpath directory — so a name linked later completes in the next
-//! shell without any rc edit. `links` calls the `Installer` for each name it
-//! links or removes; the Installer never touches a file without `MARK`.
+//! shell without any rc edit. `links` calls `Places` with the names it links
+//! and removes; a file without `MARK` is never replaced (unless forced) or
+//! removed.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{DOCKMUX, MARK, Shell, script};
+use crate::atomic;
 
-/// Where each shell's per-name files go.
-struct Places {
+/// Where each shell's per-name files go, for links in one directory.
+pub struct Places {
+    /// Empty when neither HOME nor the XDG variables say where the user's are.
     dirs: Vec<(Shell, PathBuf)>,
     /// The system places (root linking outside its home) rather than the user's.
     system: bool,
@@ -19,9 +21,8 @@ struct Places {
 
 impl Places {
     /// The user's places, or the system's when root links into a directory
-    /// outside its home (`--dir /usr/local/bin`). `None` when neither HOME nor
-    /// the XDG variables say where the user's are.
-    fn for_links_in(link_dir: &Path) -> Option<Places> {
+    /// outside its home (`--dir /usr/local/bin`).
+    pub fn for_links_in(link_dir: &Path) -> Places {
         let var = |k: &str| {
             std::env::var_os(k)
                 .filter(|v| !v.is_empty())
@@ -44,105 +45,107 @@ impl Places {
             } else {
                 share.join("zsh/site-functions")
             };
-            return Some(Places {
+            return Places {
                 dirs: vec![
                     (Shell::Bash, share.join("bash-completion/completions")),
                     (Shell::Zsh, zsh),
                     (Shell::Fish, share.join("fish/vendor_completions.d")),
                 ],
                 system: true,
-            });
+            };
         }
         let absolute = |k: &str| var(k).filter(|p| p.is_absolute());
-        let data =
-            absolute("XDG_DATA_HOME").or_else(|| home.as_ref().map(|h| h.join(".local/share")))?;
-        let config =
-            absolute("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")))?;
-        let bash =
-            absolute("BASH_COMPLETION_USER_DIR").unwrap_or_else(|| data.join("bash-completion"));
-        Some(Places {
-            dirs: vec![
-                (Shell::Bash, bash.join("completions")),
-                (Shell::Zsh, data.join("zsh/site-functions")),
-                (Shell::Fish, config.join("fish/completions")),
-            ],
+        let user = |k: &str, under_home: &str| {
+            absolute(k).or_else(|| home.as_ref().map(|h| h.join(under_home)))
+        };
+        let dirs = match (
+            user("XDG_DATA_HOME", ".local/share"),
+            user("XDG_CONFIG_HOME", ".config"),
+        ) {
+            (Some(data), Some(config)) => {
+                let bash = absolute("BASH_COMPLETION_USER_DIR")
+                    .unwrap_or_else(|| data.join("bash-completion"));
+                vec![
+                    (Shell::Bash, bash.join("completions")),
+                    (Shell::Zsh, data.join("zsh/site-functions")),
+                    (Shell::Fish, config.join("fish/completions")),
+                ]
+            }
+            _ => Vec::new(),
+        };
+        Places {
+            dirs,
             system: false,
-        })
-    }
-}
-
-/// Installs and removes per-name files as `dockmux link`/`unlink` make and
-/// remove links, then reports what it did.
-pub struct Installer {
-    places: Option<Places>,
-    force: bool,
-    /// Per directory, the commands whose files were written or removed.
-    written: BTreeMap<PathBuf, Vec<String>>,
-    removed: BTreeMap<PathBuf, Vec<String>>,
-    /// Files in the way that dockmux did not write.
-    kept: Vec<PathBuf>,
-    failed: Vec<String>,
-}
-
-impl Installer {
-    /// For links in `link_dir`; `force` replaces completion files dockmux did not write.
-    pub fn for_links_in(link_dir: &Path, force: bool) -> Installer {
-        Installer {
-            places: Places::for_links_in(link_dir),
-            force,
-            written: BTreeMap::new(),
-            removed: BTreeMap::new(),
-            kept: Vec::new(),
-            failed: Vec::new(),
         }
     }
 
-    /// `command` is linked: install or refresh its files.
-    pub fn linked(&mut self, command: &str) {
-        let Some(places) = &self.places else { return };
-        for (shell, dir) in &places.dirs {
-            let path = dir.join(shell.file_name(command));
-            let text = script(*shell, &[command.to_string()]);
-            match std::fs::read_to_string(&path) {
-                Ok(old) if old == text => continue,
-                Ok(old) if !is_ours(&old) && !self.force => {
-                    self.kept.push(path);
-                    continue;
-                }
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound && !self.force => {
+    /// Installs or refreshes the files of `commands`, never replacing one
+    /// dockmux did not write unless `force`. A line per directory written to
+    /// goes to `report`; what could not be done, to stderr.
+    pub fn install(&self, commands: &[String], force: bool, report: &mut String) {
+        if self.dirs.is_empty() {
+            eprintln!("dockmux: note: no completion files installed: HOME is not set");
+            return;
+        }
+        let mut done = Done::default();
+        for (shell, dir) in &self.dirs {
+            for command in commands {
+                let path = dir.join(shell.file_name(command));
+                let text = script(*shell, std::slice::from_ref(command));
+                match std::fs::read_to_string(&path) {
+                    Ok(old) if old == text => continue,
+                    Ok(old) if !is_ours(&old) && !force => {
+                        done.kept.push(path);
+                        continue;
+                    }
                     // A directory, unreadable, not UTF-8: not ours.
-                    self.kept.push(path);
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound && !force => {
+                        done.kept.push(path);
+                        continue;
+                    }
+                    _ => {}
+                }
+                // Readable by every user, like the shells' own completion files.
+                match atomic::write(&path, text.as_bytes(), atomic::SHARED) {
+                    Ok(()) => done.add(dir, command),
+                    Err(e) => done.failed.push(e.to_string()),
+                }
+            }
+        }
+        let zsh_dir = (!self.system)
+            .then(|| self.dirs.iter().find(|(s, _)| *s == Shell::Zsh))
+            .flatten()
+            .map(|(_, d)| d.as_path());
+        done.report("completion", report, |dir| {
+            (Some(dir) == zsh_dir)
+                .then_some(" (zsh: add it to fpath once; see `dockmux completions zsh`)")
+        });
+    }
+
+    /// Removes the files of `commands`, where dockmux wrote them.
+    pub fn remove(&self, commands: &[String], report: &mut String) {
+        let mut done = Done::default();
+        for (shell, dir) in &self.dirs {
+            for command in commands {
+                let path = dir.join(shell.file_name(command));
+                if !starts_with_mark(&path) {
                     continue;
                 }
-                _ => {}
-            }
-            match write(&path, &text) {
-                Ok(()) => push(&mut self.written, dir, command),
-                Err(e) => self.failed.push(format!("{}: {e}", path.display())),
-            }
-        }
-    }
-
-    /// `command` is unlinked: remove its files, if dockmux wrote them.
-    pub fn unlinked(&mut self, command: &str) {
-        let Some(places) = &self.places else { return };
-        for (shell, dir) in &places.dirs {
-            let path = dir.join(shell.file_name(command));
-            if !std::fs::read_to_string(&path).is_ok_and(|t| is_ours(&t)) {
-                continue;
-            }
-            match std::fs::remove_file(&path) {
-                Ok(()) => push(&mut self.removed, dir, command),
-                Err(e) => self.failed.push(format!("{}: {e}", path.display())),
+                match std::fs::remove_file(&path) {
+                    Ok(()) => done.add(dir, command),
+                    Err(e) => done
+                        .failed
+                        .push(format!("cannot remove {}: {e}", path.display())),
+                }
             }
         }
+        done.report("removed  completion", report, |_| None);
     }
 
-    /// Removes dockmux's files for the commands not in `keep` (dockmux's own stays).
-    pub fn prune(&mut self, keep: &HashSet<String>) {
-        let Some(places) = &self.places else { return };
+    /// Removes dockmux's files of the commands not in `keep` (dockmux's own stays).
+    pub fn prune(&self, keep: &HashSet<String>, report: &mut String) {
         let mut stale = Vec::new();
-        for (shell, dir) in &places.dirs {
+        for (shell, dir) in &self.dirs {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
             };
@@ -159,65 +162,48 @@ impl Installer {
         }
         stale.sort();
         stale.dedup();
-        for command in stale {
-            self.unlinked(&command);
-        }
+        self.remove(&stale, report);
+    }
+}
+
+/// What one install or removal did, for the report.
+#[derive(Default)]
+struct Done {
+    /// Per directory, the commands whose files were written or removed.
+    by_dir: BTreeMap<PathBuf, Vec<String>>,
+    /// Files in the way that dockmux did not write.
+    kept: Vec<PathBuf>,
+    failed: Vec<String>,
+}
+
+impl Done {
+    fn add(&mut self, dir: &Path, command: &str) {
+        self.by_dir
+            .entry(dir.to_path_buf())
+            .or_default()
+            .push(command.to_string());
     }
 
-    /// Appends what was done to `report`; notes go to stderr. Returns a
-    /// description of what failed, if anything did.
-    pub fn finish(self, report: &mut String) -> Option<String> {
-        let zsh_dir = self.places.as_ref().and_then(|p| {
-            p.dirs
-                .iter()
-                .find(|(s, _)| *s == Shell::Zsh)
-                .filter(|_| !p.system)
-                .map(|(_, d)| d.clone())
-        });
-        for (dir, commands) in &self.written {
+    fn report(self, verb: &str, report: &mut String, note: impl Fn(&Path) -> Option<&'static str>) {
+        for (dir, commands) in &self.by_dir {
             report.push_str(&format!(
-                "completion {} in {}{}\n",
+                "{verb} {} in {}{}\n",
                 commands.join(", "),
                 dir.display(),
-                if Some(dir) == zsh_dir.as_ref() {
-                    " (zsh: add it to fpath once; see `dockmux completions zsh`)"
-                } else {
-                    ""
-                }
-            ));
-        }
-        for (dir, commands) in &self.removed {
-            report.push_str(&format!(
-                "removed  completion {} in {}\n",
-                commands.join(", "),
-                dir.display()
+                note(dir).unwrap_or("")
             ));
         }
         for path in &self.kept {
             eprintln!(
-                "dockmux: note: kept {}, which dockmux did not write; remove it (or rerun with --force) \
-                 to complete through the engine",
+                "dockmux: note: kept {}, which dockmux did not write; remove it (or rerun \
+                 with --force) to complete through the engine",
                 path.display()
             );
         }
-        if self.places.is_none() {
-            eprintln!("dockmux: note: no completion files installed: HOME is not set");
-        }
-        if self.failed.is_empty() {
-            None
-        } else {
-            Some(format!(
-                "could not write or remove completion files: {}",
-                self.failed.join("; ")
-            ))
+        for failure in &self.failed {
+            eprintln!("dockmux: note: {failure}; fix that and rerun dockmux link");
         }
     }
-}
-
-fn push(map: &mut BTreeMap<PathBuf, Vec<String>>, dir: &Path, command: &str) {
-    map.entry(dir.to_path_buf())
-        .or_default()
-        .push(command.to_string());
 }
 
 /// The mark sits in the first lines (after zsh's `#compdef`).
@@ -233,32 +219,4 @@ fn starts_with_mark(path: &Path) -> bool {
     };
     let n = f.read(&mut head).unwrap_or(0);
     is_ours(&String::from_utf8_lossy(&head[..n]))
-}
-
-/// Writes `text` to `path` atomically (temp file in the same directory, then
-/// rename), mode 0644, creating the directory if needed.
-fn write(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.dockmux-{}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::{output, suggest};
 
 pub use answer::{answer, is_request};
-pub use files::Installer;
+pub use files::Places;
 pub use script::{MARK, script};
 
 /// The name dockmux completes itself under.

@@ -113,6 +113,13 @@ impl Env {
         c
     }
 
+    /// Any program (by path, or looked up on the test's PATH) with the scrubbed environment.
+    pub fn program(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut c = Command::new(program);
+        self.scrub(&mut c);
+        c
+    }
+
     /// `dockmux ARGS…` itself.
     pub fn dockmux<I, S>(&self, args: I) -> Command
     where

@@ -1,0 +1,214 @@
+//! Replacing a config file so that a crash at any moment leaves either the
+//! old file or the new one, never a mix: write a temp file in the same
+//! directory, fsync it, rename it over the original, fsync the directory.
+//! The original's mode (and owner, when root edits) is kept.
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Modes for a file that does not exist yet, and for directories created for it.
+#[derive(Clone, Copy, Debug)]
+pub struct NewFile {
+    pub file_mode: u32,
+    pub dir_mode: u32,
+}
+
+/// A user's own config: 0600 in a 0700 directory.
+pub const PRIVATE: NewFile = NewFile {
+    file_mode: 0o600,
+    dir_mode: 0o700,
+};
+
+/// A system-wide config every user must read: 0644 in a 0755 directory.
+pub const SHARED: NewFile = NewFile {
+    file_mode: 0o644,
+    dir_mode: 0o755,
+};
+
+/// The file a write to `path` really replaces: a symlinked config is written
+/// through, so the link (a dotfiles repo, say) stays a link.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
+            Error::io(
+                format!(
+                    "{} is a symlink whose target cannot be reached; fix or remove the link",
+                    path.display()
+                ),
+                e,
+            )
+        }),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// An exclusive lock on the directory holding a config, held while a command
+/// reads, edits and writes it, so two `dockmux add` at once cannot lose one
+/// update. Dropped (and released) with the value.
+pub struct DirLock(#[allow(dead_code)] File);
+
+/// Locks the directory of `path` if it exists (a directory that does not
+/// exist yet holds no config to race on).
+pub fn lock_dir_of(path: &Path) -> Result<Option<DirLock>> {
+    let dir = parent(path);
+    let file = match File::open(dir) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(format!("cannot open {}", dir.display()), e)),
+    };
+    // SAFETY: flock on a file descriptor we own; it blocks until the lock is ours.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(Error::io(format!("cannot lock {}", dir.display()), e));
+    }
+    remove_stale_temps(path);
+    Ok(Some(DirLock(file)))
+}
+
+/// Replaces `path` with `bytes` atomically (see the module doc). `path` must
+/// already be resolved (see [`resolve`]).
+pub fn write(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
+    let dir = parent(path);
+    let fail = |what: &str, e| Error::io(format!("cannot {what} {}", path.display()), e);
+    let old = match std::fs::metadata(path) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(fail("read", e)),
+    };
+    if old.is_none() && !dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(new.dir_mode)
+            .create(dir)
+            .map_err(|e| {
+                let fix = permission_fix(&e);
+                Error::io(format!("cannot create {}{fix}", dir.display()), e)
+            })?;
+    }
+    let tmp = temp_name(path);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        let mode = old.as_ref().map_or(new.file_mode, |m| m.mode() & 0o7777);
+        // Explicitly, so the umask cannot narrow (or the default widen) the mode.
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        if let Some(m) = &old {
+            keep_owner(&file, m)?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(
+            format!("cannot write {}{}", path.display(), permission_fix(&e)),
+            e,
+        )
+    })
+}
+
+/// The fix for the common failure: editing a system file as a user.
+fn permission_fix(e: &std::io::Error) -> &'static str {
+    if e.kind() == ErrorKind::PermissionDenied {
+        " (run as root, or as the owner of that directory)"
+    } else {
+        ""
+    }
+}
+
+/// When root edits a file someone else owns, the new file keeps that owner.
+fn keep_owner(file: &File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    if crate::secure::euid() != 0 {
+        return Ok(());
+    }
+    let (uid, gid) = (old.uid(), old.gid());
+    std::os::unix::fs::fchown(file, Some(uid), Some(gid))
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn temp_prefix(path: &Path) -> String {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    format!(".{name}.dockmux-tmp-")
+}
+
+fn temp_name(path: &Path) -> PathBuf {
+    parent(path).join(format!("{}{}", temp_prefix(path), std::process::id()))
+}
+
+/// Temp files left by a writer that was killed before its rename. Only
+/// called with the directory lock held, so no live writer owns one.
+fn remove_stale_temps(path: &Path) {
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(parent(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_mode_and_creates_private_dirs() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("a/b/engines.toml");
+        write(&p, b"x = 1\n", PRIVATE).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o7777;
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(mode(p.parent().unwrap()), 0o700);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write(&p, b"x = 2\n", PRIVATE).unwrap();
+        assert_eq!(mode(&p), 0o640);
+        assert_eq!(std::fs::read(&p).unwrap(), b"x = 2\n");
+        let left: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["engines.toml"]);
+    }
+
+    #[test]
+    fn a_symlinked_config_is_written_through() {
+        let t = tempfile::tempdir().unwrap();
+        let real = t.path().join("real.toml");
+        std::fs::write(&real, "old").unwrap();
+        let link = t.path().join("engines.toml");
+        std::os::unix::fs::symlink("real.toml", &link).unwrap();
+        write(&resolve(&link).unwrap(), b"new", PRIVATE).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    }
+
+    #[test]
+    fn stale_temps_are_removed_under_the_lock() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("engines.toml");
+        let stale = t.path().join(".engines.toml.dockmux-tmp-99999");
+        std::fs::write(&stale, "half").unwrap();
+        let lock = lock_dir_of(&p).unwrap();
+        assert!(lock.is_some());
+        assert!(!stale.exists());
+    }
+}

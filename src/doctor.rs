@@ -1,0 +1,588 @@
+//! `dockmux doctor`: checks everything users trip on — config files, the
+//! docker client, each engine, links and PATH (also the PATH of `ssh HOST
+//! CMD`), stale links, inherited DOCKER_* variables, completion files — and
+//! prints a fix for each finding. Exit 1 if there is any.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::client;
+use crate::config::{self, Config, Engine, Sources};
+use crate::error::{Error, Result};
+use crate::exit_codes;
+use crate::links::{self, SelfExe};
+use crate::output;
+use crate::probe;
+use crate::ssh_path;
+
+/// cobra's `__complete`, which the completion scripts ask, came with docker 23.
+const MIN_COMPLETION_MAJOR: u32 = 23;
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Print machine-readable JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Bound on probing all engines together (e.g. 2s, 500ms)
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = probe::parse_timeout)]
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Ok,
+    Warning,
+    Problem,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// Which check: config, client, engine, link, ssh_path, stale_link, environment, completion.
+    pub check: &'static str,
+    pub level: Level,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    ok: bool,
+    problems: usize,
+    warnings: usize,
+    checks: &'a [Check],
+}
+
+#[derive(Default)]
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn ok(&mut self, check: &'static str, message: impl Into<String>) {
+        self.push(check, Level::Ok, message, None::<String>);
+    }
+
+    fn push(
+        &mut self,
+        check: &'static str,
+        level: Level,
+        message: impl Into<String>,
+        fix: Option<impl Into<String>>,
+    ) {
+        self.0.push(Check {
+            check,
+            level,
+            message: message.into(),
+            fix: fix.map(Into::into),
+        });
+    }
+}
+
+pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
+    let mut c = Checks::default();
+    let cfg = check_config(&mut c, sources);
+    check_client(&mut c, cfg.as_ref(), args.timeout);
+    if let Some(cfg) = &cfg {
+        check_engines(&mut c, cfg, args.timeout);
+        let link_dirs = check_links(&mut c, cfg);
+        check_ssh_path(&mut c, &link_dirs);
+        check_stale_links(&mut c, cfg, &link_dirs);
+        check_completion(&mut c, cfg);
+    }
+    check_environment(&mut c);
+
+    let count = |l| c.0.iter().filter(|x| x.level == l).count();
+    let (problems, warnings) = (count(Level::Problem), count(Level::Warning));
+    let text = if args.json {
+        let report = Report {
+            ok: problems + warnings == 0,
+            problems,
+            warnings,
+            checks: &c.0,
+        };
+        let mut s = serde_json::to_string_pretty(&report).expect("doctor JSON serializes");
+        s.push('\n');
+        s
+    } else {
+        text(&c.0, problems, warnings)
+    };
+    output::print(&text).map_err(|e| Error::io("writing the report", e))?;
+    Ok(if problems + warnings == 0 {
+        exit_codes::SUCCESS
+    } else {
+        exit_codes::FAILURE
+    })
+}
+
+fn text(checks: &[Check], problems: usize, warnings: usize) -> String {
+    let mut out = String::new();
+    for ch in checks {
+        let level = match ch.level {
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Problem => "PROBLEM",
+        };
+        out.push_str(&format!("{level:<8} {:<12} {}\n", ch.check, ch.message));
+        if let Some(fix) = &ch.fix {
+            out.push_str(&format!("{:<8} {:<12} fix: {fix}\n", "", ""));
+        }
+    }
+    out.push_str(&match (problems, warnings) {
+        (0, 0) => "\nno problems found\n".to_string(),
+        (p, w) => format!("\n{p} problem(s), {w} warning(s)\n"),
+    });
+    out
+}
+
+/// Each config file on its own (parse, permissions), then the merged config.
+fn check_config(c: &mut Checks, sources: &Sources) -> Option<Config> {
+    let mut each_ok = true;
+    for path in sources.candidates() {
+        if !path.exists() && sources.explicit.is_none() {
+            continue;
+        }
+        let alone = Sources {
+            explicit: Some(path.to_path_buf()),
+            system: sources.system.clone(),
+            user: None,
+        };
+        match config::load(&alone) {
+            Ok(cfg) => c.ok(
+                "config",
+                format!("{}: {} engine(s)", path.display(), cfg.engines.len()),
+            ),
+            Err(e) => {
+                each_ok = false;
+                config_finding(c, e);
+            }
+        }
+    }
+    match config::load(sources) {
+        Ok(cfg) => {
+            if cfg.built_in {
+                c.ok(
+                    "config",
+                    format!(
+                        "no config file; using the built-in engines ({})",
+                        cfg.describe_sources()
+                    ),
+                );
+            }
+            Some(cfg)
+        }
+        Err(e) => {
+            // Files that are fine alone can still clash (a command claimed twice).
+            if each_ok {
+                config_finding(c, e);
+            }
+            c.push(
+                "config",
+                Level::Problem,
+                "engine, link and completion checks skipped: the config does not load",
+                None::<String>,
+            );
+            None
+        }
+    }
+}
+
+fn config_finding(c: &mut Checks, e: Error) {
+    let (message, fix) = match e {
+        Error::InsecureConfig { path, problem, fix } => {
+            (format!("refusing {}: {problem}", path.display()), fix)
+        }
+        Error::ConfigAt { place, message } => {
+            (format!("{place}: {message}"), format!("edit {place}"))
+        }
+        other => (
+            other.to_string(),
+            "fix the file, or move it away to use the other config files".to_string(),
+        ),
+    };
+    c.push("config", Level::Problem, message, Some(fix));
+}
+
+fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
+    let path = match client::find(cfg.and_then(|c| c.docker.as_ref())) {
+        Ok(p) => p,
+        Err(e) => {
+            c.push("client", Level::Problem, e.to_string(), None::<String>);
+            return;
+        }
+    };
+    let shown = path.display();
+    let mut cmd = Command::new(&path);
+    cmd.arg("--version");
+    let out = probe::run_until(&mut cmd, Instant::now() + timeout);
+    let text = match &out {
+        Ok(Some(done)) if done.status.success() => {
+            String::from_utf8_lossy(&done.stdout).into_owned()
+        }
+        _ => {
+            c.push(
+                "client",
+                Level::Problem,
+                format!("{shown} --version failed"),
+                Some("check that it is a working docker client (reinstall it)"),
+            );
+            return;
+        }
+    };
+    let version = client_version(&text);
+    match version {
+        Some((v, major)) if major >= MIN_COMPLETION_MAJOR => {
+            c.ok("client", format!("{shown} (docker {v})"))
+        }
+        Some((v, _)) => c.push(
+            "client",
+            Level::Warning,
+            format!(
+                "{shown} is docker {v}: NAME-docker works, but tab completion needs docker {MIN_COMPLETION_MAJOR} or later"
+            ),
+            Some("install a newer docker CLI (docker-ce-cli from docker.com, or a newer docker.io)"),
+        ),
+        None => c.push(
+            "client",
+            Level::Warning,
+            format!("{shown}: cannot tell its version from '{}'", text.trim()),
+            Some("check that it is the docker client"),
+        ),
+    }
+}
+
+/// `Docker version 28.2.2, build e6534b4` → ("28.2.2", 28).
+fn client_version(text: &str) -> Option<(String, u32)> {
+    let rest = text.trim().strip_prefix("Docker version ")?;
+    let v = rest.split([',', ' ']).next()?.to_string();
+    let major = v.split('.').next()?.parse().ok()?;
+    Some((v, major))
+}
+
+fn check_engines(c: &mut Checks, cfg: &Config, timeout: Duration) {
+    let engines: Vec<&Engine> = cfg.engines.iter().collect();
+    for (e, s) in engines.iter().zip(probe::probe_all(cfg, &engines, timeout)) {
+        if s.is_up() {
+            c.ok(
+                "engine",
+                format!("{}: {} at {}", e.name, s.summary(), e.host),
+            );
+        } else {
+            c.push(
+                "engine",
+                Level::Problem,
+                format!(
+                    "{}: {}",
+                    e.name,
+                    s.error.as_deref().unwrap_or(s.state.label())
+                ),
+                s.fix.clone(),
+            );
+        }
+    }
+}
+
+/// Where the shell finds each engine command; returns the directories on
+/// PATH holding working links, each with the first command found there.
+fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)> {
+    let exe_dir = SelfExe::find().ok().map(|e| e.dir().to_path_buf());
+    let path_dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let mut dirs: Vec<(PathBuf, String)> = Vec::new();
+    for (engine, command) in commands(cfg) {
+        let found = path_dirs
+            .iter()
+            .map(|d| d.join(&command))
+            .find(|p| std::fs::symlink_metadata(p).is_ok());
+        match found {
+            Some(p) if links::is_ours(&p) && std::fs::metadata(&p).is_ok() => {
+                c.ok("link", format!("{command}: {}", p.display()));
+                let dir = p.parent().unwrap_or(Path::new("/")).to_path_buf();
+                if !dirs.iter().any(|(d, _)| *d == dir) {
+                    dirs.push((dir, command.clone()));
+                }
+            }
+            Some(p) if links::is_ours(&p) => c.push(
+                "link",
+                Level::Problem,
+                format!(
+                    "{command}: {} is a broken link (dockmux moved?)",
+                    p.display()
+                ),
+                Some(format!(
+                    "dockmux link --dir {} (relinks it to this binary)",
+                    p.parent().unwrap_or(Path::new("/")).display()
+                )),
+            ),
+            Some(p) => c.push(
+                "link",
+                Level::Problem,
+                format!(
+                    "{command}: the shell runs {}, which is not a link to this dockmux",
+                    p.display()
+                ),
+                Some(format!(
+                    "remove it, or replace it: dockmux link --force --dir {}",
+                    p.parent().unwrap_or(Path::new("/")).display()
+                )),
+            ),
+            None => {
+                let off_path = exe_dir
+                    .as_ref()
+                    .map(|d| d.join(&command))
+                    .filter(|p| links::is_ours(p));
+                match off_path {
+                    Some(p) => {
+                        let dir = p.parent().unwrap_or(Path::new("/")).display().to_string();
+                        c.push(
+                            "link",
+                            Level::Problem,
+                            format!(
+                                "{command}: {} exists, but {dir} is not on PATH",
+                                p.display()
+                            ),
+                            Some(format!(
+                                "add it to PATH in your shell profile: export PATH=\"{dir}:$PATH\""
+                            )),
+                        )
+                    }
+                    None => c.push(
+                        "link",
+                        Level::Problem,
+                        format!("{command}: not found on PATH"),
+                        Some(format!(
+                            "dockmux link {engine} (or dockmux link --dir DIR {engine} for a directory on PATH)"
+                        )),
+                    ),
+                }
+            }
+        }
+    }
+    dirs
+}
+
+/// Every (engine name, command name) pair.
+fn commands(cfg: &Config) -> impl Iterator<Item = (&str, String)> {
+    cfg.engines
+        .iter()
+        .flat_map(|e| e.commands().map(move |c| (e.name.as_str(), c)))
+}
+
+fn check_ssh_path(c: &mut Checks, link_dirs: &[(PathBuf, String)]) {
+    if link_dirs.is_empty() {
+        return;
+    }
+    let Some(ssh) = ssh_path::current() else {
+        c.ok("ssh_path", "no sshd on this machine: nothing to check");
+        return;
+    };
+    let mut all_on_it = true;
+    for (dir, command) in link_dirs.iter().filter(|(d, _)| !ssh.contains(d)) {
+        all_on_it = false;
+        c.push(
+            "ssh_path",
+            Level::Warning,
+            format!(
+                "`ssh THIS-HOST {command} ps` will not find {}: non-interactive ssh commands \
+                 get PATH={} ({}), {}",
+                dir.display(),
+                ssh.path,
+                ssh.from,
+                ssh_path::shell_caveat()
+            ),
+            Some(
+                "link into a directory that is on it, as root: dockmux link --dir /usr/local/bin \
+                 (or set SetEnv PATH=… in sshd_config)",
+            ),
+        );
+    }
+    if all_on_it {
+        c.ok(
+            "ssh_path",
+            format!(
+                "`ssh THIS-HOST NAME-docker …` finds the links (PATH={}, {})",
+                ssh.path, ssh.from
+            ),
+        );
+    }
+}
+
+fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(PathBuf, String)]) {
+    let claimed: Vec<String> = cfg.engines.iter().flat_map(Engine::commands).collect();
+    let mut dirs: Vec<PathBuf> = link_dirs.iter().map(|(d, _)| d.clone()).collect();
+    if let Ok(exe) = SelfExe::find()
+        && !dirs.iter().any(|d| d == exe.dir())
+    {
+        dirs.push(exe.dir().to_path_buf());
+    }
+    let mut any = false;
+    for dir in &dirs {
+        let Ok(found) = links::links_in(dir) else {
+            continue;
+        };
+        for (path, name) in found {
+            if !claimed.contains(&name) {
+                any = true;
+                c.push(
+                    "stale_link",
+                    Level::Warning,
+                    format!("{}: no engine is named by it any more", path.display()),
+                    Some(format!(
+                        "dockmux link --prune --dir {} (or rm {})",
+                        dir.display(),
+                        path.display()
+                    )),
+                );
+            }
+        }
+    }
+    if !any {
+        c.ok("stale_link", "no links to dockmux that no engine claims");
+    }
+}
+
+/// DOCKER_* variables that send plain `docker` (and other tools) elsewhere.
+fn check_environment(c: &mut Checks) {
+    let from_env_cmd = std::env::var("DOCKMUX_ENGINE").ok();
+    let mut any = false;
+    for key in [
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_TLS_VERIFY",
+        "DOCKER_TLS",
+        "DOCKER_CERT_PATH",
+    ] {
+        let Some(value) = std::env::var_os(key).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        any = true;
+        let fix = match &from_env_cmd {
+            Some(engine) => format!(
+                "it comes from `dockmux env {engine}`; undo it with: eval \"$(dockmux env --unset)\""
+            ),
+            None => format!("unset {key}, and remove it from your shell profile"),
+        };
+        c.push(
+            "environment",
+            Level::Warning,
+            format!(
+                "{key}={} is set: plain `docker` and other tools follow it (NAME-docker ignores it)",
+                value.to_string_lossy()
+            ),
+            Some(fix),
+        );
+    }
+    if !any {
+        c.ok(
+            "environment",
+            "no DOCKER_HOST, DOCKER_CONTEXT or DOCKER_TLS* inherited",
+        );
+    }
+}
+
+/// Completion files per engine command, for the shells installed here.
+fn check_completion(c: &mut Checks, cfg: &Config) {
+    let shells = installed_shells();
+    if shells.is_empty() {
+        return;
+    }
+    for (engine, command) in commands(cfg) {
+        let missing: Vec<&str> = shells
+            .iter()
+            .filter(|shell| !completion_files(shell, &command).iter().any(|p| p.exists()))
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            c.ok("completion", format!("{command}: {}", shells.join(", ")));
+        } else {
+            c.push(
+                "completion",
+                Level::Warning,
+                format!("{command}: no completion file for {}", missing.join(", ")),
+                Some(format!("dockmux link {engine} (it installs them)")),
+            );
+        }
+    }
+}
+
+fn installed_shells() -> Vec<&'static str> {
+    let mut shells = Vec::new();
+    if Path::new("/usr/share/bash-completion/bash_completion").exists() {
+        shells.push("bash");
+    }
+    for shell in ["zsh", "fish"] {
+        if which::which(shell).is_ok() {
+            shells.push(shell);
+        }
+    }
+    shells
+}
+
+/// Where each shell looks for a completion file for `command`: the user's
+/// own directories first, then the system's. The same places `dockmux link`
+/// writes to (src/completion/files.rs on the completion branch), plus the
+/// other directories the shells search.
+fn completion_files(shell: &str, command: &str) -> Vec<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let home = var("HOME").unwrap_or_default();
+    let data = var("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share"));
+    let config = var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
+    // DOCKMUX_SYSTEM_SHARE moves /usr/share, for tests and chroots.
+    let share = var("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"));
+    let local = PathBuf::from("/usr/local/share");
+    let (file, dirs) = match shell {
+        "bash" => (
+            command.to_string(),
+            vec![
+                var("BASH_COMPLETION_USER_DIR")
+                    .unwrap_or_else(|| data.join("bash-completion"))
+                    .join("completions"),
+                local.join("bash-completion/completions"),
+                share.join("bash-completion/completions"),
+                PathBuf::from("/etc/bash_completion.d"),
+            ],
+        ),
+        "fish" => (
+            format!("{command}.fish"),
+            vec![
+                config.join("fish/completions"),
+                PathBuf::from("/etc/fish/completions"),
+                local.join("fish/vendor_completions.d"),
+                share.join("fish/vendor_completions.d"),
+            ],
+        ),
+        _ => (
+            format!("_{command}"),
+            vec![
+                data.join("zsh/site-functions"),
+                local.join("zsh/site-functions"),
+                share.join("zsh/vendor-completions"),
+                share.join("zsh/site-functions"),
+            ],
+        ),
+    };
+    dirs.into_iter().map(|d| d.join(&file)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_versions_are_read_from_docker_version_lines() {
+        assert_eq!(
+            super::client_version("Docker version 28.2.2, build e6534b4\n"),
+            Some(("28.2.2".into(), 28))
+        );
+        assert_eq!(
+            super::client_version("Docker version 20.10.24+dfsg1, build 297e128"),
+            Some(("20.10.24+dfsg1".into(), 20))
+        );
+        assert_eq!(super::client_version("podman version 4.3.1"), None);
+    }
+}

@@ -1,0 +1,128 @@
+//! `dockmux env NAME`: lines for `eval` that point the current shell at an
+//! engine, like `docker-machine env`. The variables are exactly those
+//! `NAME-docker` sets (`engine::docker_env`), quoted for the shell.
+
+use clap::{Args, ValueEnum};
+
+use crate::config::{self, Sources};
+use crate::engine;
+use crate::error::{Error, Result};
+use crate::output;
+
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// The engine to point the shell at
+    #[arg(value_name = "NAME", required_unless_present = "unset")]
+    pub name: Option<String>,
+    /// Shell syntax [default: fish if $SHELL is fish, else sh]
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+    /// Print lines that undo `dockmux env` instead
+    #[arg(long)]
+    pub unset: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// POSIX sh, bash, zsh, dash, ksh
+    Sh,
+    Fish,
+}
+
+impl Shell {
+    fn from_env() -> Shell {
+        let shell = std::env::var_os("SHELL").unwrap_or_default();
+        let base = std::path::Path::new(&shell).file_name().unwrap_or_default();
+        if base == "fish" {
+            Shell::Fish
+        } else {
+            Shell::Sh
+        }
+    }
+
+    fn set(self, key: &str, value: &str) -> String {
+        match self {
+            Shell::Sh => format!("export {key}={}\n", sh_quote(value)),
+            Shell::Fish => format!("set -gx {key} {};\n", fish_quote(value)),
+        }
+    }
+
+    fn unset(self, key: &str) -> String {
+        match self {
+            Shell::Sh => format!("unset {key}\n"),
+            // `set -e` of an unset variable fails (status 4) and fish's `set`
+            // keeps that status: `… | source; and docker ps` would stop.
+            Shell::Fish => format!("if set -q {key}; set -e {key}; end;\n"),
+        }
+    }
+
+    fn eval_hint(self, args: &str) -> String {
+        match self {
+            Shell::Sh => format!("# eval \"$(dockmux env {args})\"\n"),
+            Shell::Fish => format!("# dockmux env {args} | source\n"),
+        }
+    }
+}
+
+/// Single quotes; a `'` inside becomes `'\''`.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// fish single quotes: only `\` and `'` are special inside.
+pub fn fish_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
+    let shell = args.shell.unwrap_or_else(Shell::from_env);
+    let flag = if args.shell.is_some() || shell == Shell::Fish {
+        format!(
+            " --shell {}",
+            if shell == Shell::Fish { "fish" } else { "sh" }
+        )
+    } else {
+        String::new()
+    };
+    let mut out = String::new();
+    if args.unset {
+        // Also checks the name when one is given, so a typo is not silently ignored.
+        if let Some(name) = &args.name {
+            let cfg = config::load(sources)?;
+            cfg.engine(name).ok_or_else(|| cfg.unknown_engine(name))?;
+        }
+        for key in engine::ENV_KEYS {
+            out.push_str(&shell.unset(key));
+        }
+        out.push_str("# Run this command to undo `dockmux env` in your shell:\n");
+        out.push_str(&shell.eval_hint(&format!("--unset{flag}")));
+    } else {
+        let name = args.name.as_deref().unwrap_or_default();
+        let cfg = config::load(sources)?;
+        let engine = cfg.engine(name).ok_or_else(|| cfg.unknown_engine(name))?;
+        for (key, value) in engine::docker_env(engine) {
+            out.push_str(&match value {
+                Some(v) => shell.set(key, &v),
+                None => shell.unset(key),
+            });
+        }
+        out.push_str(&format!(
+            "# Run this command to point your shell's docker at engine '{name}':\n"
+        ));
+        out.push_str(&shell.eval_hint(&format!("{name}{flag}")));
+    }
+    output::print(&out).map_err(|e| Error::io("writing the environment", e))?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_survive_both_shells_syntax() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(fish_quote(r"it's a\b"), r"'it\'s a\\b'");
+    }
+}

@@ -1,0 +1,451 @@
+//! `dockmux add`, `remove`, `rename`: edits keep everything else in the file
+//! byte for byte, are checked as loading checks, are atomic, and bad input
+//! writes nothing.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::harness::{Env, Out};
+
+/// A config as a person writes it: comments everywhere, odd spacing, a
+/// section heading, an inline table, a trailing comment.
+const COMMENTED: &str = r#"# My engines — hand written, please keep my notes.
+docker = "/usr/bin/docker"   # the real client
+
+# ---- on this box ----
+
+# The playground (Dockge deploys here)
+[engines.pg]
+host = "unix:///data/playground/docker.sock"   # from the seed
+aliases = [ "playground" ,"pgd" ]  # odd spacing on purpose
+
+# The app store
+[engines.lzc]  # header comment
+host="unix:///lzcsys/run/lzc-docker/docker.sock"
+description = 'LazyCat app store'
+
+# ---- remote ----
+[engines.remote]
+host = "tcp://10.0.0.5:2376"
+tls = {verify=true,   cert_path = "/etc/dockmux/certs/remote"}
+# end of file: keep me
+"#;
+
+/// COMMENTED without its `docker =` line, for tests with the fake client.
+fn commented_fake() -> String {
+    COMMENTED.replace("docker = \"/usr/bin/docker\"   # the real client\n", "")
+}
+
+fn run(env: &Env, args: &[&str]) -> Out {
+    Out::of(&mut env.dockmux(args))
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+#[test]
+fn add_appends_and_leaves_every_other_byte_alone() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    run(
+        &env,
+        &[
+            "add",
+            "nas",
+            "ssh://me@nas.local",
+            "--description",
+            "The NAS",
+            "--alias",
+            "n",
+        ],
+    )
+    .ok();
+    let after = read(&path);
+    assert_eq!(
+        after,
+        format!(
+            "{COMMENTED}\n[engines.nas]\nhost = \"ssh://me@nas.local\"\ndescription = \"The NAS\"\naliases = [\"n\"]\n"
+        )
+    );
+    let names = run(&env, &["list", "--names"]);
+    assert_eq!(names.ok(), "lzc\nnas\npg\nremote\n");
+}
+
+#[test]
+fn rename_changes_only_the_table_header() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    run(&env, &["rename", "lzc", "store"]).ok();
+    assert_eq!(
+        read(&path),
+        COMMENTED.replace(
+            "[engines.lzc]  # header comment",
+            "[engines.store]  # header comment"
+        )
+    );
+    let out = run(&env, &["list", "--names"]);
+    assert_eq!(out.ok(), "pg\nremote\nstore\n");
+}
+
+#[test]
+fn remove_cuts_out_the_engine_and_its_own_comment_only() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    run(&env, &["remove", "lzc"]).ok();
+    let block = "\n# The app store\n[engines.lzc]  # header comment\nhost=\"unix:///lzcsys/run/lzc-docker/docker.sock\"\ndescription = 'LazyCat app store'\n";
+    assert!(COMMENTED.contains(block));
+    assert_eq!(read(&path), COMMENTED.replacen(block, "", 1));
+
+    // A heading set off by a blank line stays; the engine's own comment goes.
+    let now = read(&path);
+    run(&env, &["remove", "pg"]).ok();
+    let block = "\n# The playground (Dockge deploys here)\n[engines.pg]\nhost = \"unix:///data/playground/docker.sock\"   # from the seed\naliases = [ \"playground\" ,\"pgd\" ]  # odd spacing on purpose\n";
+    assert!(now.contains(block));
+    assert_eq!(read(&path), now.replacen(block, "", 1));
+    assert!(read(&path).contains("\n# ---- on this box ----\n"));
+}
+
+#[test]
+fn a_new_config_is_private_and_keeps_the_built_in_engines() {
+    let env = Env::new();
+    let path = env.user_config_path();
+    assert!(!path.exists());
+    run(&env, &["add", "nas", "ssh://me@nas"]).ok();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o7777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    // Before the file existed the built-in pg and lzc were in use; they still are.
+    let out = run(&env, &["list", "--names"]);
+    assert_eq!(out.ok(), "lzc\nnas\npg\n");
+}
+
+#[test]
+fn the_files_mode_is_kept_and_a_symlinked_config_stays_a_link() {
+    let env = Env::new();
+    let real = env.root().join("dotfiles/engines.toml");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, COMMENTED).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = env.user_config_path();
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    run(&env, &["add", "nas", "ssh://nas"]).ok();
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(std::fs::metadata(&real).unwrap().mode() & 0o7777, 0o640);
+    assert!(read(&real).starts_with(COMMENTED));
+}
+
+/// (bytes, mtime) of a file, or None when it is absent.
+fn snapshot(p: &Path) -> Option<(Vec<u8>, SystemTime)> {
+    let m = std::fs::metadata(p).ok()?;
+    Some((std::fs::read(p).unwrap(), m.modified().unwrap()))
+}
+
+#[test]
+fn bad_input_is_refused_with_125_and_writes_nothing() {
+    let env = Env::new();
+    env.system_config("[engines.sys]\nhost = \"unix:///sys.sock\"\naliases = [\"shared\"]\n");
+    let path = env.user_config(COMMENTED);
+    // mtimes have a coarse granularity on some file systems: make any write visible.
+    std::thread::sleep(Duration::from_millis(20));
+    let before = snapshot(&path);
+    let sys_before = snapshot(&env.system_config_path);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["add", "pg", "unix:///x.sock"],
+            "engine 'pg' already exists",
+        ),
+        (
+            &["add", "sys", "unix:///x.sock"],
+            "engine 'sys' already exists",
+        ),
+        (
+            &["add", "x", "unix:///x.sock", "--alias", "playground"],
+            "command 'playground' already reaches engine 'pg'",
+        ),
+        (
+            &["add", "x", "unix:///x.sock", "--alias", "shared"],
+            "already reaches engine 'sys'",
+        ),
+        (
+            &["add", "x", "unix:///x.sock", "--alias", "pg-docker"],
+            "command 'pg-docker' already reaches engine 'pg'",
+        ),
+        (&["add", "x", "/tmp/x.sock"], "unix:///tmp/x.sock"),
+        (&["add", "x", "tcp://nas"], "needs a port"),
+        (&["add", "x", "ssh://me:pw@nas"], "passwords"),
+        (&["add", "Bad", "unix:///x.sock"], "try 'bad'"),
+        (
+            &["add", "x", "unix:///x.sock", "--tlsverify"],
+            "TLS applies only to tcp",
+        ),
+        (
+            &["add", "x", "unix:///x.sock", "--alias", "dockmux-x"],
+            "belong to dockmux",
+        ),
+        (&["remove", "nope"], "no engine named 'nope'"),
+        (&["remove", "sys"], "add --system"),
+        (&["remove", "pg", "--system"], "drop --system"),
+        (&["rename", "nope", "x"], "no engine named 'nope'"),
+        (&["rename", "pg", "lzc"], "engine 'lzc' already exists"),
+        (&["rename", "pg", "Nope"], "try 'nope'"),
+        (&["rename", "lzc", "sys"], "engine 'sys' already exists"),
+        (
+            &["add", "x", "unix:///x.sock", "--alias", "y", "--alias", "y"],
+            "given twice",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = run(&env, args);
+        let err = out.fails(125);
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected '{needle}' in: {out}"
+        );
+        assert_eq!(snapshot(&path), before, "{args:?} wrote the user config");
+        assert_eq!(
+            snapshot(&env.system_config_path),
+            sys_before,
+            "{args:?} wrote the system config"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["engines.toml"], "temp files left behind");
+}
+
+#[test]
+fn a_missing_config_to_edit_is_refused_and_not_created() {
+    // DOCKMUX_CONFIG names a file that is not there.
+    let mut env = Env::new();
+    let missing = env.root().join("missing.toml");
+    env.var("DOCKMUX_CONFIG", &missing);
+    for args in [
+        vec!["add", "x", "unix:///x.sock"],
+        vec!["remove", "x"],
+        vec!["rename", "x", "y"],
+    ] {
+        let out = run(&env, &args);
+        assert!(out.fails(125).contains("does not exist"), "{out}");
+        assert!(!missing.exists());
+    }
+    // The system config is missing and the engine lives in the user's.
+    let env = Env::new();
+    env.user_config("[engines.mine]\nhost = \"unix:///m.sock\"\n");
+    let out = run(&env, &["remove", "mine", "--system"]);
+    assert!(out.fails(125).contains("which does not exist"), "{out}");
+    assert!(!env.system_config_path.exists());
+    // No file at all: built-in engines in use, an unknown name creates nothing.
+    let env = Env::new();
+    let out = run(&env, &["remove", "nope"]);
+    out.fails(125);
+    assert!(!env.user_config_path().exists());
+}
+
+#[test]
+fn system_edits_go_to_the_system_file_readable_by_all() {
+    let env = Env::new();
+    env.user_config("[engines.mine]\nhost = \"unix:///m.sock\"\n");
+    run(&env, &["add", "--system", "shared", "tcp://10.1.1.1:2375"]).ok();
+    let sys = &env.system_config_path;
+    assert_eq!(std::fs::metadata(sys).unwrap().mode() & 0o777, 0o644);
+    assert_eq!(
+        read(sys),
+        "[engines.shared]\nhost = \"tcp://10.1.1.1:2375\"\n"
+    );
+    // A user engine of the same name would shadow it: refused.
+    let out = run(&env, &["add", "shared", "unix:///s.sock"]);
+    assert!(out.fails(125).contains("already exists"), "{out}");
+    run(&env, &["rename", "--system", "shared", "team"]).ok();
+    run(&env, &["remove", "--system", "team"]).ok();
+    assert_eq!(read(sys), "");
+    assert_eq!(run(&env, &["list", "--names"]).ok(), "mine\n");
+}
+
+#[test]
+fn removing_a_user_override_brings_back_the_system_entry() {
+    let env = Env::new();
+    env.system_config("[engines.pg]\nhost = \"unix:///sys/pg.sock\"\n");
+    env.user_config("[engines.pg]\nhost = \"unix:///mine/pg.sock\"\n");
+    let out = run(&env, &["remove", "pg"]);
+    assert!(
+        out.ok().contains("unix:///sys/pg.sock) is in effect now"),
+        "{out}"
+    );
+    let json = run(&env, &["list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    assert_eq!(v[0]["host"], "unix:///sys/pg.sock");
+}
+
+#[test]
+fn add_link_and_remove_unlink_manage_the_engines_commands() {
+    let env = Env::new();
+    env.user_config(&commented_fake());
+    env.fake_docker();
+    let bin = env.bin.to_str().unwrap();
+    run(
+        &env,
+        &[
+            "add",
+            "nas",
+            "ssh://me@nas",
+            "--alias",
+            "nasd",
+            "--link",
+            "--dir",
+            bin,
+        ],
+    )
+    .ok();
+    for cmd in ["nas-docker", "nasd"] {
+        env.clear_record();
+        env.run(cmd, ["ps"]).ok();
+        assert_eq!(
+            env.last_call().var("DOCKER_HOST"),
+            Some("ssh://me@nas"),
+            "{cmd}"
+        );
+    }
+    run(&env, &["remove", "nas", "--unlink", "--dir", bin]).ok();
+    assert!(!env.bin.join("nas-docker").exists());
+    assert!(!env.bin.join("nasd").exists());
+    // A file that is not ours in the way: refused before the config is touched.
+    std::fs::write(env.bin.join("box-docker"), "#!/bin/sh\n").unwrap();
+    let path = env.user_config_path();
+    let before = snapshot(&path);
+    let out = run(&env, &["add", "box", "ssh://box", "--link", "--dir", bin]);
+    assert!(out.fails(125).contains("in the way"), "{out}");
+    assert_eq!(snapshot(&path), before);
+    assert_eq!(read(&env.bin.join("box-docker")), "#!/bin/sh\n");
+}
+
+#[test]
+fn rename_moves_the_engines_link_and_leaves_others() {
+    let env = Env::new();
+    env.user_config(&commented_fake());
+    env.fake_docker();
+    let bin = env.bin.to_str().unwrap();
+    run(&env, &["link", "--dir", bin]).ok();
+    run(&env, &["rename", "pg", "play", "--dir", bin]).ok();
+    assert!(std::fs::symlink_metadata(env.bin.join("pg-docker")).is_err());
+    env.run("play-docker", ["ps"]).ok();
+    assert_eq!(
+        env.last_call().var("DOCKER_HOST"),
+        Some("unix:///data/playground/docker.sock")
+    );
+    // The aliases did not change, nor did their links.
+    env.clear_record();
+    env.run("playground", ["ps"]).ok();
+    assert_eq!(env.last_call().var("DOCKMUX_ENGINE"), Some("play"));
+}
+
+/// A tiny xorshift: random kill moments without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn a_sigkill_during_writes_never_leaves_a_config_that_fails_to_load() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    // How long one write takes here, so the kills land inside the runs.
+    let t = Instant::now();
+    run(&env, &["add", "probe", "unix:///probe.sock"]).ok();
+    run(&env, &["remove", "probe"]).ok();
+    let span = (t.elapsed() / 2).as_micros() as u64;
+    let seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = Rng(seed);
+    let (mut killed, mut finished, mut mid_write) = (0, 0, 0);
+    for i in 0..60 {
+        let name = format!("e{}", i % 4);
+        let listed = run(&env, &["list", "--names"]);
+        let args: Vec<String> = if listed.ok().lines().any(|l| l == name) {
+            vec!["remove".into(), name]
+        } else {
+            vec![
+                "add".into(),
+                name.clone(),
+                format!("unix:///run/{name}.sock"),
+            ]
+        };
+        let mut child = env
+            .dockmux(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.next() % (span + 1)));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if status.signal() == Some(libc::SIGKILL) {
+            killed += 1;
+        } else {
+            assert!(status.success(), "{args:?}: {status} (seed {seed})");
+            finished += 1;
+        }
+        if std::fs::read_dir(path.parent().unwrap()).unwrap().count() > 1 {
+            mid_write += 1;
+        }
+        let check = run(&env, &["list", "--names"]);
+        assert_eq!(
+            check.code,
+            Some(0),
+            "after {args:?} (seed {seed}): {check}\n{}",
+            read(&path)
+        );
+        assert!(read(&path).starts_with(COMMENTED), "seed {seed}");
+    }
+    assert!(
+        killed > 0 && finished > 0,
+        "kills {killed}, finished {finished}: the timing missed"
+    );
+    eprintln!("{killed} killed ({mid_write} between temp file and rename), {finished} finished");
+    // A later edit sweeps up the temp file of a killed writer.
+    run(&env, &["add", "last", "unix:///last.sock"]).ok();
+    let left: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["engines.toml"]);
+}
+
+#[test]
+fn inline_and_dotted_engine_tables_are_edited_in_their_own_style() {
+    let env = Env::new();
+    let path = env.user_config(
+        "engines = { a = { host = \"unix:///a\" }, b = { host = \"unix:///b\" } }  # inline\n",
+    );
+    run(&env, &["add", "c", "unix:///c"]).ok();
+    run(&env, &["rename", "a", "z"]).ok();
+    run(&env, &["remove", "b"]).ok();
+    assert_eq!(
+        read(&path),
+        "engines = { z = { host = \"unix:///a\" }, c = { host = \"unix:///c\" } }  # inline\n"
+    );
+
+    let path = env
+        .user_config("[engines]\npg.host = \"unix:///pg\"  # dotted\nlzc.host = \"unix:///lzc\"\n");
+    run(&env, &["rename", "pg", "play"]).ok();
+    run(&env, &["remove", "lzc"]).ok();
+    assert_eq!(
+        read(&path),
+        "[engines]\nplay.host = \"unix:///pg\"  # dotted\n"
+    );
+    assert_eq!(run(&env, &["list", "--names"]).ok(), "play\n");
+}
