@@ -783,6 +783,23 @@ fn link_installs_per_name_completion_files_and_unlink_and_prune_remove_only_thos
         std::fs::read_to_string(bash.join("lzc-docker")).unwrap(),
         "complete -F _docker lzc-docker\n"
     );
+    // doctor, which looks where the shells look, finds them all.
+    let doctor = Out::of(
+        env.dockmux(["doctor", "--json"])
+            .env("PATH", format!("{dir}:{SYSTEM_PATH}")),
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&doctor.stdout).unwrap_or_else(|e| panic!("{e}: {doctor}"));
+    let completion: Vec<_> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "completion")
+        .collect();
+    assert_eq!(completion.len(), 3, "{doctor}");
+    for c in completion {
+        assert!(c["level"] == "ok", "{c}");
+    }
     // Linking again changes nothing and says nothing about completion.
     let again = Out::of(&mut env.dockmux(["link", "--dir", dir]));
     assert!(!again.ok().contains("completion"), "{again}");
@@ -901,4 +918,32 @@ fn a_system_wide_link_completes_in_every_users_shell() {
         !home_files.iter().any(|f| f.contains("pg-docker")),
         "{home_files:?}"
     );
+}
+
+#[test]
+fn add_rename_and_remove_keep_the_completion_files_in_step_with_the_links() {
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    let links = env.home.join(".local/bin");
+    std::fs::create_dir_all(&links).unwrap();
+    let dir = links.to_str().unwrap();
+    let fish = env.home.join(".config/fish/completions");
+    let run = |args: &[&str]| {
+        let out = Out::of(&mut env.dockmux(args));
+        assert_eq!(out.code, Some(0), "{args:?}: {out}");
+    };
+    run(&["add", "nas", "ssh://me@nas.invalid", "--link", "--dir", dir]);
+    assert!(fish.join("nas-docker.fish").is_file());
+    run(&["rename", "nas", "box", "--dir", dir]);
+    assert!(!fish.join("nas-docker.fish").exists());
+    assert!(fish.join("box-docker.fish").is_file());
+    run(&["remove", "box", "--unlink", "--dir", dir]);
+    let left = files_under(&env.home);
+    assert!(
+        !left
+            .iter()
+            .any(|f| f.contains("box-docker") || f.contains("nas-docker")),
+        "{left:?}"
+    );
+    assert!(!links.join("box-docker").exists());
 }
