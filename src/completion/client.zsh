@@ -46,15 +46,16 @@ _dockmux_complete() {
     _files
 }
 
-# Runs the completion request: quiet, without a terminal, and bounded in time
+# Runs the completion request as a program (not an alias or function): quiet,
+# without a terminal, and bounded in time
 # (DOCKMUX_COMPLETION_TIMEOUT seconds, default 2) when `timeout` is there.
 _dockmux_ask() {
     local cmd=$1
     shift
     [[ $cmd == \~/* ]] && cmd=$HOME/${cmd#\~/}
     if (( $+commands[timeout] )); then
-        DOCKER_ACTIVE_HELP=0 timeout "${DOCKMUX_COMPLETION_TIMEOUT:-2}" "$cmd" "$@"
+        DOCKER_ACTIVE_HELP=0 command timeout "${DOCKMUX_COMPLETION_TIMEOUT:-2}" "$cmd" "$@"
     else
-        DOCKER_ACTIVE_HELP=0 "$cmd" "$@"
+        DOCKER_ACTIVE_HELP=0 command "$cmd" "$@"
     fi </dev/null 2>/dev/null
 }
