@@ -202,9 +202,10 @@ impl Term {
         self.tmux(&args);
     }
 
-    /// The visible screen, trailing blanks trimmed.
+    /// The screen and what scrolled off it since the last `reset`, trailing
+    /// blanks trimmed.
     fn screen(&self) -> String {
-        let s = self.tmux(&["capture-pane", "-p", "-J"]);
+        let s = self.tmux(&["capture-pane", "-p", "-J", "-S", "-"]);
         let lines: Vec<&str> = s.lines().map(str::trim_end).collect();
         lines.join("\n").trim().to_string()
     }
@@ -238,6 +239,8 @@ impl Term {
             self.keys(&["C-l"]);
             let deadline = Instant::now() + Duration::from_secs(1);
             while Instant::now() < deadline {
+                // tmux scrolls a cleared screen into its history: drop that too.
+                self.tmux(&["clear-history"]);
                 if clean(&self.screen()) {
                     return;
                 }
