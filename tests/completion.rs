@@ -103,6 +103,8 @@ fn write_rc(sh: Sh, home: &Path, extra: &str) -> PathBuf {
 /// An interactive shell in a tmux server of its own; the server dies with it.
 struct Term {
     socket: String,
+    /// The server's socket file, which tmux leaves behind when killed.
+    socket_path: PathBuf,
     sh: Sh,
 }
 
@@ -164,7 +166,15 @@ impl Term {
             .status()
             .expect("cannot run tmux");
         assert!(status.success(), "tmux new-session failed");
-        let term = Term { socket, sh };
+        let mut term = Term {
+            socket,
+            socket_path: PathBuf::new(),
+            sh,
+        };
+        term.socket_path = PathBuf::from(
+            term.tmux(&["display-message", "-p", "#{socket_path}"])
+                .trim(),
+        );
         let first = term.wait_for("the first prompt", |s| s.ends_with(PROMPT.trim_end()));
         // The rc ran without a word of complaint.
         assert_eq!(
@@ -290,6 +300,9 @@ impl Drop for Term {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        if self.socket_path.is_absolute() {
+            let _ = std::fs::remove_file(&self.socket_path);
+        }
     }
 }
 
