@@ -22,7 +22,7 @@ use crate::{output, suggest};
 
 pub use answer::{answer, is_request};
 pub use files::Places;
-pub use script::{MARK, script};
+use script::{MARK, script};
 
 /// The name dockmux completes itself under.
 pub const DOCKMUX: &str = "dockmux";
@@ -35,8 +35,6 @@ pub enum Shell {
 }
 
 impl Shell {
-    pub const ALL: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
-
     pub fn name(self) -> &'static str {
         match self {
             Shell::Bash => "bash",
@@ -94,7 +92,7 @@ pub fn run(args: &CompletionsArgs, sources: &Sources) -> Result<i32> {
 }
 
 /// dockmux, then every engine command (`NAME-docker` and aliases).
-pub fn all_commands(cfg: &Config) -> Vec<String> {
+fn all_commands(cfg: &Config) -> Vec<String> {
     std::iter::once(DOCKMUX.to_string())
         .chain(cfg.engines.iter().flat_map(|e| e.commands()))
         .collect()
