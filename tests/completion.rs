@@ -963,3 +963,113 @@ fn add_rename_and_remove_keep_the_completion_files_in_step_with_the_links() {
     );
     assert!(!links.join("box-docker").exists());
 }
+
+/// A client that answers `__complete` with canned candidates and directives,
+/// chosen by the first word, the way docker's cobra answers.
+const CANNED_CLIENT: &str = r#"#!/bin/sh
+verb=$1
+shift
+tab=$(printf '\t')
+case "$1" in
+  nospace) printf 'keyval\n:6\n' ;;
+  ext) printf 'txt\n:8\n' ;;
+  dirs) printf ':16\n' ;;
+  order) printf 'zulu\nalpha\nmike\n:36\n' ;;
+  files) printf ':0\n' ;;
+  nofiles) printf ':4\n' ;;
+  desc)
+    if [ "$verb" = __complete ]; then
+      printf 'alpha%sfirst letter\nbravo%ssecond letter\n:4\n' "$tab" "$tab"
+    else
+      printf 'alpha\nbravo\n:4\n'
+    fi ;;
+  *) printf 'nospace\next\ndirs\norder\nfiles\nnofiles\ndesc\n:4\n' ;;
+esac
+"#;
+
+/// Each directive of the protocol (no space, no files, file extensions,
+/// directories only, keep order) and descriptions, as a shell shows them.
+fn every_directive_is_honoured(sh: Sh) {
+    require_tools();
+    let env = Env::new();
+    let client = env.root().join("canned-docker-client");
+    std::fs::write(&client, CANNED_CLIENT).unwrap();
+    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.user_config(&format!(
+        "docker = \"{}\"\n[engines.fx]\nhost = \"unix:///nonexistent/fx.sock\"\n",
+        client.display()
+    ));
+    env.link("fx-docker");
+    env.link("dockmux");
+    let cwd = env.root().join("cwd");
+    for d in ["sub", "var"] {
+        std::fs::create_dir_all(cwd.join(d)).unwrap();
+    }
+    for f in ["a.txt", "b.log"] {
+        std::fs::write(cwd.join(f), "").unwrap();
+    }
+    write_rc(sh, &env.home, &load_line(sh));
+    let t = Term::start(sh, &env, &[&env.bin], &[]);
+    let line_is = |s: &str, want: &str| {
+        s.lines()
+            .any(|l| l.trim_end() == format!("{PROMPT}{want}").trim_end())
+    };
+
+    // No space after the lone candidate: the marker sticks to it.
+    let (s, _) = t.tab_then_marker("fx-docker nospace k");
+    assert!(
+        line_is(&s, "fx-docker nospace keyval@"),
+        "{}: nospace:\n{s}",
+        sh.name()
+    );
+    // Files where allowed…
+    t.complete("fx-docker files ", 2, &["a.txt", "b.log", "sub/", "var/"]);
+    // …none where not.
+    let (s, _) = t.tab_then_marker("fx-docker nofiles ");
+    assert!(
+        line_is(&s, "fx-docker nofiles @") && !s.contains("a.txt"),
+        "{}: nofiles:\n{s}",
+        sh.name()
+    );
+    let s = t.complete("fx-docker ext ", 2, &["a.txt", "sub/", "var/"]);
+    assert!(!s.contains("b.log"), "{}: ext filter:\n{s}", sh.name());
+    let s = t.complete("fx-docker dirs ", 2, &["sub/", "var/"]);
+    assert!(
+        !s.contains("a.txt") && !s.contains("b.log"),
+        "{}: dirs:\n{s}",
+        sh.name()
+    );
+    let s = t.complete("fx-docker order ", 2, &["zulu", "alpha", "mike"]);
+    let at = |w: &str| s.rfind(w).unwrap();
+    assert!(
+        at("zulu") < at("alpha") && at("alpha") < at("mike"),
+        "{}: order:\n{s}",
+        sh.name()
+    );
+    let s = t.complete("fx-docker desc ", 2, &["alpha", "bravo"]);
+    if sh == Sh::Bash {
+        assert!(
+            !s.contains("first letter"),
+            "bash shows no descriptions:\n{s}"
+        );
+    } else {
+        t.wait_for("descriptions", |s| {
+            s.contains("first letter") && s.contains("second letter")
+        });
+    }
+}
+
+#[test]
+fn bash_honours_every_directive_of_the_protocol() {
+    every_directive_is_honoured(Sh::Bash);
+}
+
+#[test]
+fn zsh_honours_every_directive_of_the_protocol() {
+    every_directive_is_honoured(Sh::Zsh);
+}
+
+#[test]
+fn fish_honours_every_directive_of_the_protocol() {
+    every_directive_is_honoured(Sh::Fish);
+}
