@@ -5,6 +5,7 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
+use crate::completion::{self, CompletionsArgs};
 use crate::config::Sources;
 use crate::config_cmd::{self, ConfigCmd};
 use crate::contexts::{self, ContextsCmd};
@@ -63,10 +64,16 @@ pub enum Command {
     /// Docker contexts: export engines as contexts, import contexts as engines
     #[command(subcommand)]
     Contexts(ContextsCmd),
+    /// Print the shell completion script for dockmux and the engine commands
+    Completions(CompletionsArgs),
 }
 
 /// Parses `argv` and runs the command; returns the exit code.
 pub fn run(argv: &[OsString]) -> Result<i32> {
+    // The shells' completion requests (cobra's protocol), answered before clap.
+    if let Some(verb) = argv.get(1).filter(|v| completion::is_request(v)) {
+        return completion::answer(verb, &argv[2..]);
+    }
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -93,5 +100,6 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
         Command::Remove(args) => edit::remove(args, &sources),
         Command::Rename(args) => edit::rename(args, &sources),
         Command::Contexts(cmd) => contexts::run(cmd, &sources),
+        Command::Completions(args) => completion::run(args, &sources),
     }
 }

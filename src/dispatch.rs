@@ -47,7 +47,8 @@ fn command_name_string(name: &[u8]) -> String {
     String::from_utf8_lossy(command_name(OsStr::from_bytes(name))).into_owned()
 }
 
-fn is_docker_command(name: &[u8]) -> bool {
+/// `NAME-docker`, with a non-empty NAME.
+pub fn is_docker_command(name: &[u8]) -> bool {
     name.len() > b"-docker".len() && name.ends_with(b"-docker")
 }
 

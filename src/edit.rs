@@ -725,8 +725,7 @@ pub fn rename(args: &RenameArgs, sources: &Sources) -> Result<i32> {
     );
     if let Some(l) = linker {
         l.link([format!("{}-docker", args.new)], &mut report)?;
-        links::remove(&old_link)?;
-        report.push_str(&format!("removed  {}\n", old_link.display()));
+        links::unlink_commands(dir, [format!("{}-docker", args.old)], &mut report)?;
     }
     print(&report)?;
     Ok(0)

@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod cli;
 pub mod client;
+pub mod completion;
 pub mod config;
 pub mod config_cmd;
 pub mod contexts;

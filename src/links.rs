@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::client;
+use crate::completion;
 use crate::config::{self, Config, Sources};
 use crate::error::{Error, Result};
 use crate::output;
@@ -102,6 +103,8 @@ pub struct Linker {
     target: PathBuf,
     pub hard: bool,
     pub force: bool,
+    /// Where the linked names' completion files go.
+    completions: completion::Places,
 }
 
 impl Linker {
@@ -116,6 +119,7 @@ impl Linker {
             exe.path.clone()
         };
         Ok(Linker {
+            completions: completion::Places::for_links_in(&dir),
             exe,
             dir,
             target,
@@ -137,14 +141,16 @@ impl Linker {
             .collect()
     }
 
-    /// Links each command, appending a line per command to `report`; returns
-    /// the paths left alone because another file is in the way.
+    /// Links each command, appending a line per command to `report`, and
+    /// installs the completion files of each linked command and of dockmux;
+    /// returns the paths left alone because another file is in the way.
     pub fn link(
         &self,
         commands: impl IntoIterator<Item = String>,
         report: &mut String,
     ) -> Result<Vec<PathBuf>> {
         let mut conflicts = Vec::new();
+        let mut linked = Vec::new();
         for command in commands {
             let path = self.dir.join(&command);
             let exists = std::fs::symlink_metadata(&path).is_ok();
@@ -153,6 +159,7 @@ impl Linker {
             } else if is_ours(&path) {
                 if up_to_date(&path, &self.target, self.hard) {
                     report.push_str(&format!("ok       {}\n", path.display()));
+                    linked.push(command);
                     continue;
                 }
                 "relinked"
@@ -174,7 +181,10 @@ impl Linker {
                 }
                 .display()
             ));
+            linked.push(command);
         }
+        linked.push(completion::DOCKMUX.to_string());
+        self.completions.install(&linked, self.force, report);
         Ok(conflicts)
     }
 
@@ -214,6 +224,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
                 report.push_str(&format!("pruned   {}\n", path.display()));
             }
         }
+        linker.completions.prune(&claimed, &mut report);
     }
     output::print(&report).map_err(|e| Error::io("writing the report", e))?;
     if let Some(note) = linker.path_note() {
@@ -227,19 +238,22 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
 }
 
 /// Removes those of `commands` in `dir` that are links to dockmux (and only
-/// those), appending a line per removal to `report`.
+/// those), and the completion files dockmux wrote for them, appending a line
+/// per removal to `report`.
 pub fn unlink_commands(
     dir: &Path,
     commands: impl IntoIterator<Item = String>,
     report: &mut String,
 ) -> Result<()> {
-    for command in commands {
+    let commands: Vec<String> = commands.into_iter().collect();
+    for command in &commands {
         let path = dir.join(command);
         if std::fs::symlink_metadata(&path).is_ok() && is_ours(&path) {
             remove(&path)?;
             report.push_str(&format!("removed  {}\n", path.display()));
         }
     }
+    completion::Places::for_links_in(dir).remove(&commands, report);
     Ok(())
 }
 
@@ -254,15 +268,21 @@ pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
         Some(engines.iter().flat_map(|e| e.commands()).collect())
     };
     let mut report = String::new();
+    // Named engines lose their completion files even where the link is already gone.
+    let mut unlinked: Vec<String> = wanted.iter().flatten().cloned().collect();
     for (path, name) in links_in(&dir)? {
         if wanted.as_ref().is_none_or(|w| w.contains(&name)) {
             remove(&path)?;
             report.push_str(&format!("removed  {}\n", path.display()));
+            unlinked.push(name);
         }
     }
     if report.is_empty() {
         report = format!("no links to dockmux in {}\n", dir.display());
     }
+    unlinked.sort();
+    unlinked.dedup();
+    completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
     output::print(&report).map_err(|e| Error::io("writing the report", e))?;
     Ok(0)
 }
@@ -335,7 +355,7 @@ fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
     })
 }
 
-pub fn remove(path: &Path) -> Result<()> {
+fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path)
         .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
 }

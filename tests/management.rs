@@ -250,15 +250,7 @@ fn link_makes_relative_links_is_idempotent_and_never_clobbers() {
     // A copy of dockmux in its own dir, as an install would have it.
     let dm = env.bin.join("dockmux");
     std::fs::copy(dockmux_bin(), &dm).unwrap();
-    let run = |args: &[&str]| {
-        let mut c = std::process::Command::new(&dm);
-        c.args(args)
-            .env_clear()
-            .env("HOME", &env.home)
-            .env("PATH", &env.path)
-            .env("DOCKMUX_SYSTEM_CONFIG", &env.system_config_path);
-        crate::harness::Out::of(&mut c)
-    };
+    let run = |args: &[&str]| crate::harness::Out::of(env.cmd("dockmux").args(args));
     let foreign = env.bin.join("lzc-docker");
     std::fs::write(&foreign, "#!/bin/sh\necho mine\n").unwrap();
 

@@ -612,6 +612,15 @@ fn doctor_reports_each_finding_with_its_fix_and_exits_1() {
     add_completion_files(&env, "pg-docker");
     // A link removed, a foreign file in the way, a link no engine claims.
     std::fs::remove_file(env.bin.join("lzc-docker")).unwrap();
+    // …and the completion files `dockmux link` installed for it gone missing.
+    let share = env.root().join("share");
+    for file in [
+        "bash-completion/completions/lzc-docker",
+        "zsh/site-functions/_lzc-docker",
+        "fish/vendor_completions.d/lzc-docker.fish",
+    ] {
+        std::fs::remove_file(share.join(file)).unwrap();
+    }
     std::fs::remove_file(env.bin.join("gone-docker")).unwrap();
     std::fs::write(
         env.bin.join("gone-docker"),

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod completion;
 mod contexts;
 mod discover;
 mod dispatch;

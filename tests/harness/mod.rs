@@ -33,6 +33,9 @@ pub struct Env {
     pub record: PathBuf,
     /// `DOCKMUX_SYSTEM_CONFIG` points here (absent unless `system_config` writes it).
     pub system_config_path: PathBuf,
+    /// `DOCKMUX_SYSTEM_SHARE` (standing in for /usr/share: system completion
+    /// files, which root's `dockmux link` outside HOME writes) points here.
+    pub system_share: PathBuf,
     pub path: OsString,
     vars: Vec<(OsString, OsString)>,
 }
@@ -59,6 +62,7 @@ impl Env {
         let path = OsString::from(format!("{}:{SYSTEM_PATH}", bin.display()));
         Env {
             system_config_path: r.join("etc/dockmux/engines.toml"),
+            system_share: r.join("share"),
             root,
             home,
             bin,
@@ -142,6 +146,7 @@ impl Env {
             .env("PATH", &self.path)
             .env("HOME", &self.home)
             .env("DOCKMUX_SYSTEM_CONFIG", &self.system_config_path)
+            .env("DOCKMUX_SYSTEM_SHARE", &self.system_share)
             .env("LC_ALL", "C.UTF-8")
             .current_dir(self.root());
         for (k, v) in &self.vars {

@@ -1,0 +1,222 @@
+//! The per-name completion files that `dockmux link` installs where each
+//! shell finds them on its own — bash-completion's and fish's lazy loading,
+//! and a zsh fpath directory — so a name linked later completes in the next
+//! shell without any rc edit. `links` calls `Places` with the names it links
+//! and removes; a file without `MARK` is never replaced (unless forced) or
+//! removed.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::{DOCKMUX, MARK, Shell, script};
+use crate::atomic;
+
+/// Where each shell's per-name files go, for links in one directory.
+pub struct Places {
+    /// Empty when neither HOME nor the XDG variables say where the user's are.
+    dirs: Vec<(Shell, PathBuf)>,
+    /// The system places (root linking outside its home) rather than the user's.
+    system: bool,
+}
+
+impl Places {
+    /// The user's places, or the system's when root links into a directory
+    /// outside its home (`--dir /usr/local/bin`).
+    pub fn for_links_in(link_dir: &Path) -> Places {
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let home = var("HOME");
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let in_home = home.as_ref().is_some_and(|h| {
+            let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            canon(link_dir).starts_with(canon(h))
+        });
+        if root && !in_home {
+            // DOCKMUX_SYSTEM_SHARE moves /usr/share, for tests and chroots.
+            let share = var("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"));
+            // Debian's zsh searches vendor-completions; elsewhere site-functions is the place.
+            let debian_zsh = share.join("zsh/vendor-completions");
+            let zsh = if debian_zsh.is_dir() {
+                debian_zsh
+            } else {
+                share.join("zsh/site-functions")
+            };
+            return Places {
+                dirs: vec![
+                    (Shell::Bash, share.join("bash-completion/completions")),
+                    (Shell::Zsh, zsh),
+                    (Shell::Fish, share.join("fish/vendor_completions.d")),
+                ],
+                system: true,
+            };
+        }
+        let absolute = |k: &str| var(k).filter(|p| p.is_absolute());
+        let user = |k: &str, under_home: &str| {
+            absolute(k).or_else(|| home.as_ref().map(|h| h.join(under_home)))
+        };
+        let dirs = match (
+            user("XDG_DATA_HOME", ".local/share"),
+            user("XDG_CONFIG_HOME", ".config"),
+        ) {
+            (Some(data), Some(config)) => {
+                let bash = absolute("BASH_COMPLETION_USER_DIR")
+                    .unwrap_or_else(|| data.join("bash-completion"));
+                vec![
+                    (Shell::Bash, bash.join("completions")),
+                    (Shell::Zsh, data.join("zsh/site-functions")),
+                    (Shell::Fish, config.join("fish/completions")),
+                ]
+            }
+            _ => Vec::new(),
+        };
+        Places {
+            dirs,
+            system: false,
+        }
+    }
+
+    /// Installs or refreshes the files of `commands`, never replacing one
+    /// dockmux did not write unless `force`. A line per directory written to
+    /// goes to `report`; what could not be done, to stderr.
+    pub fn install(&self, commands: &[String], force: bool, report: &mut String) {
+        if self.dirs.is_empty() {
+            eprintln!("dockmux: note: no completion files installed: HOME is not set");
+            return;
+        }
+        let mut done = Done::default();
+        for (shell, dir) in &self.dirs {
+            for command in commands {
+                let path = dir.join(shell.file_name(command));
+                let text = script(*shell, std::slice::from_ref(command));
+                match std::fs::read_to_string(&path) {
+                    Ok(old) if old == text => continue,
+                    Ok(old) if !is_ours(&old) && !force => {
+                        done.kept.push(path);
+                        continue;
+                    }
+                    // A directory, unreadable, not UTF-8: not ours.
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound && !force => {
+                        done.kept.push(path);
+                        continue;
+                    }
+                    _ => {}
+                }
+                // Readable by every user, like the shells' own completion files.
+                match atomic::write(&path, text.as_bytes(), atomic::SHARED) {
+                    Ok(()) => done.add(dir, command),
+                    Err(e) => done.failed.push(e.to_string()),
+                }
+            }
+        }
+        let zsh_dir = (!self.system)
+            .then(|| self.dirs.iter().find(|(s, _)| *s == Shell::Zsh))
+            .flatten()
+            .map(|(_, d)| d.as_path());
+        done.report("completion", report, |dir| {
+            (Some(dir) == zsh_dir)
+                .then_some(" (zsh: add it to fpath once; see `dockmux completions zsh`)")
+        });
+    }
+
+    /// Removes the files of `commands`, where dockmux wrote them.
+    pub fn remove(&self, commands: &[String], report: &mut String) {
+        let mut done = Done::default();
+        for (shell, dir) in &self.dirs {
+            for command in commands {
+                let path = dir.join(shell.file_name(command));
+                if !starts_with_mark(&path) {
+                    continue;
+                }
+                match std::fs::remove_file(&path) {
+                    Ok(()) => done.add(dir, command),
+                    Err(e) => done
+                        .failed
+                        .push(format!("cannot remove {}: {e}", path.display())),
+                }
+            }
+        }
+        done.report("removed  completion", report, |_| None);
+    }
+
+    /// Removes dockmux's files of the commands not in `keep` (dockmux's own stays).
+    pub fn prune(&self, keep: &HashSet<String>, report: &mut String) {
+        let mut stale = Vec::new();
+        for (shell, dir) in &self.dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(command) = shell.command_of(&name)
+                    && command != DOCKMUX
+                    && !keep.contains(command)
+                    && starts_with_mark(&entry.path())
+                {
+                    stale.push(command.to_string());
+                }
+            }
+        }
+        stale.sort();
+        stale.dedup();
+        self.remove(&stale, report);
+    }
+}
+
+/// What one install or removal did, for the report.
+#[derive(Default)]
+struct Done {
+    /// Per directory, the commands whose files were written or removed.
+    by_dir: BTreeMap<PathBuf, Vec<String>>,
+    /// Files in the way that dockmux did not write.
+    kept: Vec<PathBuf>,
+    failed: Vec<String>,
+}
+
+impl Done {
+    fn add(&mut self, dir: &Path, command: &str) {
+        self.by_dir
+            .entry(dir.to_path_buf())
+            .or_default()
+            .push(command.to_string());
+    }
+
+    fn report(self, verb: &str, report: &mut String, note: impl Fn(&Path) -> Option<&'static str>) {
+        for (dir, commands) in &self.by_dir {
+            report.push_str(&format!(
+                "{verb} {} in {}{}\n",
+                commands.join(", "),
+                dir.display(),
+                note(dir).unwrap_or("")
+            ));
+        }
+        for path in &self.kept {
+            eprintln!(
+                "dockmux: note: kept {}, which dockmux did not write; remove it (or rerun \
+                 with --force) to complete through the engine",
+                path.display()
+            );
+        }
+        for failure in &self.failed {
+            eprintln!("dockmux: note: {failure}; fix that and rerun dockmux link");
+        }
+    }
+}
+
+/// The mark sits in the first lines (after zsh's `#compdef`).
+fn is_ours(text: &str) -> bool {
+    text.lines().take(3).any(|l| l.starts_with(MARK))
+}
+
+fn starts_with_mark(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    is_ours(&String::from_utf8_lossy(&head[..n]))
+}
