@@ -775,6 +775,9 @@ mod tests {
                 answered += agree_all(&files).is_some() as usize;
             }
         }
+        eprintln!(
+            "scanner vs parser: of 1000 generated configs {valid} load; the scanner answered for {answered}"
+        );
         assert!(
             valid > 300,
             "only {valid} of 1000 generated configs are valid"
