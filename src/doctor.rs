@@ -11,6 +11,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::client;
+use crate::completion::{Places, Shell};
 use crate::config::{self, Config, Engine, Sources};
 use crate::error::{Error, Result};
 use crate::exit_codes;
@@ -489,86 +490,43 @@ fn check_completion(c: &mut Checks, cfg: &Config) {
     if shells.is_empty() {
         return;
     }
-    for (engine, command) in commands(cfg) {
-        let missing: Vec<&str> = shells
+    let names = |shells: &[Shell]| {
+        shells
             .iter()
-            .filter(|shell| !completion_files(shell, &command).iter().any(|p| p.exists()))
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (engine, command) in commands(cfg) {
+        let missing: Vec<Shell> = shells
+            .iter()
+            .filter(|&&shell| !Places::searched(shell, &command).iter().any(|p| p.exists()))
             .copied()
             .collect();
         if missing.is_empty() {
-            c.ok("completion", format!("{command}: {}", shells.join(", ")));
+            c.ok("completion", format!("{command}: {}", names(&shells)));
         } else {
             c.push(
                 "completion",
                 Level::Warning,
-                format!("{command}: no completion file for {}", missing.join(", ")),
+                format!("{command}: no completion file for {}", names(&missing)),
                 Some(format!("dockmux link {engine} (it installs them)")),
             );
         }
     }
 }
 
-fn installed_shells() -> Vec<&'static str> {
+fn installed_shells() -> Vec<Shell> {
     let mut shells = Vec::new();
     if Path::new("/usr/share/bash-completion/bash_completion").exists() {
-        shells.push("bash");
+        shells.push(Shell::Bash);
     }
-    for shell in ["zsh", "fish"] {
-        if which::which(shell).is_ok() {
+    for shell in [Shell::Zsh, Shell::Fish] {
+        if which::which(shell.name()).is_ok() {
             shells.push(shell);
         }
     }
     shells
-}
-
-/// Where each shell looks for a completion file for `command`: the user's
-/// own directories first, then the system's. The same places `dockmux link`
-/// writes to (src/completion/files.rs on the completion branch), plus the
-/// other directories the shells search.
-fn completion_files(shell: &str, command: &str) -> Vec<PathBuf> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    let home = var("HOME").unwrap_or_default();
-    let data = var("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share"));
-    let config = var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
-    // DOCKMUX_SYSTEM_SHARE moves /usr/share, for tests and chroots.
-    let share = var("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"));
-    let local = PathBuf::from("/usr/local/share");
-    let (file, dirs) = match shell {
-        "bash" => (
-            command.to_string(),
-            vec![
-                var("BASH_COMPLETION_USER_DIR")
-                    .unwrap_or_else(|| data.join("bash-completion"))
-                    .join("completions"),
-                local.join("bash-completion/completions"),
-                share.join("bash-completion/completions"),
-                PathBuf::from("/etc/bash_completion.d"),
-            ],
-        ),
-        "fish" => (
-            format!("{command}.fish"),
-            vec![
-                config.join("fish/completions"),
-                PathBuf::from("/etc/fish/completions"),
-                local.join("fish/vendor_completions.d"),
-                share.join("fish/vendor_completions.d"),
-            ],
-        ),
-        _ => (
-            format!("_{command}"),
-            vec![
-                data.join("zsh/site-functions"),
-                local.join("zsh/site-functions"),
-                share.join("zsh/vendor-completions"),
-                share.join("zsh/site-functions"),
-            ],
-        ),
-    };
-    dirs.into_iter().map(|d| d.join(&file)).collect()
 }
 
 #[cfg(test)]
