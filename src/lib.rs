@@ -24,6 +24,7 @@ pub mod links;
 pub mod list;
 pub mod output;
 pub mod probe;
+pub mod quote;
 pub mod secure;
 pub mod ssh_path;
 pub mod suggest;
