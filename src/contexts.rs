@@ -233,7 +233,7 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
             failed.push(format!("'{}': {why}", e.name));
         }
     }
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     if !failed.is_empty() {
         return Err(Error::Failed(format!(
             "docker context create/update failed for {}",
@@ -363,7 +363,7 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<i32> {
             store.join("contexts").display()
         );
     }
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     Ok(0)
 }
 

@@ -138,7 +138,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
                 )
             });
         }
-        print(&text)?;
+        output::print(&text)?;
         return Ok(0);
     }
     let cfg = config::load(sources)?;
@@ -154,19 +154,13 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
             edit::snippet(&new)
         ));
     }
-    print(&text)?;
+    output::print(&text)?;
     Ok(0)
-}
-
-fn print(text: &str) -> Result<()> {
-    output::print(text).map_err(|e| Error::io("writing the report", e))
 }
 
 fn report(found: &[Found], json: bool) -> String {
     if json {
-        let mut s = serde_json::to_string_pretty(found).expect("findings serialize");
-        s.push('\n');
-        return s;
+        return output::json(&found);
     }
     if found.is_empty() {
         return "no engines found\n".to_string();

@@ -98,19 +98,16 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
     let count = |l| c.0.iter().filter(|x| x.level == l).count();
     let (problems, warnings) = (count(Level::Problem), count(Level::Warning));
     let text = if args.json {
-        let report = Report {
+        output::json(&Report {
             ok: problems + warnings == 0,
             problems,
             warnings,
             checks: &c.0,
-        };
-        let mut s = serde_json::to_string_pretty(&report).expect("doctor JSON serializes");
-        s.push('\n');
-        s
+        })
     } else {
         text(&c.0, problems, warnings)
     };
-    output::print(&text).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&text)?;
     Ok(if problems + warnings == 0 {
         exit_codes::SUCCESS
     } else {

@@ -644,7 +644,7 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
     }
     if let Some(l) = &linker {
         let conflicts = l.link(engine.commands(), &mut report)?;
-        print(&report)?;
+        output::print(&report)?;
         if let Some(note) = l.path_note() {
             eprintln!("{note}");
         }
@@ -653,7 +653,7 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
         }
         return Ok(0);
     }
-    print(&report)?;
+    output::print(&report)?;
     Ok(0)
 }
 
@@ -681,7 +681,7 @@ pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
     } else if let Some(dir) = &dir {
         links::unlink_commands(dir, removed.commands(), &mut report)?;
     }
-    print(&report)?;
+    output::print(&report)?;
     Ok(0)
 }
 
@@ -727,10 +727,6 @@ pub fn rename(args: &RenameArgs, sources: &Sources) -> Result<i32> {
         l.link([format!("{}-docker", args.new)], &mut report)?;
         links::unlink_commands(dir, [format!("{}-docker", args.old)], &mut report)?;
     }
-    print(&report)?;
+    output::print(&report)?;
     Ok(0)
-}
-
-fn print(text: &str) -> Result<()> {
-    output::print(text).map_err(|e| Error::io("writing the report", e))
 }

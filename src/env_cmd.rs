@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 use crate::config::{self, Sources};
 use crate::engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::{output, quote};
 
 #[derive(Args, Debug)]
@@ -101,6 +101,6 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
         ));
         out.push_str(&shell.eval_hint(&format!("{name}{flag}")));
     }
-    output::print(&out).map_err(|e| Error::io("writing the environment", e))?;
+    output::print(&out)?;
     Ok(0)
 }

@@ -226,7 +226,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
         }
         linker.completions.prune(&claimed, &mut report);
     }
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     if let Some(note) = linker.path_note() {
         eprintln!("{note}");
     }
@@ -283,7 +283,7 @@ pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
     unlinked.sort();
     unlinked.dedup();
     completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     Ok(0)
 }
 

@@ -83,7 +83,7 @@ pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<i32> {
         write_executable(&path, &text)?;
         report.push_str(&format!("wrote {}\n", path.display()));
     }
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     Ok(0)
 }
 
