@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::atomic;
 use crate::client;
 use crate::completion;
 use crate::config::{self, Config, Sources};
@@ -333,8 +334,7 @@ fn up_to_date(path: &Path, target: &Path, hard: bool) -> bool {
 /// existing name is replaced atomically and never left missing.
 fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.dockmux-{}", std::process::id()));
+    let tmp = atomic::temp_name(path);
     let _ = std::fs::remove_file(&tmp);
     let made = if hard {
         std::fs::hard_link(exe, &tmp)

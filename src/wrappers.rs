@@ -2,11 +2,11 @@
 //! for hosts that cannot run the binary. They do what engine mode does,
 //! minus the checks.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::atomic;
 use crate::config::{self, Engine, Sources};
 use crate::engine::docker_env;
 use crate::error::{Error, Result};
@@ -80,7 +80,7 @@ pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<i32> {
     }
     let mut report = String::new();
     for (path, text) in plan {
-        write_executable(&path, &text)?;
+        atomic::write_with_mode(&path, text.as_bytes(), atomic::EXECUTABLE)?;
         report.push_str(&format!("wrote {}\n", path.display()));
     }
     output::print(&report)?;
@@ -93,24 +93,4 @@ fn is_foreign(path: &Path) -> bool {
         Ok(m) if !m.is_file() => true,
         Ok(_) => !std::fs::read_to_string(path).is_ok_and(|t| t.contains(MARK)),
     }
-}
-
-fn write_executable(path: &Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_file_name(format!(
-        ".{}.dockmux-{}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let err = |e| Error::io(format!("cannot write {}", path.display()), e);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o755)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(text.as_bytes()).map_err(err)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(err)
 }
