@@ -11,6 +11,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::paths::parent;
 
 /// Modes for a file that does not exist yet, and for directories created for it.
 #[derive(Clone, Copy, Debug)]
@@ -154,13 +155,6 @@ fn keep_owner(file: &File, old: &std::fs::Metadata) -> std::io::Result<()> {
     }
     let (uid, gid) = (old.uid(), old.gid());
     std::os::unix::fs::fchown(file, Some(uid), Some(gid))
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
 }
 
 fn temp_prefix(path: &Path) -> String {

@@ -536,11 +536,7 @@ impl DockerdFlags {
 
 /// Well-known sockets of other engines and desktop VMs.
 fn sockets(tree: &Tree, out: &mut Vec<Finding>) {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let var = crate::paths::env;
     let runtime = var("XDG_RUNTIME_DIR")
         .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", crate::secure::euid())));
     let home = var("HOME");

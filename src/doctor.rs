@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::client;
 use crate::completion::{Places, Shell};
 use crate::config::{self, Config, Engine, Sources};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::exit_codes;
 use crate::links::{self, SelfExe};
@@ -446,13 +447,11 @@ fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(PathBuf, String
 fn check_environment(c: &mut Checks) {
     let from_env_cmd = std::env::var("DOCKMUX_ENGINE").ok();
     let mut any = false;
-    for key in [
-        "DOCKER_HOST",
-        "DOCKER_CONTEXT",
-        "DOCKER_TLS_VERIFY",
-        "DOCKER_TLS",
-        "DOCKER_CERT_PATH",
-    ] {
+    // DOCKMUX_ENGINE only names the engine `dockmux env` chose; it sends nothing anywhere.
+    for key in engine::ENV_KEYS
+        .into_iter()
+        .filter(|k| *k != "DOCKMUX_ENGINE")
+    {
         let Some(value) = std::env::var_os(key).filter(|v| !v.is_empty()) else {
             continue;
         };

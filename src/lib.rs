@@ -23,6 +23,7 @@ pub mod host;
 pub mod links;
 pub mod list;
 pub mod output;
+pub mod paths;
 pub mod probe;
 pub mod quote;
 pub mod secure;

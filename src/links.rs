@@ -15,6 +15,7 @@ use crate::completion;
 use crate::config::{self, Config, Sources};
 use crate::error::{Error, Result};
 use crate::output;
+use crate::paths::same_file;
 
 #[derive(Args, Debug)]
 pub struct LinkArgs {
@@ -358,14 +359,6 @@ fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
 fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path)
         .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
-    }
 }
 
 /// Is `dir` one of the directories on PATH?

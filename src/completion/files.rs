@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::{DOCKMUX, MARK, Shell, script};
 use crate::atomic;
+use crate::paths;
 
 /// Where each shell's per-name files go, for links in one directory.
 pub struct Places {
@@ -23,7 +24,7 @@ impl Places {
     /// The user's places, or the system's when root links into a directory
     /// outside its home (`--dir /usr/local/bin`).
     pub fn for_links_in(link_dir: &Path) -> Places {
-        let in_home = var("HOME").is_some_and(|h| {
+        let in_home = paths::env("HOME").is_some_and(|h| {
             let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
             canon(link_dir).starts_with(canon(&h))
         });
@@ -37,8 +38,8 @@ impl Places {
     /// The user's own places, where each shell looks without any setup
     /// (zsh: once the directory is on fpath).
     fn user() -> Places {
-        let absolute = |k: &str| var(k).filter(|p| p.is_absolute());
-        let home = var("HOME");
+        let absolute = |k: &str| paths::env(k).filter(|p| p.is_absolute());
+        let home = paths::env("HOME");
         let user = |k: &str, under_home: &str| {
             absolute(k).or_else(|| home.as_ref().map(|h| h.join(under_home)))
         };
@@ -242,16 +243,9 @@ impl Done {
     }
 }
 
-/// A set, non-empty environment variable, as a path.
-fn var(key: &str) -> Option<PathBuf> {
-    std::env::var_os(key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
 /// /usr/share; `DOCKMUX_SYSTEM_SHARE` moves it, for tests and chroots.
 fn system_share() -> PathBuf {
-    var("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"))
+    paths::env("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"))
 }
 
 /// The mark sits in the first lines (after zsh's `#compdef`).
