@@ -658,10 +658,10 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
 }
 
 pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
-    let dir = match (args.unlink, &args.dir) {
-        (true, Some(d)) => Some(d.clone()),
-        (true, None) => Some(links::SelfExe::find()?.dir().to_path_buf()),
-        (false, _) => None,
+    let dir = if args.unlink {
+        Some(links::existing_links_dir(args.dir.as_deref())?)
+    } else {
+        None
     };
     let mut session = Session::open(sources, args.system)?;
     let removed = session.remove(&args.name)?;
@@ -690,14 +690,8 @@ pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
 pub fn rename(args: &RenameArgs, sources: &Sources) -> Result<i32> {
     let mut session = Session::open(sources, args.system)?;
     session.rename(&args.old, &args.new)?;
-    let exe_dir;
-    let dir = match &args.dir {
-        Some(d) => d.as_path(),
-        None => {
-            exe_dir = links::SelfExe::find()?.dir().to_path_buf();
-            exe_dir.as_path()
-        }
-    };
+    let dir = links::existing_links_dir(args.dir.as_deref())?;
+    let dir = dir.as_path();
     let old_link = dir.join(format!("{}-docker", args.old));
     let move_link = std::fs::symlink_metadata(&old_link).is_ok() && links::is_ours(&old_link);
     let linker = if move_link {

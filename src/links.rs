@@ -114,7 +114,10 @@ impl Linker {
     pub fn new(dir: Option<&Path>, hard: bool, force: bool) -> Result<Linker> {
         let exe = SelfExe::find()?;
         let dir = dir.map_or_else(|| exe.dir().to_path_buf(), Path::to_path_buf);
-        check_dir(&dir)?;
+        check_dir(
+            &dir,
+            &format!("create it first (mkdir -p {})", dir.display()),
+        )?;
         let target = if same_file(&dir, exe.dir()) {
             PathBuf::from(exe.file_name())
         } else {
@@ -260,8 +263,7 @@ pub fn unlink_commands(
 }
 
 pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
-    let exe = SelfExe::find()?;
-    let dir = args.dir.clone().unwrap_or_else(|| exe.dir().to_path_buf());
+    let dir = existing_links_dir(args.dir.as_deref())?;
     let wanted: Option<HashSet<String>> = if args.engines.is_empty() {
         None
     } else {
@@ -307,16 +309,26 @@ pub fn links_in(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     Ok(found)
 }
 
-fn check_dir(dir: &Path) -> Result<()> {
+/// The directory holding existing links (`--dir`, default: next to
+/// dockmux), checked before anything is touched.
+pub fn existing_links_dir(dir: Option<&Path>) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => SelfExe::find()?.dir().to_path_buf(),
+    };
+    check_dir(&dir, "give the directory that holds the links")?;
+    Ok(dir)
+}
+
+fn check_dir(dir: &Path, missing_fix: &str) -> Result<()> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(Error::Usage(format!(
-            "--dir {} is not a directory",
+            "--dir {} is not a directory; give a directory",
             dir.display()
         ))),
         Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::Usage(format!(
-            "directory {} does not exist; create it first (mkdir -p {})",
-            dir.display(),
+            "directory {} does not exist; {missing_fix}",
             dir.display()
         ))),
         Err(e) => Err(Error::io(format!("cannot use {}", dir.display()), e)),
