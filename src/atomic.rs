@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, permission_fix};
 use crate::paths::parent;
 
 /// Modes for a file that does not exist yet, and for directories created for it.
@@ -137,15 +137,6 @@ fn write_as(path: &Path, bytes: &[u8], new: NewFile, force_mode: bool) -> Result
             e,
         )
     })
-}
-
-/// The fix for the common failure: editing a system file as a user.
-fn permission_fix(e: &std::io::Error) -> &'static str {
-    if e.kind() == ErrorKind::PermissionDenied {
-        " (run as root, or as the owner of that directory)"
-    } else {
-        ""
-    }
 }
 
 /// When root edits a file someone else owns, the new file keeps that owner.

@@ -228,7 +228,8 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
     output::print(&report)?;
     if !failed.is_empty() {
         return Err(Error::Failed(format!(
-            "docker context create/update failed for {}",
+            "docker context create/update failed for {}; fix what docker says, then rerun \
+             dockmux contexts export with those engines",
             failed.join("; ")
         )));
     }

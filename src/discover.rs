@@ -113,7 +113,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
     };
     if !tree.root.is_dir() {
         return Err(Error::Usage(format!(
-            "--root {} is not a directory",
+            "--root {} is not a directory; give the directory to read as /",
             tree.root.display()
         )));
     }

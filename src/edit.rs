@@ -279,7 +279,11 @@ impl Session {
         let seeded = !exists && cfg.built_in;
         let text = if seeded { seed_text() } else { text };
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-            Error::Usage(format!("{}: {}", path.display(), e.message()))
+            Error::Usage(format!(
+                "{}: {}; fix the TOML there, then rerun",
+                path.display(),
+                e.message().trim_end()
+            ))
         })?;
         Ok(Session {
             sources: sources.clone(),

@@ -13,7 +13,7 @@ use crate::atomic;
 use crate::client;
 use crate::completion;
 use crate::config::{self, Config, Sources};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, permission_fix};
 use crate::output;
 use crate::paths::same_file;
 
@@ -320,7 +320,8 @@ pub fn existing_links_dir(dir: Option<&Path>) -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn check_dir(dir: &Path, missing_fix: &str) -> Result<()> {
+/// `dir` is an existing directory; else a refusal with `missing_fix`.
+pub fn check_dir(dir: &Path, missing_fix: &str) -> Result<()> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(Error::Usage(format!(
@@ -358,19 +359,22 @@ fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
         let fix = if hard && e.raw_os_error() == Some(libc::EXDEV) {
             "; hard links cannot cross file systems, drop --hard"
         } else {
-            ""
+            permission_fix(&e)
         };
         Error::io(format!("cannot create a link in {}{fix}", dir.display()), e)
     })?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::io(format!("cannot create {}", path.display()), e)
+        let fix = permission_fix(&e);
+        Error::io(format!("cannot create {}{fix}", path.display()), e)
     })
 }
 
 fn remove(path: &Path) -> Result<()> {
-    std::fs::remove_file(path)
-        .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
+    std::fs::remove_file(path).map_err(|e| {
+        let fix = permission_fix(&e);
+        Error::io(format!("cannot remove {}{fix}", path.display()), e)
+    })
 }
 
 /// Is `dir` one of the directories on PATH?

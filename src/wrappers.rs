@@ -10,7 +10,7 @@ use crate::atomic;
 use crate::config::{self, Engine, Sources};
 use crate::engine::docker_env;
 use crate::error::{Error, Result};
-use crate::links::selected;
+use crate::links::{self, selected};
 use crate::{output, quote};
 
 /// Marks files we wrote, so we only ever overwrite our own.
@@ -56,13 +56,10 @@ pub fn script(engine: &Engine, command: &str) -> String {
 pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
     let engines = selected(&cfg, &args.engines)?;
-    if !args.dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "--dir {} is not a directory; create it first (mkdir -p {})",
-            args.dir.display(),
-            args.dir.display()
-        )));
-    }
+    links::check_dir(
+        &args.dir,
+        &format!("create it first (mkdir -p {})", args.dir.display()),
+    )?;
     // Check every target before writing any, so a conflict leaves nothing half done.
     let mut plan = Vec::new();
     for engine in &engines {
