@@ -1,7 +1,8 @@
-//! Replacing a config file so that a crash at any moment leaves either the
-//! old file or the new one, never a mix: write a temp file in the same
-//! directory, fsync it, rename it over the original, fsync the directory.
-//! The original's mode (and owner, when root edits) is kept.
+//! Replacing a file (configs, completion files, wrapper scripts) so that a
+//! crash at any moment leaves either the old file or the new one, never a
+//! mix: write a temp file in the same directory, fsync it, rename it over
+//! the original, fsync the directory. The original's mode (and owner, when
+//! root edits) is kept.
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -9,7 +10,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, permission_fix};
+use crate::paths::parent;
 
 /// Modes for a file that does not exist yet, and for directories created for it.
 #[derive(Clone, Copy, Debug)]
@@ -27,6 +29,12 @@ pub const PRIVATE: NewFile = NewFile {
 /// A system-wide config every user must read: 0644 in a 0755 directory.
 pub const SHARED: NewFile = NewFile {
     file_mode: 0o644,
+    dir_mode: 0o755,
+};
+
+/// A script every user may run: 0755 in a 0755 directory.
+pub const EXECUTABLE: NewFile = NewFile {
+    file_mode: 0o755,
     dir_mode: 0o755,
 };
 
@@ -73,6 +81,16 @@ pub fn lock_dir_of(path: &Path) -> Result<Option<DirLock>> {
 /// Replaces `path` with `bytes` atomically (see the module doc). `path` must
 /// already be resolved (see [`resolve`]).
 pub fn write(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
+    write_as(path, bytes, new, false)
+}
+
+/// Like [`write`], but the file gets `new.file_mode` even when it replaces
+/// one with another mode: a script must end up executable.
+pub fn write_with_mode(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
+    write_as(path, bytes, new, true)
+}
+
+fn write_as(path: &Path, bytes: &[u8], new: NewFile, force_mode: bool) -> Result<()> {
     let dir = parent(path);
     let fail = |what: &str, e| Error::io(format!("cannot {what} {}", path.display()), e);
     let old = match std::fs::metadata(path) {
@@ -97,7 +115,10 @@ pub fn write(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
-        let mode = old.as_ref().map_or(new.file_mode, |m| m.mode() & 0o7777);
+        let mode = match &old {
+            Some(m) if !force_mode => m.mode() & 0o7777,
+            _ => new.file_mode,
+        };
         // Explicitly, so the umask cannot narrow (or the default widen) the mode.
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         if let Some(m) = &old {
@@ -118,15 +139,6 @@ pub fn write(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
     })
 }
 
-/// The fix for the common failure: editing a system file as a user.
-fn permission_fix(e: &std::io::Error) -> &'static str {
-    if e.kind() == ErrorKind::PermissionDenied {
-        " (run as root, or as the owner of that directory)"
-    } else {
-        ""
-    }
-}
-
 /// When root edits a file someone else owns, the new file keeps that owner.
 fn keep_owner(file: &File, old: &std::fs::Metadata) -> std::io::Result<()> {
     if crate::secure::euid() != 0 {
@@ -136,19 +148,15 @@ fn keep_owner(file: &File, old: &std::fs::Metadata) -> std::io::Result<()> {
     std::os::unix::fs::fchown(file, Some(uid), Some(gid))
 }
 
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
 fn temp_prefix(path: &Path) -> String {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     format!(".{name}.dockmux-tmp-")
 }
 
-fn temp_name(path: &Path) -> PathBuf {
+/// The name a new version of `path` is written under before its rename into
+/// place: hidden, in the same directory (so the rename is atomic), marked as
+/// dockmux's, unique to this process.
+pub fn temp_name(path: &Path) -> PathBuf {
     parent(path).join(format!("{}{}", temp_prefix(path), std::process::id()))
 }
 
@@ -187,6 +195,16 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(left, ["engines.toml"]);
+    }
+
+    #[test]
+    fn a_script_is_executable_even_where_the_old_file_was_not() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("pg-docker");
+        std::fs::write(&p, "not ours").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_with_mode(&p, b"#!/bin/sh\n", EXECUTABLE).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o7777, 0o755);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use crate::config::{self, FileState, Sources};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output;
 
 #[derive(Subcommand, Debug)]
@@ -19,7 +19,7 @@ pub fn run(cmd: &ConfigCmd, sources: &Sources) -> Result<i32> {
         ConfigCmd::Path => path(sources)?,
         ConfigCmd::Show => show(sources)?,
     };
-    output::print(&text).map_err(|e| Error::io("writing the config", e))?;
+    output::print(&text)?;
     Ok(0)
 }
 

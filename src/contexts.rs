@@ -16,10 +16,11 @@ use serde::Deserialize;
 use crate::client;
 use crate::config::{self, Engine, Sources, Tls};
 use crate::edit::{self, NewEngine, Session};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::host;
 use crate::links;
-use crate::output;
+use crate::{output, paths};
 
 #[derive(Subcommand, Debug)]
 pub enum ContextsCmd {
@@ -110,10 +111,7 @@ struct Endpoint {
 
 /// The docker client's config directory: `$DOCKER_CONFIG`, else `~/.docker`.
 pub fn docker_config_dir() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    var("DOCKER_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".docker")))
+    paths::env("DOCKER_CONFIG").or_else(|| paths::env("HOME").map(|h| h.join(".docker")))
 }
 
 /// Every context in the store under `config_dir` that has a docker endpoint,
@@ -209,13 +207,7 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
             .arg(endpoint(e, &store));
         // DOCKER_HOST (or a context) in the environment makes the context
         // commands warn or act on the wrong thing; TLS variables do not apply.
-        for var in [
-            "DOCKER_HOST",
-            "DOCKER_CONTEXT",
-            "DOCKER_TLS_VERIFY",
-            "DOCKER_TLS",
-            "DOCKER_CERT_PATH",
-        ] {
+        for var in engine::ENV_KEYS {
             cmd.env_remove(var);
         }
         let out = cmd
@@ -233,10 +225,11 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
             failed.push(format!("'{}': {why}", e.name));
         }
     }
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     if !failed.is_empty() {
         return Err(Error::Failed(format!(
-            "docker context create/update failed for {}",
+            "docker context create/update failed for {}; fix what docker says, then rerun \
+             dockmux contexts export with those engines",
             failed.join("; ")
         )));
     }
@@ -363,7 +356,7 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<i32> {
             store.join("contexts").display()
         );
     }
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     Ok(0)
 }
 

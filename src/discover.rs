@@ -113,7 +113,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
     };
     if !tree.root.is_dir() {
         return Err(Error::Usage(format!(
-            "--root {} is not a directory",
+            "--root {} is not a directory; give the directory to read as /",
             tree.root.display()
         )));
     }
@@ -138,7 +138,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
                 )
             });
         }
-        print(&text)?;
+        output::print(&text)?;
         return Ok(0);
     }
     let cfg = config::load(sources)?;
@@ -154,19 +154,13 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
             edit::snippet(&new)
         ));
     }
-    print(&text)?;
+    output::print(&text)?;
     Ok(0)
-}
-
-fn print(text: &str) -> Result<()> {
-    output::print(text).map_err(|e| Error::io("writing the report", e))
 }
 
 fn report(found: &[Found], json: bool) -> String {
     if json {
-        let mut s = serde_json::to_string_pretty(found).expect("findings serialize");
-        s.push('\n');
-        return s;
+        return output::json(&found);
     }
     if found.is_empty() {
         return "no engines found\n".to_string();
@@ -542,11 +536,7 @@ impl DockerdFlags {
 
 /// Well-known sockets of other engines and desktop VMs.
 fn sockets(tree: &Tree, out: &mut Vec<Finding>) {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let var = crate::paths::env;
     let runtime = var("XDG_RUNTIME_DIR")
         .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", crate::secure::euid())));
     let home = var("HOME");

@@ -11,7 +11,9 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::client;
+use crate::completion::{Places, Shell};
 use crate::config::{self, Config, Engine, Sources};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::exit_codes;
 use crate::links::{self, SelfExe};
@@ -97,19 +99,16 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
     let count = |l| c.0.iter().filter(|x| x.level == l).count();
     let (problems, warnings) = (count(Level::Problem), count(Level::Warning));
     let text = if args.json {
-        let report = Report {
+        output::json(&Report {
             ok: problems + warnings == 0,
             problems,
             warnings,
             checks: &c.0,
-        };
-        let mut s = serde_json::to_string_pretty(&report).expect("doctor JSON serializes");
-        s.push('\n');
-        s
+        })
     } else {
         text(&c.0, problems, warnings)
     };
-    output::print(&text).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&text)?;
     Ok(if problems + warnings == 0 {
         exit_codes::SUCCESS
     } else {
@@ -448,13 +447,11 @@ fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(PathBuf, String
 fn check_environment(c: &mut Checks) {
     let from_env_cmd = std::env::var("DOCKMUX_ENGINE").ok();
     let mut any = false;
-    for key in [
-        "DOCKER_HOST",
-        "DOCKER_CONTEXT",
-        "DOCKER_TLS_VERIFY",
-        "DOCKER_TLS",
-        "DOCKER_CERT_PATH",
-    ] {
+    // DOCKMUX_ENGINE only names the engine `dockmux env` chose; it sends nothing anywhere.
+    for key in engine::ENV_KEYS
+        .into_iter()
+        .filter(|k| *k != "DOCKMUX_ENGINE")
+    {
         let Some(value) = std::env::var_os(key).filter(|v| !v.is_empty()) else {
             continue;
         };
@@ -489,86 +486,43 @@ fn check_completion(c: &mut Checks, cfg: &Config) {
     if shells.is_empty() {
         return;
     }
-    for (engine, command) in commands(cfg) {
-        let missing: Vec<&str> = shells
+    let names = |shells: &[Shell]| {
+        shells
             .iter()
-            .filter(|shell| !completion_files(shell, &command).iter().any(|p| p.exists()))
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (engine, command) in commands(cfg) {
+        let missing: Vec<Shell> = shells
+            .iter()
+            .filter(|&&shell| !Places::searched(shell, &command).iter().any(|p| p.exists()))
             .copied()
             .collect();
         if missing.is_empty() {
-            c.ok("completion", format!("{command}: {}", shells.join(", ")));
+            c.ok("completion", format!("{command}: {}", names(&shells)));
         } else {
             c.push(
                 "completion",
                 Level::Warning,
-                format!("{command}: no completion file for {}", missing.join(", ")),
+                format!("{command}: no completion file for {}", names(&missing)),
                 Some(format!("dockmux link {engine} (it installs them)")),
             );
         }
     }
 }
 
-fn installed_shells() -> Vec<&'static str> {
+fn installed_shells() -> Vec<Shell> {
     let mut shells = Vec::new();
     if Path::new("/usr/share/bash-completion/bash_completion").exists() {
-        shells.push("bash");
+        shells.push(Shell::Bash);
     }
-    for shell in ["zsh", "fish"] {
-        if which::which(shell).is_ok() {
+    for shell in [Shell::Zsh, Shell::Fish] {
+        if which::which(shell.name()).is_ok() {
             shells.push(shell);
         }
     }
     shells
-}
-
-/// Where each shell looks for a completion file for `command`: the user's
-/// own directories first, then the system's. The same places `dockmux link`
-/// writes to (src/completion/files.rs on the completion branch), plus the
-/// other directories the shells search.
-fn completion_files(shell: &str, command: &str) -> Vec<PathBuf> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    let home = var("HOME").unwrap_or_default();
-    let data = var("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share"));
-    let config = var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
-    // DOCKMUX_SYSTEM_SHARE moves /usr/share, for tests and chroots.
-    let share = var("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"));
-    let local = PathBuf::from("/usr/local/share");
-    let (file, dirs) = match shell {
-        "bash" => (
-            command.to_string(),
-            vec![
-                var("BASH_COMPLETION_USER_DIR")
-                    .unwrap_or_else(|| data.join("bash-completion"))
-                    .join("completions"),
-                local.join("bash-completion/completions"),
-                share.join("bash-completion/completions"),
-                PathBuf::from("/etc/bash_completion.d"),
-            ],
-        ),
-        "fish" => (
-            format!("{command}.fish"),
-            vec![
-                config.join("fish/completions"),
-                PathBuf::from("/etc/fish/completions"),
-                local.join("fish/vendor_completions.d"),
-                share.join("fish/vendor_completions.d"),
-            ],
-        ),
-        _ => (
-            format!("_{command}"),
-            vec![
-                data.join("zsh/site-functions"),
-                local.join("zsh/site-functions"),
-                share.join("zsh/vendor-completions"),
-                share.join("zsh/site-functions"),
-            ],
-        ),
-    };
-    dirs.into_iter().map(|d| d.join(&file)).collect()
 }
 
 #[cfg(test)]

@@ -279,7 +279,11 @@ impl Session {
         let seeded = !exists && cfg.built_in;
         let text = if seeded { seed_text() } else { text };
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-            Error::Usage(format!("{}: {}", path.display(), e.message()))
+            Error::Usage(format!(
+                "{}: {}; fix the TOML there, then rerun",
+                path.display(),
+                e.message().trim_end()
+            ))
         })?;
         Ok(Session {
             sources: sources.clone(),
@@ -644,7 +648,7 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
     }
     if let Some(l) = &linker {
         let conflicts = l.link(engine.commands(), &mut report)?;
-        print(&report)?;
+        output::print(&report)?;
         if let Some(note) = l.path_note() {
             eprintln!("{note}");
         }
@@ -653,15 +657,15 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
         }
         return Ok(0);
     }
-    print(&report)?;
+    output::print(&report)?;
     Ok(0)
 }
 
 pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
-    let dir = match (args.unlink, &args.dir) {
-        (true, Some(d)) => Some(d.clone()),
-        (true, None) => Some(links::SelfExe::find()?.dir().to_path_buf()),
-        (false, _) => None,
+    let dir = if args.unlink {
+        Some(links::existing_links_dir(args.dir.as_deref())?)
+    } else {
+        None
     };
     let mut session = Session::open(sources, args.system)?;
     let removed = session.remove(&args.name)?;
@@ -681,7 +685,7 @@ pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
     } else if let Some(dir) = &dir {
         links::unlink_commands(dir, removed.commands(), &mut report)?;
     }
-    print(&report)?;
+    output::print(&report)?;
     Ok(0)
 }
 
@@ -690,14 +694,8 @@ pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
 pub fn rename(args: &RenameArgs, sources: &Sources) -> Result<i32> {
     let mut session = Session::open(sources, args.system)?;
     session.rename(&args.old, &args.new)?;
-    let exe_dir;
-    let dir = match &args.dir {
-        Some(d) => d.as_path(),
-        None => {
-            exe_dir = links::SelfExe::find()?.dir().to_path_buf();
-            exe_dir.as_path()
-        }
-    };
+    let dir = links::existing_links_dir(args.dir.as_deref())?;
+    let dir = dir.as_path();
     let old_link = dir.join(format!("{}-docker", args.old));
     let move_link = std::fs::symlink_metadata(&old_link).is_ok() && links::is_ours(&old_link);
     let linker = if move_link {
@@ -727,10 +725,6 @@ pub fn rename(args: &RenameArgs, sources: &Sources) -> Result<i32> {
         l.link([format!("{}-docker", args.new)], &mut report)?;
         links::unlink_commands(dir, [format!("{}-docker", args.old)], &mut report)?;
     }
-    print(&report)?;
+    output::print(&report)?;
     Ok(0)
-}
-
-fn print(text: &str) -> Result<()> {
-    output::print(text).map_err(|e| Error::io("writing the report", e))
 }

@@ -6,8 +6,8 @@ use clap::{Args, ValueEnum};
 
 use crate::config::{self, Sources};
 use crate::engine;
-use crate::error::{Error, Result};
-use crate::output;
+use crate::error::Result;
+use crate::{output, quote};
 
 #[derive(Args, Debug)]
 pub struct EnvArgs {
@@ -42,8 +42,8 @@ impl Shell {
 
     fn set(self, key: &str, value: &str) -> String {
         match self {
-            Shell::Sh => format!("export {key}={}\n", sh_quote(value)),
-            Shell::Fish => format!("set -gx {key} {};\n", fish_quote(value)),
+            Shell::Sh => format!("export {key}={}\n", quote::sh(value)),
+            Shell::Fish => format!("set -gx {key} {};\n", quote::fish(value)),
         }
     }
 
@@ -62,16 +62,6 @@ impl Shell {
             Shell::Fish => format!("# dockmux env {args} | source\n"),
         }
     }
-}
-
-/// Single quotes; a `'` inside becomes `'\''`.
-pub fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// fish single quotes: only `\` and `'` are special inside.
-pub fn fish_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
 pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
@@ -111,18 +101,6 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
         ));
         out.push_str(&shell.eval_hint(&format!("{name}{flag}")));
     }
-    output::print(&out).map_err(|e| Error::io("writing the environment", e))?;
+    output::print(&out)?;
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quotes_survive_both_shells_syntax() {
-        assert_eq!(sh_quote("a b"), "'a b'");
-        assert_eq!(sh_quote("it's"), r"'it'\''s'");
-        assert_eq!(fish_quote(r"it's a\b"), r"'it\'s a\\b'");
-    }
 }

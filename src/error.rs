@@ -136,6 +136,16 @@ impl Error {
     }
 }
 
+/// The fix for the common failure of writing where only root (or another
+/// user) may: editing the system config, linking into /usr/local/bin.
+pub fn permission_fix(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        " (run as root, or as the owner of that directory)"
+    } else {
+        ""
+    }
+}
+
 /// Why a program could not be started, and what to do about it (as a shell would say it).
 fn not_runnable(program: &str, source: &std::io::Error) -> String {
     match source.kind() {

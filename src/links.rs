@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::atomic;
 use crate::client;
 use crate::completion;
 use crate::config::{self, Config, Sources};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, permission_fix};
 use crate::output;
+use crate::paths::same_file;
 
 #[derive(Args, Debug)]
 pub struct LinkArgs {
@@ -112,7 +114,10 @@ impl Linker {
     pub fn new(dir: Option<&Path>, hard: bool, force: bool) -> Result<Linker> {
         let exe = SelfExe::find()?;
         let dir = dir.map_or_else(|| exe.dir().to_path_buf(), Path::to_path_buf);
-        check_dir(&dir)?;
+        check_dir(
+            &dir,
+            &format!("create it first (mkdir -p {})", dir.display()),
+        )?;
         let target = if same_file(&dir, exe.dir()) {
             PathBuf::from(exe.file_name())
         } else {
@@ -226,7 +231,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
         }
         linker.completions.prune(&claimed, &mut report);
     }
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     if let Some(note) = linker.path_note() {
         eprintln!("{note}");
     }
@@ -258,8 +263,7 @@ pub fn unlink_commands(
 }
 
 pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
-    let exe = SelfExe::find()?;
-    let dir = args.dir.clone().unwrap_or_else(|| exe.dir().to_path_buf());
+    let dir = existing_links_dir(args.dir.as_deref())?;
     let wanted: Option<HashSet<String>> = if args.engines.is_empty() {
         None
     } else {
@@ -283,7 +287,7 @@ pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
     unlinked.sort();
     unlinked.dedup();
     completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
-    output::print(&report).map_err(|e| Error::io("writing the report", e))?;
+    output::print(&report)?;
     Ok(0)
 }
 
@@ -305,16 +309,27 @@ pub fn links_in(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     Ok(found)
 }
 
-fn check_dir(dir: &Path) -> Result<()> {
+/// The directory holding existing links (`--dir`, default: next to
+/// dockmux), checked before anything is touched.
+pub fn existing_links_dir(dir: Option<&Path>) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => SelfExe::find()?.dir().to_path_buf(),
+    };
+    check_dir(&dir, "give the directory that holds the links")?;
+    Ok(dir)
+}
+
+/// `dir` is an existing directory; else a refusal with `missing_fix`.
+pub fn check_dir(dir: &Path, missing_fix: &str) -> Result<()> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(Error::Usage(format!(
-            "--dir {} is not a directory",
+            "--dir {} is not a directory; give a directory",
             dir.display()
         ))),
         Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::Usage(format!(
-            "directory {} does not exist; create it first (mkdir -p {})",
-            dir.display(),
+            "directory {} does not exist; {missing_fix}",
             dir.display()
         ))),
         Err(e) => Err(Error::io(format!("cannot use {}", dir.display()), e)),
@@ -333,8 +348,7 @@ fn up_to_date(path: &Path, target: &Path, hard: bool) -> bool {
 /// existing name is replaced atomically and never left missing.
 fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.dockmux-{}", std::process::id()));
+    let tmp = atomic::temp_name(path);
     let _ = std::fs::remove_file(&tmp);
     let made = if hard {
         std::fs::hard_link(exe, &tmp)
@@ -345,27 +359,22 @@ fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
         let fix = if hard && e.raw_os_error() == Some(libc::EXDEV) {
             "; hard links cannot cross file systems, drop --hard"
         } else {
-            ""
+            permission_fix(&e)
         };
         Error::io(format!("cannot create a link in {}{fix}", dir.display()), e)
     })?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::io(format!("cannot create {}", path.display()), e)
+        let fix = permission_fix(&e);
+        Error::io(format!("cannot create {}{fix}", path.display()), e)
     })
 }
 
 fn remove(path: &Path) -> Result<()> {
-    std::fs::remove_file(path)
-        .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
-    }
+    std::fs::remove_file(path).map_err(|e| {
+        let fix = permission_fix(&e);
+        Error::io(format!("cannot remove {}{fix}", path.display()), e)
+    })
 }
 
 /// Is `dir` one of the directories on PATH?

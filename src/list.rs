@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::config::{self, Config, Engine, Sources};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output;
 use crate::probe::{self, Status};
 
@@ -68,7 +68,7 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
     if args.names {
         let text: String = cfg.names().map(|n| format!("{n}\n")).collect();
-        output::print(&text).map_err(|e| Error::io("writing the list", e))?;
+        output::print(&text)?;
         return Ok(0);
     }
     let statuses: Vec<Option<Status>> = if args.no_probe {
@@ -85,7 +85,7 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<i32> {
     } else {
         table(&cfg, &statuses)
     };
-    output::print(&text).map_err(|e| Error::io("writing the list", e))?;
+    output::print(&text)?;
     Ok(0)
 }
 
@@ -96,9 +96,7 @@ fn json(cfg: &Config, statuses: Vec<Option<Status>>) -> String {
         .zip(statuses)
         .map(|(e, s)| EngineJson::new(e, s))
         .collect();
-    let mut s = serde_json::to_string_pretty(&engines).expect("engine JSON serializes");
-    s.push('\n');
-    s
+    output::json(&engines)
 }
 
 /// The table, then one line per engine that is not up: what is wrong and the fix.

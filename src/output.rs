@@ -1,14 +1,31 @@
-//! Writing to stdout where a closed pipe (`dockmux list | head -1`) is not an error.
+//! What the management commands print: to stdout, where a closed pipe
+//! (`dockmux list | head -1`) is not an error; tables; JSON.
 
 use std::io::Write;
 
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
 /// Writes `text` to stdout; if the reader has gone, exits quietly with success.
-pub fn print(text: &str) -> std::io::Result<()> {
+pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        other => other,
+        Err(e) => Err(Error::io(
+            "cannot write to standard output (is it closed or full?)",
+            e,
+        )),
+        Ok(()) => Ok(()),
     }
+}
+
+/// Pretty JSON with a final newline, for `--json`.
+pub fn json(value: &impl Serialize) -> String {
+    // Plain structs of strings, numbers and lists: serializing cannot fail.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// Left-aligned columns separated by three spaces; the last column is not padded.

@@ -30,12 +30,9 @@ impl SshPath {
     }
 }
 
+/// The same directory, or (where it does not exist here) the same path.
 fn same_dir(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => a == b,
-    }
+    crate::paths::same_file(a, b) || a == b
 }
 
 /// The PATH for the current user, or `None` when there is no sshd here.

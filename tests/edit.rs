@@ -449,3 +449,25 @@ fn inline_and_dotted_engine_tables_are_edited_in_their_own_style() {
     );
     assert_eq!(run(&env, &["list", "--names"]).ok(), "play\n");
 }
+
+#[test]
+fn remove_unlink_and_rename_refuse_a_link_dir_that_is_not_there_and_edit_nothing() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    let nowhere = env.root().join("no-such-dir");
+    let nowhere = nowhere.to_str().unwrap();
+    for args in [
+        vec!["remove", "pg", "--unlink", "--dir", nowhere],
+        vec!["rename", "pg", "play", "--dir", nowhere],
+    ] {
+        let out = run(&env, &args);
+        let err = out.fails(125);
+        assert!(
+            err.contains(nowhere) && err.contains("does not exist"),
+            "{args:?}: {out}"
+        );
+        assert_eq!(read(&path), COMMENTED, "{args:?} edited the config");
+    }
+    let out = run(&env, &["unlink", "--dir", nowhere]);
+    assert!(out.fails(125).contains("does not exist"), "{out}");
+}

@@ -12,7 +12,7 @@ use clap::{Arg, ArgAction, Command, CommandFactory, ValueHint};
 
 use crate::cli::Cli;
 use crate::config::{self, Config, Sources};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::{dispatch, engine, output};
 
 // cobra's ShellCompDirective bits; 0 means "candidates, else files".
@@ -57,7 +57,7 @@ pub fn answer(verb: &OsStr, args: &[OsString]) -> Result<i32> {
         out.push('\n');
     }
     out.push_str(&format!(":{}\n", answer.directive));
-    output::print(&out).map_err(|e| Error::io("writing completions", e))?;
+    output::print(&out)?;
     Ok(0)
 }
 

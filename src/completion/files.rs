@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::{DOCKMUX, MARK, Shell, script};
 use crate::atomic;
+use crate::paths;
 
 /// Where each shell's per-name files go, for links in one directory.
 pub struct Places {
@@ -23,38 +24,22 @@ impl Places {
     /// The user's places, or the system's when root links into a directory
     /// outside its home (`--dir /usr/local/bin`).
     pub fn for_links_in(link_dir: &Path) -> Places {
-        let var = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let home = var("HOME");
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        let in_home = home.as_ref().is_some_and(|h| {
+        let in_home = paths::env("HOME").is_some_and(|h| {
             let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-            canon(link_dir).starts_with(canon(h))
+            canon(link_dir).starts_with(canon(&h))
         });
-        if root && !in_home {
-            // DOCKMUX_SYSTEM_SHARE moves /usr/share, for tests and chroots.
-            let share = var("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"));
-            // Debian's zsh searches vendor-completions; elsewhere site-functions is the place.
-            let debian_zsh = share.join("zsh/vendor-completions");
-            let zsh = if debian_zsh.is_dir() {
-                debian_zsh
-            } else {
-                share.join("zsh/site-functions")
-            };
-            return Places {
-                dirs: vec![
-                    (Shell::Bash, share.join("bash-completion/completions")),
-                    (Shell::Zsh, zsh),
-                    (Shell::Fish, share.join("fish/vendor_completions.d")),
-                ],
-                system: true,
-            };
+        if crate::secure::euid() == 0 && !in_home {
+            Places::system()
+        } else {
+            Places::user()
         }
-        let absolute = |k: &str| var(k).filter(|p| p.is_absolute());
+    }
+
+    /// The user's own places, where each shell looks without any setup
+    /// (zsh: once the directory is on fpath).
+    fn user() -> Places {
+        let absolute = |k: &str| paths::env(k).filter(|p| p.is_absolute());
+        let home = paths::env("HOME");
         let user = |k: &str, under_home: &str| {
             absolute(k).or_else(|| home.as_ref().map(|h| h.join(under_home)))
         };
@@ -77,6 +62,58 @@ impl Places {
             dirs,
             system: false,
         }
+    }
+
+    /// The system places, for every user.
+    fn system() -> Places {
+        let share = system_share();
+        // Debian's zsh searches vendor-completions; elsewhere site-functions is the place.
+        let debian_zsh = share.join("zsh/vendor-completions");
+        let zsh = if debian_zsh.is_dir() {
+            debian_zsh
+        } else {
+            share.join("zsh/site-functions")
+        };
+        Places {
+            dirs: vec![
+                (Shell::Bash, share.join("bash-completion/completions")),
+                (Shell::Zsh, zsh),
+                (Shell::Fish, share.join("fish/vendor_completions.d")),
+            ],
+            system: true,
+        }
+    }
+
+    /// Every file `shell` would load to complete `command`: the user's place
+    /// and the system's that `link` writes to, and the other directories the
+    /// shell searches (/usr/local/share, /etc), where a packager or an admin
+    /// may have put one.
+    pub fn searched(shell: Shell, command: &str) -> Vec<PathBuf> {
+        let share = system_share();
+        let local = Path::new("/usr/local/share");
+        let user = Places::user().dirs.into_iter();
+        let others = match shell {
+            Shell::Bash => vec![
+                local.join("bash-completion/completions"),
+                share.join("bash-completion/completions"),
+                PathBuf::from("/etc/bash_completion.d"),
+            ],
+            Shell::Zsh => vec![
+                local.join("zsh/site-functions"),
+                share.join("zsh/vendor-completions"),
+                share.join("zsh/site-functions"),
+            ],
+            Shell::Fish => vec![
+                PathBuf::from("/etc/fish/completions"),
+                local.join("fish/vendor_completions.d"),
+                share.join("fish/vendor_completions.d"),
+            ],
+        };
+        user.filter(|(s, _)| *s == shell)
+            .map(|(_, d)| d)
+            .chain(others)
+            .map(|d| d.join(shell.file_name(command)))
+            .collect()
     }
 
     /// Installs or refreshes the files of `commands`, never replacing one
@@ -204,6 +241,11 @@ impl Done {
             eprintln!("dockmux: note: {failure}; fix that and rerun dockmux link");
         }
     }
+}
+
+/// /usr/share; `DOCKMUX_SYSTEM_SHARE` moves it, for tests and chroots.
+fn system_share() -> PathBuf {
+    paths::env("DOCKMUX_SYSTEM_SHARE").unwrap_or_else(|| PathBuf::from("/usr/share"))
 }
 
 /// The mark sits in the first lines (after zsh's `#compdef`).

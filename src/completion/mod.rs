@@ -86,8 +86,7 @@ pub fn run(args: &CompletionsArgs, sources: &Sources) -> Result<i32> {
         Err(_) if args.commands.is_empty() => vec![DOCKMUX.to_string()],
         Err(_) => return loaded.map(|_| 0),
     };
-    output::print(&script(args.shell, &commands))
-        .map_err(|e| Error::io("writing the completion script", e))?;
+    output::print(&script(args.shell, &commands))?;
     loaded.map(|_| 0)
 }
 

@@ -1,0 +1,22 @@
+//! Quoting a value so a shell reads it back unchanged: `dockmux env` prints
+//! lines for `eval`/`source`, and `dockmux wrappers` writes sh scripts.
+
+/// POSIX sh single quotes; a `'` inside becomes `'\''`.
+pub fn sh(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// fish single quotes: only `\` and `'` are special inside.
+pub fn fish(s: &str) -> String {
+    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quotes_survive_both_shells_syntax() {
+        assert_eq!(super::sh("a b"), "'a b'");
+        assert_eq!(super::sh("it's"), r"'it'\''s'");
+        assert_eq!(super::fish(r"it's a\b"), r"'it\'s a\\b'");
+    }
+}
