@@ -31,13 +31,7 @@ fn finishes(cmd: &mut Command) -> Out {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let raw = child.wait_with_output().unwrap();
-    Out {
-        code: raw.status.code(),
-        stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&raw.stderr).into_owned(),
-        raw,
-    }
+    Out::from_output(child.wait_with_output().unwrap())
 }
 
 #[test]

@@ -276,6 +276,10 @@ impl Out {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+        Out::from_output(raw)
+    }
+
+    pub fn from_output(raw: Output) -> Out {
         Out {
             code: raw.status.code(),
             stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
