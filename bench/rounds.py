@@ -9,6 +9,7 @@ overheads, which are differences against a baseline command.
 """
 
 import os
+import random
 import statistics
 import time
 
@@ -72,3 +73,15 @@ def overhead_us(times, name, base):
     between rounds cancels, which a difference of two medians does not
     guarantee."""
     return statistics.median(a - b for a, b in zip(times[name], times[base])) / 1000.0
+
+
+def bootstrap(times, stat, n=200, seed=1):
+    """A 95% interval for stat(times), resampling whole rounds."""
+    rounds_ = len(next(iter(times.values())))
+    rng = random.Random(seed)
+    vals = []
+    for _ in range(n):
+        idx = [rng.randrange(rounds_) for _ in range(rounds_)]
+        vals.append(stat({k: [v[i] for i in idx] for k, v in times.items()}))
+    vals.sort()
+    return vals[int(0.025 * n)], vals[int(0.975 * n) - 1]

@@ -9,10 +9,8 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 pub fn euid() -> u32 {
-    // Asked once: it is a syscall, and the engine path checks several files.
-    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     // SAFETY: geteuid cannot fail and has no preconditions.
-    *EUID.get_or_init(|| unsafe { libc::geteuid() })
+    unsafe { libc::geteuid() }
 }
 
 /// What is wrong with a file or directory's ownership or mode, and the command that fixes it.
