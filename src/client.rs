@@ -77,6 +77,10 @@ fn check_configured(path: &Path, c: &Client) -> Result<PathBuf> {
                 c.path, c.origin
             )))
         }
+        Ok(m) if !m.is_file() => Err(Error::Usage(format!(
+            "docker = \"{}\" (from {}) is not a program file; point it at the docker client, e.g. /usr/bin/docker",
+            c.path, c.origin
+        ))),
         Ok(_) => Ok(path.to_path_buf()),
     }
 }

@@ -188,6 +188,20 @@ impl Config {
     }
 
     /// The error for a name that is not an engine, with the known names and a near miss.
+    /// The engine called `name`, or the unknown-engine error (names, near miss, config).
+    pub fn require(&self, name: &str) -> Result<&Engine> {
+        self.engine(name).ok_or_else(|| self.unknown_engine(name))
+    }
+
+    /// The engines named on a command line (all when none), all checked
+    /// before the caller touches anything.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Engine>> {
+        if names.is_empty() {
+            return Ok(self.engines.iter().collect());
+        }
+        names.iter().map(|n| self.require(n)).collect()
+    }
+
     pub fn unknown_engine(&self, name: &str) -> Error {
         let known: Vec<&str> = self.names().collect();
         Error::UnknownEngine {
@@ -198,7 +212,12 @@ impl Config {
                 known.join(", ")
             },
             config: self.describe_sources(),
-            suggestion: suggest::did_you_mean(name, known.iter().copied()),
+            suggestion: match suggest::did_you_mean(name, known.iter().copied()) {
+                s if s.is_empty() && check_name(name).is_ok() => {
+                    format!("; to add it: dockmux add {name} HOST --link")
+                }
+                s => s,
+            },
         }
     }
 }

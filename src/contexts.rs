@@ -19,7 +19,6 @@ use crate::edit::{self, NewEngine, Session};
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::host;
-use crate::links;
 use crate::{output, paths};
 
 #[derive(Subcommand, Debug)]
@@ -177,7 +176,7 @@ fn store_dir() -> Result<PathBuf> {
 
 fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engines = links::selected(&cfg, &args.engines)?;
+    let engines = cfg.select(&args.engines)?;
     if let Some(e) = engines.iter().find(|e| e.name == DEFAULT_CONTEXT) {
         return Err(Error::Usage(format!(
             "engine '{}' cannot be exported: docker reserves the context name 'default'; \

@@ -388,11 +388,7 @@ impl Session {
     /// the removed engine as it was loaded.
     pub fn remove(&mut self, name: &str) -> Result<config::Engine> {
         self.check_here(name)?;
-        let removed = self
-            .cfg
-            .engine(name)
-            .cloned()
-            .ok_or_else(|| self.cfg.unknown_engine(name))?;
+        let removed = self.cfg.require(name)?.clone();
         let taken = self
             .engines_mut()
             .as_table_like_mut()
@@ -408,10 +404,7 @@ impl Session {
     /// same comments, same body.
     pub fn rename(&mut self, old: &str, new: &str) -> Result<()> {
         self.check_here(old)?;
-        let engine = self
-            .cfg
-            .engine(old)
-            .ok_or_else(|| self.cfg.unknown_engine(old))?;
+        let engine = self.cfg.require(old)?;
         let renamed = NewEngine {
             name: new.to_string(),
             host: engine.host.clone(),

@@ -79,7 +79,7 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
         // Also checks the name when one is given, so a typo is not silently ignored.
         if let Some(name) = &args.name {
             let cfg = config::load(sources)?;
-            cfg.engine(name).ok_or_else(|| cfg.unknown_engine(name))?;
+            cfg.require(name)?;
         }
         for key in engine::ENV_KEYS {
             out.push_str(&shell.unset(key));
@@ -89,7 +89,7 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
     } else {
         let name = args.name.as_deref().unwrap_or_default();
         let cfg = config::load(sources)?;
-        let engine = cfg.engine(name).ok_or_else(|| cfg.unknown_engine(name))?;
+        let engine = cfg.require(name)?;
         for (key, value) in engine::docker_env(engine) {
             out.push_str(&match value {
                 Some(v) => shell.set(key, &v),

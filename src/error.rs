@@ -56,7 +56,7 @@ pub enum Error {
         name: String,
         known: String,
         config: String,
-        /// Either empty or a leading "; did you mean …?" clause.
+        /// Either empty, or a leading "; did you mean …?" or "; to add it: …" clause.
         suggestion: String,
     },
 

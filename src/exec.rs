@@ -31,9 +31,7 @@ pub struct ExecArgs {
 /// Returns only if the program could not be started.
 pub fn run(args: &ExecArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engine = cfg
-        .engine(&args.name)
-        .ok_or_else(|| cfg.unknown_engine(&args.name))?;
+    let engine = cfg.require(&args.name)?;
     let (program, rest) = args
         .command
         .split_first()

@@ -12,7 +12,7 @@ use clap::Args;
 use crate::atomic;
 use crate::client;
 use crate::completion;
-use crate::config::{self, Config, Sources};
+use crate::config::{self, Sources};
 use crate::error::{Error, Result, permission_fix};
 use crate::output;
 use crate::paths::same_file;
@@ -85,17 +85,6 @@ pub fn is_ours(path: &Path) -> bool {
 /// dockmux's own binary (or a name reserved for it) is never a link to remove.
 fn is_dockmux_itself(name: &str) -> bool {
     name.starts_with("dockmux") && !name.ends_with("-docker")
-}
-
-/// The engines named on the command line (all when none), checked before anything is touched.
-pub fn selected<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a config::Engine>> {
-    if names.is_empty() {
-        return Ok(cfg.engines.iter().collect());
-    }
-    names
-        .iter()
-        .map(|n| cfg.engine(n).ok_or_else(|| cfg.unknown_engine(n)))
-        .collect()
 }
 
 /// Where links go and what they point at; shared by `link`, `add --link` and `rename`.
@@ -217,7 +206,7 @@ pub fn conflict_error(conflicts: &[PathBuf]) -> Error {
 
 pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engines = selected(&cfg, &args.engines)?;
+    let engines = cfg.select(&args.engines)?;
     let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
     let mut report = String::new();
     let conflicts = linker.link(engines.iter().flat_map(|e| e.commands()), &mut report)?;
@@ -268,7 +257,7 @@ pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
         None
     } else {
         let cfg = config::load(sources)?;
-        let engines = selected(&cfg, &args.engines)?;
+        let engines = cfg.select(&args.engines)?;
         Some(engines.iter().flat_map(|e| e.commands()).collect())
     };
     let mut report = String::new();

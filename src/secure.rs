@@ -59,7 +59,7 @@ pub fn check_config(path: &Path, meta: &Metadata) -> Result<()> {
     if let Some(p) = problem(path, meta) {
         return Err(refuse(p));
     }
-    let mut dirs = vec![parent(path)];
+    let mut dirs = vec![crate::paths::parent(path).to_path_buf()];
     let is_link = std::fs::symlink_metadata(path)
         .map(|m| m.file_type().is_symlink())
         .unwrap_or(false);
@@ -68,7 +68,7 @@ pub fn check_config(path: &Path, meta: &Metadata) -> Result<()> {
             path: path.to_path_buf(),
             source: e,
         })?;
-        dirs.push(parent(&real));
+        dirs.push(crate::paths::parent(&real).to_path_buf());
     }
     for dir in dirs {
         if let Ok(m) = std::fs::metadata(&dir)
@@ -78,11 +78,4 @@ pub fn check_config(path: &Path, meta: &Metadata) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn parent(path: &Path) -> std::path::PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    }
 }

@@ -10,7 +10,7 @@ use crate::atomic;
 use crate::config::{self, Engine, Sources};
 use crate::engine::docker_env;
 use crate::error::{Error, Result};
-use crate::links::{self, selected};
+use crate::links;
 use crate::{output, quote};
 
 /// Marks files we wrote, so we only ever overwrite our own.
@@ -55,7 +55,7 @@ pub fn script(engine: &Engine, command: &str) -> String {
 
 pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engines = selected(&cfg, &args.engines)?;
+    let engines = cfg.select(&args.engines)?;
     links::check_dir(
         &args.dir,
         &format!("create it first (mkdir -p {})", args.dir.display()),

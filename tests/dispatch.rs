@@ -82,7 +82,12 @@ fn unknown_engine_names_the_engines_and_the_config() {
     // Far from any name: no suggestion.
     env.link("zzz-docker");
     let out = env.run("zzz-docker", ["ps"]);
-    assert!(!out.fails(125).contains("did you mean"), "{out}");
+    let err = out.fails(125);
+    assert!(!err.contains("did you mean"), "{out}");
+    assert!(
+        err.contains("to add it: dockmux add zzz HOST --link"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -365,4 +370,20 @@ fn a_docker_wrapper_that_calls_back_into_dockmux_terminates() {
     env.var("PATH", format!("{}:/usr/bin:/bin", env.bin.display()));
     let out = env.run("pg-docker", ["ps"]);
     assert!(out.fails(125).contains("DOCKMUX_DEPTH=10"), "{out}");
+}
+
+#[test]
+fn a_configured_client_that_is_a_directory_is_refused_at_its_place() {
+    let env = Env::new();
+    let config = env.user_config(&format!("docker = \"/usr/bin\"\n{TWO_ENGINES}"));
+    env.link("pg-docker");
+    let out = env.run("pg-docker", ["ps"]);
+    let err = out.fails(125);
+    assert!(
+        err.contains(&format!(
+            "docker = \"/usr/bin\" (from {}) is not a program file",
+            config.display()
+        )),
+        "{out}"
+    );
 }
