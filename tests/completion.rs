@@ -251,8 +251,13 @@ impl Term {
             while Instant::now() < deadline {
                 // tmux scrolls a cleared screen into its history: drop that too.
                 self.tmux(&["clear-history"]);
+                // Clean twice, 200 ms apart: a loaded shell may still be
+                // handling the C-c and repaint its prompt a moment later.
                 if clean(&self.screen()) {
-                    return;
+                    std::thread::sleep(Duration::from_millis(200));
+                    if clean(&self.screen()) {
+                        return;
+                    }
                 }
                 std::thread::sleep(Duration::from_millis(30));
             }
@@ -280,7 +285,10 @@ impl Term {
     fn tab_then_marker(&self, line: &str) -> (String, Duration) {
         self.reset();
         self.type_text(line);
-        self.wait_for("the typed line", |s| s.ends_with(line.trim_end()));
+        let before = self.wait_for("the typed line", |s| s.ends_with(line.trim_end()));
+        // Lines above the one being edited were there before TAB (a prompt
+        // repainted late by a loaded shell): they are not TAB's doing.
+        let above = before.rfind('\n').map_or("", |i| &before[..=i]).to_string();
         let start = Instant::now();
         self.keys(&["Tab"]);
         self.type_text("@");
@@ -288,7 +296,9 @@ impl Term {
         let took = start.elapsed();
         // Anything completion might still print would land now.
         std::thread::sleep(Duration::from_millis(300));
-        (self.screen(), took)
+        let screen = self.screen();
+        let screen = screen.strip_prefix(&above).unwrap_or(&screen).to_string();
+        (screen, took)
     }
 }
 
