@@ -115,12 +115,17 @@ pub struct Engine {
 impl Engine {
     /// The command names that reach this engine: `NAME-docker`, then the aliases.
     pub fn commands(&self) -> impl Iterator<Item = String> + '_ {
-        std::iter::once(format!("{}-docker", self.name)).chain(self.aliases.iter().cloned())
+        commands(&self.name, &self.aliases)
     }
 
     pub fn unix_socket(&self) -> Option<&Path> {
         host::unix_socket(&self.host)
     }
+}
+
+/// The command names that reach engine `name`: `NAME-docker`, then its aliases.
+pub fn commands<'a>(name: &str, aliases: &'a [String]) -> impl Iterator<Item = String> + 'a {
+    std::iter::once(format!("{name}-docker")).chain(aliases.iter().cloned())
 }
 
 /// The docker client named in the config.

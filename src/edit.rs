@@ -94,7 +94,7 @@ pub struct NewEngine {
 
 impl NewEngine {
     pub fn commands(&self) -> impl Iterator<Item = String> + '_ {
-        std::iter::once(format!("{}-docker", self.name)).chain(self.aliases.iter().cloned())
+        crate::config::commands(&self.name, &self.aliases)
     }
 
     /// The `[engines.NAME]` table's body, formatted as a person would write it.
