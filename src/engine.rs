@@ -4,15 +4,14 @@
 //! probing, no extra processes.
 
 use std::convert::Infallible;
-use std::ffi::{CStr, CString, OsString, c_char};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::ffi::{OsStr, OsString};
 use std::process::Command;
 
 use crate::client;
 use crate::config::{self, Engine};
 use crate::error::{Error, Result};
 use crate::flags::{self, Scan};
+use crate::replace;
 
 /// Nested dockmux invocations allowed before we call it a loop.
 pub const MAX_DEPTH: u32 = 10;
@@ -44,11 +43,6 @@ pub const ENV_KEYS: [&str; 6] = [
     "DOCKER_CERT_PATH",
     "DOCKMUX_ENGINE",
 ];
-
-/// Applies `docker_env` to a command.
-pub fn apply_env(cmd: &mut Command, engine: &Engine) {
-    set_env(cmd, &docker_env(engine));
-}
 
 /// Sets (`Some`) or removes (`None`) each variable.
 pub fn set_env(cmd: &mut Command, vars: &[(&str, Option<String>)]) {
@@ -90,7 +84,17 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
         warn_if_down(command, engine);
     }
     let depth = depth.to_string();
-    let err = exec(&client, args, &docker_env(engine), &depth);
+    let env = docker_env(engine);
+    let vars: Vec<(&str, Option<&str>)> = env
+        .iter()
+        .map(|(k, v)| (*k, v.as_deref()))
+        .chain(std::iter::once((DEPTH_VAR, Some(depth.as_str()))))
+        .collect();
+    // argv[0] is the client's path.
+    let argv: Vec<&OsStr> = std::iter::once(client.as_os_str())
+        .chain(args.iter().map(OsString::as_os_str))
+        .collect();
+    let err = replace::exec(&argv, &vars);
     Err(Error::ClientNotExecutable {
         fix: if err.kind() == std::io::ErrorKind::PermissionDenied {
             format!("make it executable (chmod +x {})", client.display())
@@ -100,72 +104,6 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
         path: client,
         source: err,
     })
-}
-
-unsafe extern "C" {
-    static environ: *const *const c_char;
-}
-
-/// Replaces this process with `client ARGS…` (argv[0] is the client's path),
-/// in the inherited environment with `vars` and the depth applied. Inherited
-/// entries pass as they are, in their order, without copying; only the keys
-/// dockmux sets or removes are dropped. Returns only on failure.
-fn exec(
-    client: &Path,
-    args: &[OsString],
-    vars: &[(&'static str, Option<String>)],
-    depth: &str,
-) -> std::io::Error {
-    let cstr = |b: &[u8]| {
-        // std's own wording, for what std's Command would have refused.
-        CString::new(b).map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "nul byte found in provided data",
-            )
-        })
-    };
-    let set: std::io::Result<Vec<CString>> = vars
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-        .chain(std::iter::once(format!("{DEPTH_VAR}={depth}")))
-        .map(|kv| cstr(kv.as_bytes()))
-        .collect();
-    let argv: std::io::Result<Vec<CString>> = std::iter::once(client.as_os_str())
-        .chain(args.iter().map(OsString::as_os_str))
-        .map(|a| cstr(a.as_bytes()))
-        .collect();
-    let (set, argv) = match (set, argv) {
-        (Ok(s), Ok(a)) => (s, a),
-        (Err(e), _) | (_, Err(e)) => return e,
-    };
-    let ours = |entry: &[u8]| match entry.iter().position(|&b| b == b'=') {
-        Some(eq) => {
-            let key = &entry[..eq];
-            key == DEPTH_VAR.as_bytes() || vars.iter().any(|(k, _)| k.as_bytes() == key)
-        }
-        None => false,
-    };
-    let mut envp: Vec<*const c_char> = Vec::with_capacity(64);
-    // SAFETY: `environ` is the NULL-terminated array of C strings this process
-    // was started with; nothing in this single-threaded path changes it.
-    unsafe {
-        let mut p = environ;
-        while !p.is_null() && !(*p).is_null() {
-            if !ours(CStr::from_ptr(*p).to_bytes()) {
-                envp.push(*p);
-            }
-            p = p.add(1);
-        }
-    }
-    envp.extend(set.iter().map(|c| c.as_ptr()));
-    envp.push(std::ptr::null());
-    let mut argvp: Vec<*const c_char> = argv.iter().map(|c| c.as_ptr()).collect();
-    argvp.push(std::ptr::null());
-    // execvpe, as std's exec uses execvp: a script without #! still runs under /bin/sh.
-    // SAFETY: all three arrays are NULL-terminated and outlive the call.
-    unsafe { libc::execvpe(argvp[0], argvp.as_ptr(), envp.as_ptr()) };
-    std::io::Error::last_os_error()
 }
 
 /// One line on stderr when a unix socket is plainly not there, then docker

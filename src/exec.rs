@@ -1,17 +1,17 @@
 //! `dockmux exec NAME [--] CMD ARGS…`: run any program (docker compose v1,
 //! lazydocker, dive, a script using a Docker SDK) with the engine's
 //! environment. By exec, like `NAME-docker`: the program's exit status,
-//! signals and tty are its own.
+//! signals and tty are its own, and it inherits the caller's ignored and
+//! blocked signals as the client does on the engine path.
 
-use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::ffi::{OsStr, OsString};
 
 use clap::Args;
 
 use crate::config::{self, Sources};
 use crate::engine;
 use crate::error::{Error, Result};
+use crate::replace;
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
@@ -32,19 +32,19 @@ pub struct ExecArgs {
 pub fn run(args: &ExecArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
     let engine = cfg.require(&args.name)?;
-    let (program, rest) = args
+    let program = args
         .command
-        .split_first()
+        .first()
         .ok_or_else(|| Error::Usage("give a program to run: dockmux exec NAME CMD…".into()))?;
     if program.is_empty() {
         return Err(Error::Usage(
             "the program name is empty; give a program to run: dockmux exec NAME CMD…".into(),
         ));
     }
-    let mut cmd = Command::new(program);
-    cmd.args(rest);
-    engine::apply_env(&mut cmd, engine);
-    let source = cmd.exec();
+    let env = engine::docker_env(engine);
+    let vars: Vec<(&str, Option<&str>)> = env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    let argv: Vec<&OsStr> = args.command.iter().map(OsString::as_os_str).collect();
+    let source = replace::exec(&argv, &vars);
     Err(Error::ProgramNotRunnable {
         program: program.to_string_lossy().into_owned(),
         source,

@@ -26,6 +26,7 @@ pub mod output;
 pub mod paths;
 pub mod probe;
 pub mod quote;
+pub mod replace;
 pub mod secure;
 pub mod ssh_path;
 pub mod suggest;

@@ -10,7 +10,7 @@ use std::ffi::{OsString, c_char, c_int};
 use std::io::Write;
 
 use dockmux::dispatch::{self, Mode};
-use dockmux::{cli, engine};
+use dockmux::{cli, engine, replace};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
@@ -24,9 +24,9 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
         }
         Mode::Manage => {
             // What Rust's own start-up does: a closed pipe is an EPIPE error
-            // (handled in output.rs), not death by SIGPIPE.
-            // SAFETY: setting a signal to SIG_IGN has no preconditions.
-            unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+            // (handled in output.rs), not death by SIGPIPE. `dockmux exec`
+            // puts the caller's disposition back for its program.
+            replace::ignore_sigpipe();
             ("dockmux".to_string(), cli::run(&argv))
         }
     };

@@ -145,9 +145,10 @@ fn the_client_inherits_the_callers_ignored_and_blocked_signals() {
     // Rust's runtime ignores SIGPIPE and std's exec resets it and the mask;
     // the client must see the caller's state, whatever it is.
     let env = env_with_fast_fake();
-    let cases: [(&[i32], &[i32]); 3] = [
+    let cases: [(&[i32], &[i32]); 4] = [
         (&[], &[]),
         (&[libc::SIGPIPE, libc::SIGHUP, libc::SIGUSR1], &[]),
+        (&[libc::SIGINT, libc::SIGPIPE], &[]),
         (
             &[libc::SIGINT],
             &[libc::SIGUSR2, libc::SIGTERM, libc::SIGCHLD],
@@ -155,15 +156,26 @@ fn the_client_inherits_the_callers_ignored_and_blocked_signals() {
     ];
     for (ignore, block) in cases {
         let want = sig_state(direct(&env), ignore, block);
-        let got = sig_state(env.cmd("pg-docker"), ignore, block);
-        assert_eq!(got, want, "ignoring {ignore:?}, blocking {block:?}");
-        // The caller's own changes are there (besides what the test runner
-        // itself inherited).
-        let bits = |sigs: &[i32]| sigs.iter().fold(0u64, |m, &s| m | 1 << (s - 1));
-        assert_eq!(mask("SigIgn:", &got) & bits(ignore), bits(ignore), "{got}");
-        assert_eq!(mask("SigBlk:", &got), bits(block), "{got}");
+        // The engine path, and `dockmux exec` (management mode ignores
+        // SIGPIPE for itself; the program must not see that).
+        let mut exec = env.dockmux(["exec", "pg"]);
+        exec.arg(fake_client());
+        for (how, cmd) in [("pg-docker", env.cmd("pg-docker")), ("dockmux exec", exec)] {
+            let got = sig_state(cmd, ignore, block);
+            assert_eq!(got, want, "{how}: ignoring {ignore:?}, blocking {block:?}");
+            // The caller's own changes are there (besides what the test runner
+            // itself inherited).
+            let bits = |sigs: &[i32]| sigs.iter().fold(0u64, |m, &s| m | 1 << (s - 1));
+            assert_eq!(
+                mask("SigIgn:", &got) & bits(ignore),
+                bits(ignore),
+                "{how}: {got}"
+            );
+            assert_eq!(mask("SigBlk:", &got), bits(block), "{how}: {got}");
+        }
     }
     eprintln!(
-        "signal state: 3 caller states (none, 3 ignored, 1 ignored + 3 blocked), failures: 0"
+        "signal state: 4 caller states (none, 3 ignored, SIGINT and SIGPIPE ignored, 1 ignored + 3 blocked) through \
+         pg-docker and dockmux exec, failures: 0"
     );
 }
