@@ -14,7 +14,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::config::{self, Config, Sources};
-use crate::contexts;
+use crate::context_store;
 use crate::edit::{self, NewEngine, Session};
 use crate::error::{Error, Result};
 use crate::host;
@@ -61,7 +61,7 @@ struct Finding {
     /// For the new engine's description: `found_in` without what changes (a pid).
     what: String,
     /// The context's TLS, for engines found in the context store.
-    from_context: Option<contexts::Context>,
+    from_context: Option<context_store::Context>,
 }
 
 /// One engine, with every place it was seen.
@@ -259,12 +259,12 @@ fn find_all(tree: &Tree) -> Vec<Finding> {
         }
     }
     sockets(tree, &mut out);
-    if let Some(dir) = contexts::docker_config_dir() {
-        let (ctxs, _) = contexts::read_store(&tree.at(&dir));
+    if let Some(dir) = context_store::docker_config_dir() {
+        let (ctxs, _) = context_store::read_store(&tree.at(&dir));
         for ctx in ctxs {
             out.push(Finding {
                 host: ctx.host.clone(),
-                base: ctx.name.clone(),
+                base: ctx.engine_name().to_string(),
                 rank: Rank::Chosen,
                 found_in: format!("docker context '{}'", ctx.name),
                 what: format!("docker context '{}'", ctx.name),

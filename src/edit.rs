@@ -12,6 +12,7 @@ use toml_edit::{Array, DocumentMut, InlineTable, Item, Key, Table, value};
 
 use crate::atomic::{self, DirLock};
 use crate::config::{self, Config, Sources, Tls};
+use crate::context_store;
 use crate::error::{Error, Result};
 use crate::host;
 use crate::links::{self, Linker};
@@ -675,8 +676,14 @@ pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
             "         engine '{}' from {} ({}) is in effect now\n",
             now.name, now.origin, now.host
         ));
-    } else if let Some(dir) = &dir {
-        links::unlink_commands(dir, removed.commands(), &mut report)?;
+    } else {
+        if let Some(dir) = &dir {
+            links::unlink_commands(dir, removed.commands(), &mut report)?;
+        }
+        // The docker context `contexts export` made for it stands for nothing now.
+        if let Some(line) = context_store::remove_exported(&removed.name) {
+            report.push_str(&line);
+        }
     }
     output::print(&report)?;
     Ok(0)

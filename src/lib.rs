@@ -8,6 +8,7 @@ pub mod client;
 pub mod completion;
 pub mod config;
 pub mod config_cmd;
+pub mod context_store;
 pub mod contexts;
 pub mod discover;
 pub mod dispatch;

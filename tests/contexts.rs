@@ -178,3 +178,188 @@ fn unknown_names_are_refused_before_anything_is_written() {
     );
     assert_eq!(std::fs::read(&cfg).unwrap(), text);
 }
+
+/// An Env with `docker` on its PATH being `client`.
+fn env_with_client(client: &Path) -> Env {
+    let env = Env::new();
+    std::os::unix::fs::symlink(client, env.bin.join("docker")).unwrap();
+    env
+}
+
+/// `docker context ls` names, through the Env's client.
+fn context_names(env: &Env) -> Vec<String> {
+    names(&env.run("docker", ["context", "ls", "--format", "{{.Name}}"]))
+}
+
+fn current_context(env: &Env) -> String {
+    // `context show` is newer than the 20.10 client; inspect with no name is the current one.
+    env.run("docker", ["context", "inspect", "--format", "{{.Name}}"])
+        .ok()
+        .trim()
+        .to_string()
+}
+
+/// The endpoint a context points at, as docker reports it.
+fn context_host(env: &Env, name: &str) -> String {
+    env.run(
+        "docker",
+        [
+            "context",
+            "inspect",
+            name,
+            "--format",
+            "{{.Endpoints.docker.Host}}",
+        ],
+    )
+    .ok()
+    .trim()
+    .to_string()
+}
+
+#[test]
+fn export_leaves_contexts_it_did_not_write_and_remove_takes_its_own_away() {
+    for client in testbed::all_dockers() {
+        let env = env_with_client(&client);
+        let who = client.display();
+        env.user_config(
+            "[engines.pg]\nhost = \"unix:///run/pg/docker.sock\"\n\
+             [engines.lzc]\nhost = \"unix:///run/lzc/docker.sock\"\n",
+        );
+        // The user's own context `pg`, for production, is the current one.
+        env.run(
+            "docker",
+            [
+                "context",
+                "create",
+                "pg",
+                "--description",
+                "production",
+                "--docker",
+                "host=tcp://10.9.9.9:2376",
+            ],
+        )
+        .ok();
+        env.run("docker", ["context", "use", "pg"]).ok();
+
+        let out = Out::of(&mut env.dockmux(["contexts", "export"]));
+        let report = out.ok();
+        assert!(
+            report.contains("skipped  context 'pg': dockmux did not write it"),
+            "{who}: {out}"
+        );
+        assert!(report.contains("created  context 'lzc'"), "{who}: {out}");
+        assert!(out.stderr.contains("--force pg"), "{who}: {out}");
+        assert_eq!(context_host(&env, "pg"), "tcp://10.9.9.9:2376", "{who}");
+        assert_eq!(current_context(&env), "pg", "{who}");
+
+        // A second export updates what dockmux wrote, and still skips the rest.
+        let out = Out::of(&mut env.dockmux(["contexts", "export"]));
+        assert!(out.ok().contains("updated  context 'lzc'"), "{who}: {out}");
+        assert!(out.stdout.contains("skipped  context 'pg'"), "{who}: {out}");
+
+        // --force replaces it, says it is the current one, and leaves it current.
+        let out = Out::of(&mut env.dockmux(["contexts", "export", "--force", "pg"]));
+        assert!(out.ok().contains("updated  context 'pg'"), "{who}: {out}");
+        assert!(out.stdout.contains("is the current one"), "{who}: {out}");
+        assert_eq!(context_host(&env, "pg"), "unix:///run/pg/docker.sock");
+        assert_eq!(current_context(&env), "pg", "{who}");
+
+        // `remove` takes away the context exported for that engine…
+        let out = Out::of(&mut env.dockmux(["remove", "lzc"]));
+        assert!(
+            out.ok().contains("removed  docker context 'lzc'"),
+            "{who}: {out}"
+        );
+        assert!(!context_names(&env).contains(&"lzc".to_string()), "{who}");
+        // …but not the current context.
+        let out = Out::of(&mut env.dockmux(["remove", "pg"]));
+        assert!(
+            out.ok().contains("kept     docker context 'pg'"),
+            "{who}: {out}"
+        );
+        assert_eq!(current_context(&env), "pg", "{who}");
+        // Nothing dockmux did not write goes with an engine of the same name.
+        env.run(
+            "docker",
+            [
+                "context",
+                "create",
+                "mine",
+                "--docker",
+                "host=unix:///m.sock",
+            ],
+        )
+        .ok();
+        Out::of(&mut env.dockmux(["add", "mine", "unix:///run/mine.sock"])).ok();
+        let out = Out::of(&mut env.dockmux(["remove", "mine"]));
+        assert!(!out.ok().contains("context"), "{who}: {out}");
+        assert!(context_names(&env).contains(&"mine".to_string()), "{who}");
+    }
+}
+
+#[test]
+fn every_engine_exports_even_names_docker_refuses_and_import_maps_them_back() {
+    let bed = testbed::shared();
+    for client in testbed::all_dockers() {
+        let env = env_with_client(&client);
+        let who = client.display();
+        let a = env.user_config(&format!(
+            "[engines.a]\nhost = \"{}\"\n[engines.default]\nhost = \"{}\"\n\
+             [engines.7]\nhost = \"unix:///run/seven.sock\"\ndescription = \"seven\"\n",
+            bed.pg.host, bed.lzc.host
+        ));
+        let out = Out::of(&mut env.dockmux(["contexts", "export"]));
+        let report = out.ok();
+        for (engine, context) in [
+            ("a", "a+dockmux"),
+            ("default", "default+dockmux"),
+            ("7", "7+dockmux"),
+        ] {
+            assert!(
+                report.contains(&format!(
+                    "created  context '{context}' for engine '{engine}'"
+                )),
+                "{who}: {out}"
+            );
+        }
+        // The contexts reach the engines.
+        for (context, engine) in [("a+dockmux", &bed.pg), ("default+dockmux", &bed.lzc)] {
+            let out = env.run(
+                "docker",
+                [
+                    "--context",
+                    context,
+                    "info",
+                    "--format",
+                    "{{.DockerRootDir}}",
+                ],
+            );
+            assert!(
+                out.ok().trim().starts_with(engine.root.to_str().unwrap()),
+                "{who}: {context}: {out}"
+            );
+        }
+
+        // Import gives the engines their names back.
+        let b = env.root().join("b.toml");
+        std::fs::write(&b, "").unwrap();
+        let out = Out::of(
+            env.dockmux(["contexts", "import"])
+                .env("DOCKMUX_CONFIG", &b),
+        );
+        assert!(out.ok().contains("wrote 3 engine(s)"), "{who}: {out}");
+        let key = |e: &Value| {
+            (
+                e["name"].clone(),
+                e["host"].clone(),
+                e["description"].clone(),
+            )
+        };
+        let (before, after) = (list(&env, &a), list(&env, &b));
+        let mut before: Vec<_> = before.iter().map(key).collect();
+        let mut after: Vec<_> = after.iter().map(key).collect();
+        before.sort_by_key(|k| k.0.to_string());
+        after.sort_by_key(|k| k.0.to_string());
+        assert_eq!(after, before, "{who}");
+    }
+}

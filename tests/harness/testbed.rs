@@ -550,6 +550,23 @@ pub fn real_docker() -> PathBuf {
         .clone()
 }
 
+/// Every docker client the tests can try, each once: [`real_docker`] first, then
+/// Debian's (/usr/bin/docker, 20.10 on bookworm) and a /usr/local/bin one where present.
+pub fn all_dockers() -> Vec<PathBuf> {
+    let mut found = vec![real_docker()];
+    for p in ["/usr/bin/docker", "/usr/local/bin/docker"] {
+        let p = PathBuf::from(p);
+        let same = |q: &PathBuf| {
+            let (a, b) = (std::fs::canonicalize(q), std::fs::canonicalize(&p));
+            matches!((a, b), (Ok(a), Ok(b)) if a == b)
+        };
+        if is_executable(&p) && !found.iter().any(same) {
+            found.push(p);
+        }
+    }
+    found
+}
+
 fn docker_major(p: &Path) -> Option<u32> {
     let out = Command::new(p).arg("--version").output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
