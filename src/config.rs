@@ -16,6 +16,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::error::{Error, Place, Result};
 use crate::host;
+use crate::policy::Policy;
 use crate::suggest;
 
 mod scan;
@@ -26,7 +27,15 @@ pub const SYSTEM_CONFIG: &str = "/etc/dockmux/engines.toml";
 const BUILT_IN: &str = include_str!("default_engines.toml");
 
 const TOP_KEYS: &[&str] = &["docker", "engines"];
-const ENGINE_KEYS: &[&str] = &["host", "description", "aliases", "hint", "tls"];
+const ENGINE_KEYS: &[&str] = &[
+    "host",
+    "description",
+    "aliases",
+    "hint",
+    "tls",
+    "protect",
+    "readonly",
+];
 const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
 /// Which files are read, in order; later files win.
@@ -105,6 +114,8 @@ pub struct Engine {
     pub aliases: Vec<String>,
     pub hint: Option<String>,
     pub tls: Option<Tls>,
+    /// `protect = true` / `readonly = true` (policy.rs).
+    pub policy: Option<Policy>,
     pub origin: Origin,
     /// Index into the loaded texts, and spans, for messages after merging.
     src: usize,
@@ -460,6 +471,7 @@ fn parse_engine(
         ));
     };
     let mut host = None;
+    let (mut protect, mut readonly) = (false, false);
     let mut engine = Engine {
         name: n.to_string(),
         host: String::new(),
@@ -468,6 +480,7 @@ fn parse_engine(
         aliases: Vec::new(),
         hint: None,
         tls: None,
+        policy: None,
         origin: origin.clone(),
         src,
         name_span: name.span(),
@@ -499,6 +512,8 @@ fn parse_engine(
                 }
             }
             "tls" => engine.tls = Some(parse_tls(value)?),
+            "protect" => protect = boolean(value, "protect")?,
+            "readonly" => readonly = boolean(value, "readonly")?,
             other => {
                 return Err(unknown_key(
                     key,
@@ -527,6 +542,7 @@ fn parse_engine(
     }
     engine.host = url;
     engine.kind = kind;
+    engine.policy = Policy::from_keys(protect, readonly);
     Ok(engine)
 }
 
@@ -562,6 +578,13 @@ fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseErro
         }
     }
     Ok(tls)
+}
+
+fn boolean(value: &Spanned<DeValue<'_>>, what: &str) -> std::result::Result<bool, ParseError> {
+    match value.get_ref() {
+        DeValue::Boolean(b) => Ok(*b),
+        _ => Err((value.span(), format!("{what} must be true or false"))),
+    }
 }
 
 fn string<'a>(

@@ -76,8 +76,12 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
                 engine: engine.name.clone(),
             });
         }
-        Scan::Ok { quiet } => quiet,
+        Scan::Ok { quiet, .. } => quiet,
     };
+    // Only engines with a policy pay for reading the command line.
+    if engine.policy.is_some() {
+        crate::policy::enforce(command, engine, args)?;
+    }
     let depth = next_depth()?;
     let client = client::find(docker.as_ref())?;
     if !quiet {

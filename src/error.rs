@@ -66,6 +66,33 @@ pub enum Error {
     )]
     RefusedFlag { flag: String, engine: String },
 
+    /// A destructive command on a protected engine, with no terminal to confirm on.
+    #[error(
+        "{what}; nothing ran. To run it, confirm with the engine's name: {}",
+        confirm_fix(.expected, .given.as_deref(), .command)
+    )]
+    Held {
+        what: String,
+        expected: String,
+        given: Option<String>,
+        command: String,
+    },
+
+    /// The name typed at the prompt was not the engine's.
+    #[error("not confirmed: '{typed}' is not '{expected}'; nothing ran")]
+    NotConfirmed { expected: String, typed: String },
+
+    /// A command that is not known to read, on a read-only engine.
+    #[error(
+        "engine '{engine}' is read-only: `{command}` is not a reading command; nothing ran. \
+         Run it on another engine, or remove `readonly = true` from [engines.{engine}] in {origin}"
+    )]
+    ReadOnly {
+        engine: String,
+        command: String,
+        origin: String,
+    },
+
     #[error(
         "dockmux is calling itself in a loop (DOCKMUX_DEPTH={depth}); \
          make sure `docker` on PATH (or `docker =` in the config) is the real docker client, not a link to dockmux"
@@ -113,6 +140,9 @@ impl Error {
             | Error::ExplicitConfigMissing { .. }
             | Error::UnknownEngine { .. }
             | Error::RefusedFlag { .. }
+            | Error::Held { .. }
+            | Error::NotConfirmed { .. }
+            | Error::ReadOnly { .. }
             | Error::Recursion { .. }
             | Error::Usage(_) => exit_codes::REFUSED,
             Error::ClientNotExecutable { source, .. }
@@ -144,6 +174,15 @@ pub fn permission_fix(e: &std::io::Error) -> &'static str {
     } else {
         ""
     }
+}
+
+/// How to confirm a held command without a terminal.
+fn confirm_fix(expected: &str, given: Option<&str>, command: &str) -> String {
+    let wrong = match given {
+        Some(g) => format!(" (DOCKMUX_CONFIRM={g} is not '{expected}')"),
+        None => String::new(),
+    };
+    format!("DOCKMUX_CONFIRM={expected} {command}{wrong}, or run it on a terminal")
 }
 
 /// Why a program could not be started, and what to do about it (as a shell would say it).

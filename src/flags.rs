@@ -24,8 +24,10 @@ const SHORT_WITH_VALUE: &[u8] = b"cHl";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Scan {
-    /// No engine override. `quiet`: a command that does not contact the daemon.
-    Ok { quiet: bool },
+    /// No engine override. `quiet`: a command that does not contact the
+    /// daemon. `command`: the index of the first word after the global flags
+    /// (the subcommand; `args.len()` when there is none).
+    Ok { quiet: bool, command: usize },
     /// An engine override, as the user wrote it.
     Refused(String),
 }
@@ -34,11 +36,13 @@ pub fn scan(args: &[OsString]) -> Scan {
     let mut quiet = false;
     let mut i = 0;
     let mut subcommand: Option<&[u8]> = None;
+    let mut command = args.len();
     while i < args.len() {
         let arg = args[i].as_bytes();
         i += 1;
         if arg == b"--" {
             subcommand = args.get(i).map(|a| a.as_bytes());
+            command = i;
             break;
         }
         if let Some(long) = arg.strip_prefix(b"--") {
@@ -79,6 +83,7 @@ pub fn scan(args: &[OsString]) -> Scan {
             continue;
         }
         subcommand = Some(arg);
+        command = i - 1;
         break;
     }
     if let Some(sub) = subcommand {
@@ -88,7 +93,10 @@ pub fn scan(args: &[OsString]) -> Scan {
     quiet |= args[i.min(args.len())..]
         .iter()
         .any(|a| a.as_bytes() == b"--help");
-    Scan::Ok { quiet }
+    Scan::Ok {
+        quiet,
+        command: command.min(args.len()),
+    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -162,10 +170,30 @@ mod tests {
             &["ps", "--help"],
             &["help"],
         ] {
-            assert_eq!(s(args), Scan::Ok { quiet: true }, "{args:?}");
+            assert!(matches!(s(args), Scan::Ok { quiet: true, .. }), "{args:?}");
         }
         for args in [&["ps"][..], &["version"], &["run", "x", "-v"], &[]] {
-            assert_eq!(s(args), Scan::Ok { quiet: false }, "{args:?}");
+            assert!(matches!(s(args), Scan::Ok { quiet: false, .. }), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn the_command_is_the_first_word_after_the_global_flags() {
+        for (args, at) in [
+            (&["rm", "x"][..], 0),
+            (&["-l", "debug", "rm", "x"], 2),
+            (&["--log-level=info", "system", "prune"], 1),
+            (&["-D", "--config", "/d", "rm"], 3),
+            (&["-ldebug", "rm"], 1),
+            (&["--", "rm"], 1),
+            (&["-D"], 1),
+            (&[], 0),
+        ] {
+            assert!(
+                matches!(s(args), Scan::Ok { command, .. } if command == at),
+                "{args:?}: {:?}",
+                s(args)
+            );
         }
     }
 }

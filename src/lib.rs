@@ -25,6 +25,7 @@ pub mod links;
 pub mod list;
 pub mod output;
 pub mod paths;
+pub mod policy;
 pub mod probe;
 pub mod quote;
 pub mod replace;

@@ -10,4 +10,5 @@ mod edit;
 mod engines;
 mod hardening;
 mod management;
+mod policy;
 mod status;

@@ -16,6 +16,7 @@ use std::ops::Range;
 
 use super::{Client, Engine, Origin, Tls, check_alias, check_name};
 use crate::host::{self, Kind};
+use crate::policy::Policy;
 
 /// What the checks across sections need of one section. The one engine that
 /// is run is read again from `at` for the rest.
@@ -69,6 +70,7 @@ pub(super) fn engine_for(
             verify,
             cert_path: cert_path.map(str::to_string),
         }),
+        policy: Policy::from_keys(raw.protect, raw.readonly),
         origin: texts[entry.src].0.clone(),
         src: entry.src,
         name_span: raw.name_span,
@@ -206,6 +208,8 @@ struct Raw<'a> {
     description: Option<&'a str>,
     hint: Option<&'a str>,
     tls: Option<(bool, Option<&'a str>)>,
+    protect: bool,
+    readonly: bool,
 }
 
 /// Reads and checks one section, from its `[` to the next table or the end;
@@ -229,9 +233,12 @@ fn section<'a>(
         description: None,
         hint: None,
         tls: None,
+        protect: false,
+        readonly: false,
     };
-    // Keys seen, to refuse repeats (a TOML error): host, description, hint, aliases, tls.
-    let mut seen = [false; 5];
+    // Keys seen, to refuse repeats (a TOML error): host, description, hint,
+    // aliases, tls, protect, readonly.
+    let mut seen = [false; 7];
     let mut once = |i: usize| (!std::mem::replace(&mut seen[i], true)).then_some(());
     loop {
         s.skip_ws();
@@ -264,6 +271,14 @@ fn section<'a>(
                     "tls" => {
                         once(4)?;
                         raw.tls = Some(s.tls()?);
+                    }
+                    "protect" => {
+                        once(5)?;
+                        raw.protect = s.boolean()?;
+                    }
+                    "readonly" => {
+                        once(6)?;
+                        raw.readonly = s.boolean()?;
                     }
                     _ => return None,
                 }
@@ -614,9 +629,13 @@ mod tests {
             Just("docker"),
             Just("hots"),
             Just("\"host\""),
+            Just("protect"),
+            Just("readonly"),
         ];
         let value = prop_oneof![
             string.prop_map(str::to_string),
+            prop_oneof![Just("true"), Just("false"), Just("truex"), Just("\"true\"")]
+                .prop_map(str::to_string),
             array,
             tls.prop_map(str::to_string)
         ];
@@ -666,11 +685,27 @@ mod tests {
                 Just("{ }")
             ]),
             Just(()).prop_perturb(|_, mut rng| rng.next_u32()),
-            prop::collection::vec(end, 8),
+            prop::collection::vec(end, 10),
+            (
+                prop::option::of(prop_oneof![Just("true"), Just("false")]),
+                prop::option::of(prop_oneof![Just("true"), Just("false")]),
+            ),
         )
             .prop_map(
-                |(name, (host, tcp), desc, hint, aliases, tls, order, ends)| {
+                |(
+                    name,
+                    (host, tcp),
+                    desc,
+                    hint,
+                    aliases,
+                    tls,
+                    order,
+                    ends,
+                    (protect, readonly),
+                )| {
                     let mut lines = vec![format!("host = {host}")];
+                    lines.extend(protect.map(|b| format!("protect = {b}")));
+                    lines.extend(readonly.map(|b| format!("readonly={b}")));
                     lines.extend(desc.map(|d| format!("description = {d}")));
                     lines.extend(hint.map(|h| format!("hint={h}")));
                     lines.extend(aliases.map(|a| format!("aliases = [ {} ]", a.join(" , "))));

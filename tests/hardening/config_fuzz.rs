@@ -19,6 +19,7 @@ const CORPUS: &[&str] = &[
     "# comment\r\n[engines]\r\npg = { host = 'unix:///s', aliases = ['p', 'q'] }\r\n[engines.\"db.prod\"]\r\nhost = \"tcp://[::1]:2375\" # v6\r\n",
     "[engines.a]\nhost = \"unix:///a\"\n[engines.b]\nhost = \"unix:///b\"\naliases = [\n  \"x\",\n  \"y\",\n]\n[engines.c]\nhost = \"tcp://c:2376\"\n[engines.c.tls]\nverify = false\n",
     "docker = \"docker\"\n[engines.lab]\nhost = \"tcp://lab:2376\"\ntls.verify = false\ndescription = \"\"\"multi\nline\"\"\"\n",
+    "[engines.lzc]\nhost = \"unix:///lzc.sock\"\nprotect = true\n[engines.a]\nhost = \"unix:///a\"\nreadonly = true # audit\nprotect = false\n",
 ];
 
 const COMMANDS: &[&str] = &[
@@ -29,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "x",
     "a-docker",
     "lab-docker",
+    "lzc-docker",
     "zz-docker",
 ];
 

@@ -1,0 +1,354 @@
+//! Reading a docker command line as the docker client reads it: the command
+//! path through docker's cobra tree (each command's names and aliases, from
+//! tree.rs), then each level's own flags with pflag's rules, so that `--help`
+//! counts only where docker reads it as help and a flag's value is never
+//! mistaken for a flag or a command.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+use super::tree::NODES;
+use crate::flags::{self, Scan};
+
+/// One command of docker's tree (or of the compose and buildx plugins').
+#[derive(Debug)]
+pub struct Node {
+    /// The command's words, by their cobra names: `container rm`.
+    pub path: &'static str,
+    /// The command this one is a shortcut of (`rm` → `container rm`); else `path`.
+    pub same_as: &'static str,
+    /// More names at its own level (`container remove`).
+    pub aliases: &'static [&'static str],
+    /// Its long flags that take a value (`--filter f`).
+    pub long: &'static [&'static str],
+    /// Its shorthands that take a value (`-t 5`).
+    pub short: &'static [u8],
+    /// Which clients have it: tree::V20, V28, PLUGIN.
+    pub clients: u8,
+}
+
+impl Node {
+    fn name(&self) -> &'static str {
+        self.path.rsplit(' ').next().unwrap_or(self.path)
+    }
+
+    fn parent(&self) -> &'static str {
+        self.path.rsplit_once(' ').map_or("", |(p, _)| p)
+    }
+
+    /// The words that reach this command from its parent.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.name()).chain(self.aliases.iter().copied())
+    }
+
+    fn is_group(&self) -> bool {
+        NODES
+            .iter()
+            .any(|n| n.parent() == self.path && n.path != self.path)
+    }
+
+    /// run, create and exec stop reading their flags at the image or
+    /// container (pflag interspersing off): what follows is the container's.
+    fn interspersed(&self) -> bool {
+        !matches!(
+            self.same_as,
+            "container run"
+                | "container create"
+                | "container exec"
+                | "compose run"
+                | "compose exec"
+        )
+    }
+}
+
+/// A flag as written: `--name[=value]` or one letter of a `-abc` bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Name<'a> {
+    Long(&'a [u8]),
+    Short(u8),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Flag<'a> {
+    pub name: Name<'a>,
+    /// `None` for a bool flag written without `=value`.
+    pub value: Option<&'a [u8]>,
+}
+
+/// A command line, read.
+#[derive(Debug, Default)]
+pub struct Line<'a> {
+    /// The command the words reach; `None` when the first word is none of
+    /// docker's (a plugin dockmux does not know, a typo) or there is none.
+    pub node: Option<&'static Node>,
+    /// Whether any word at all names a command (`None` with words: unknown).
+    pub has_command: bool,
+    /// Flags of the command and of the levels above it (compose's `--dry-run`).
+    pub flags: Vec<Flag<'a>>,
+    /// The command's arguments.
+    pub args: Vec<&'a [u8]>,
+    /// docker would print help instead of running anything.
+    pub help: bool,
+}
+
+impl<'a> Line<'a> {
+    /// The last value given for a bool flag: `--x` and `--x=true` are true.
+    pub fn bool_flag(&self, long: &str) -> bool {
+        self.flags
+            .iter()
+            .rfind(|f| f.name == Name::Long(long.as_bytes()))
+            .is_some_and(|f| f.value.is_none_or(|v| parse_bool(v) == Some(true)))
+    }
+
+    /// Every value given for a flag, by its long name or its shorthand.
+    pub fn values(&self, long: &str, short: Option<u8>) -> Vec<&'a [u8]> {
+        self.flags
+            .iter()
+            .filter(|f| {
+                f.name == Name::Long(long.as_bytes())
+                    || short.is_some_and(|s| f.name == Name::Short(s))
+            })
+            .filter_map(|f| f.value)
+            .collect()
+    }
+}
+
+/// Reads `args` (everything after `NAME-docker`) from the command on.
+pub fn read(args: &[OsString]) -> Line<'_> {
+    let mut line = Line::default();
+    let mut i = match flags::scan(args) {
+        Scan::Ok { command, .. } => command,
+        Scan::Refused(_) => return line,
+    };
+    // The 28.x client reads global flags again after a first `--`
+    // (docs: shared/notes/docker-cli.md); 20.10 fails on them. Skip them.
+    while i < args.len() && args[i].as_bytes().starts_with(b"-") && args[i].len() > 1 {
+        match flags::scan(&args[i..]) {
+            Scan::Ok { command, .. } if command > 0 => i += command,
+            _ => return line,
+        }
+    }
+    // cobra's own commands: help, and completion (scripts and answers).
+    if let Some(first) = args.get(i).map(|a| a.as_bytes())
+        && (first == b"help" || first == b"completion" || first.starts_with(b"__complete"))
+    {
+        line.has_command = true;
+        line.help = true;
+        return line;
+    }
+    let mut node: Option<&'static Node> = None;
+    while let Some(word) = args.get(i) {
+        let Some(next) = child(node, word.as_bytes()) else {
+            break;
+        };
+        line.has_command = true;
+        node = Some(next);
+        i += 1;
+        if !next.is_group() {
+            break;
+        }
+        // A group's own flags come before its subcommand (cobra TraverseChildren).
+        let stop = read_flags(next, &args[i..], &mut line, true);
+        i += stop;
+    }
+    if !line.has_command && i < args.len() {
+        line.has_command = true;
+    }
+    line.node = node;
+    if let Some(n) = node {
+        read_flags(n, &args[i..], &mut line, false);
+    }
+    line
+}
+
+/// The command `word` names under `parent` (the root when `None`).
+fn child(parent: Option<&Node>, word: &[u8]) -> Option<&'static Node> {
+    let under = parent.map_or("", |p| p.path);
+    let find = |under: &str| {
+        NODES.iter().find(|n| {
+            n.parent() == under && n.path != under && n.names().any(|a| a.as_bytes() == word)
+        })
+    };
+    find(under).or_else(|| match under {
+        // With buildx installed, `docker builder …` runs `docker buildx …`.
+        "builder" => find("buildx"),
+        _ => None,
+    })
+}
+
+/// pflag over one level's words: flags go to `line`, arguments to
+/// `line.args`. With `group`, stops at the first argument (the subcommand)
+/// and returns its index; `--` ends the flags.
+fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group: bool) -> usize {
+    let mut i = 0;
+    let mut flags_done = false;
+    while i < words.len() {
+        let w = words[i].as_bytes();
+        if flags_done || w.len() < 2 || w[0] != b'-' {
+            if group {
+                return i;
+            }
+            line.args.push(w);
+            if !node.interspersed() {
+                flags_done = true;
+            }
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if w == b"--" {
+            if group {
+                // cobra stops at `--` before a subcommand: nothing runs.
+                return words.len();
+            }
+            flags_done = true;
+            continue;
+        }
+        if let Some(long) = w.strip_prefix(b"--") {
+            let (name, value) = match long.iter().position(|&b| b == b'=') {
+                Some(eq) => (&long[..eq], Some(&long[eq + 1..])),
+                None if node.long.iter().any(|l| l.as_bytes() == long) => {
+                    let v = words.get(i).map(|v| v.as_bytes());
+                    i += 1;
+                    (long, v.or(Some(b"")))
+                }
+                None => (long, None),
+            };
+            note(
+                line,
+                Flag {
+                    name: Name::Long(name),
+                    value,
+                },
+            );
+            continue;
+        }
+        // A bundle: `-af`, `-t5`, `-t=5`, `-h=false`.
+        let letters = &w[1..];
+        let mut j = 0;
+        while j < letters.len() {
+            let c = letters[j];
+            let rest = &letters[j + 1..];
+            if let Some(v) = rest.strip_prefix(b"=") {
+                note(
+                    line,
+                    Flag {
+                        name: Name::Short(c),
+                        value: Some(v),
+                    },
+                );
+                break;
+            }
+            if node.short.contains(&c) {
+                let value = if rest.is_empty() {
+                    i += 1;
+                    words.get(i - 1).map_or(&b""[..], |v| v.as_bytes())
+                } else {
+                    rest
+                };
+                note(
+                    line,
+                    Flag {
+                        name: Name::Short(c),
+                        value: Some(value),
+                    },
+                );
+                break;
+            }
+            note(
+                line,
+                Flag {
+                    name: Name::Short(c),
+                    value: None,
+                },
+            );
+            j += 1;
+        }
+    }
+    words.len()
+}
+
+/// Records a flag; `--help`/`-h` set or clear help as pflag would.
+fn note<'a>(line: &mut Line<'a>, flag: Flag<'a>) {
+    if matches!(flag.name, Name::Long(b"help") | Name::Short(b'h')) {
+        line.help = flag.value.is_none_or(|v| parse_bool(v) == Some(true));
+    }
+    line.flags.push(flag);
+}
+
+/// Go's strconv.ParseBool.
+pub fn parse_bool(v: &[u8]) -> Option<bool> {
+    match v {
+        b"1" | b"t" | b"T" | b"TRUE" | b"true" | b"True" => Some(true),
+        b"0" | b"f" | b"F" | b"FALSE" | b"false" | b"False" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(args: &[&str]) -> (Option<&'static str>, bool, Vec<String>) {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let l = read(&args);
+        (
+            l.node.map(|n| n.same_as),
+            l.help,
+            l.args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn paths_aliases_and_global_flags() {
+        for (args, want) in [
+            (&["rm", "x"][..], "container rm"),
+            (&["container", "remove", "x"], "container rm"),
+            (&["-l", "debug", "rm", "x"], "container rm"),
+            (&["--log-level=info", "system", "prune"], "system prune"),
+            (&["--", "-l", "debug", "rmi", "x"], "image rm"),
+            (&["image", "rmi", "x"], "image rm"),
+            (&["stack", "down", "s"], "stack rm"),
+            (
+                &["compose", "-f", "x.yml", "-p", "p", "down"],
+                "compose down",
+            ),
+            (&["builder", "prune"], "builder prune"),
+            (&["builder", "du"], "buildx du"),
+            (
+                &["buildx", "--builder", "b", "history", "rm"],
+                "buildx history rm",
+            ),
+        ] {
+            assert_eq!(line(args).0, Some(want), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn help_only_where_docker_reads_it() {
+        assert!(line(&["rm", "--help"]).1);
+        assert!(line(&["rm", "-fh", "x"]).1);
+        assert!(line(&["container", "--help", "rm", "x"]).1);
+        assert!(!line(&["rm", "--help=false", "x"]).1);
+        assert!(!line(&["rm", "x", "--", "--help"]).1);
+        assert!(!line(&["stop", "-t", "--help", "x"]).1);
+        assert!(!line(&["run", "alpine", "echo", "--help"]).1);
+        assert!(!line(&["run", "--name", "-h", "alpine"]).1);
+    }
+
+    #[test]
+    fn values_are_not_commands_or_arguments() {
+        assert_eq!(line(&["stop", "-t", "5", "x"]).2, ["x"]);
+        assert_eq!(
+            line(&["run", "-v", "/:/h", "alpine", "-v"]).2,
+            ["alpine", "-v"]
+        );
+        assert_eq!(
+            line(&["volume", "prune", "--filter", "all", "-f"]).2,
+            Vec::<String>::new()
+        );
+    }
+}

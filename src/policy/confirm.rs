@@ -1,0 +1,72 @@
+//! The second yes: on a terminal, the user types the engine's name back;
+//! without one, `DOCKMUX_CONFIRM=NAME` in the environment says it. A blanket
+//! yes (`1`, `yes`) or another engine's name confirms nothing.
+
+use std::io::{BufRead, BufReader, Write};
+
+use crate::config::Engine;
+use crate::error::{Error, Result};
+
+/// The variable that confirms a held command without a terminal.
+pub const CONFIRM_VAR: &str = "DOCKMUX_CONFIRM";
+
+/// Returns once the user confirmed `command` on `engines` (one name, or
+/// several joined with `,` in name order); else the error that says how.
+pub fn confirm(engines: &[&Engine], command: &str, why: &str) -> Result<()> {
+    let names: Vec<&str> = engines.iter().map(|e| e.name.as_str()).collect();
+    let expected = names.join(",");
+    let given = std::env::var_os(CONFIRM_VAR);
+    if given.as_deref() == Some(std::ffi::OsStr::new(&expected)) {
+        return Ok(());
+    }
+    let what = describe(engines, command, why);
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open("/dev/tty");
+    let Ok(mut tty) = tty else {
+        return Err(Error::Held {
+            what,
+            expected,
+            given: given.map(|g| g.to_string_lossy().into_owned()),
+            command: command.to_string(),
+        });
+    };
+    let prompt = format!("{what}. Type '{expected}' to run it: ");
+    let mut answer = String::new();
+    let asked = tty
+        .write_all(prompt.as_bytes())
+        .and_then(|()| tty.flush())
+        .and_then(|()| BufReader::new(&tty).read_line(&mut answer));
+    let answer = answer.trim_end_matches(['\n', '\r']);
+    match asked {
+        Ok(_) if answer == expected => Ok(()),
+        _ => Err(Error::NotConfirmed {
+            expected,
+            typed: answer.to_string(),
+        }),
+    }
+}
+
+use std::os::unix::fs::OpenOptionsExt;
+
+/// "engine 'lzc' (LazyCat app store engine) is protected: `lzc-docker rm x` removes containers"
+fn describe(engines: &[&Engine], command: &str, why: &str) -> String {
+    let each: Vec<String> = engines
+        .iter()
+        .map(|e| match &e.description {
+            Some(d) if !d.is_empty() => format!("'{}' ({d})", e.name),
+            _ => format!("'{}'", e.name),
+        })
+        .collect();
+    let (noun, verb) = if engines.len() == 1 {
+        ("engine", "is")
+    } else {
+        ("engines", "are")
+    };
+    format!(
+        "{noun} {} {verb} protected: `{command}` {why}",
+        each.join(", ")
+    )
+}
