@@ -19,6 +19,7 @@ use crate::exit_codes;
 use crate::links::{self, SelfExe};
 use crate::output;
 use crate::probe;
+use crate::programs;
 use crate::ssh_path;
 
 /// cobra's `__complete`, which the completion scripts ask, came with docker 23.
@@ -90,6 +91,7 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
     if let Some(cfg) = &cfg {
         check_engines(&mut c, cfg, args.timeout);
         let link_dirs = check_links(&mut c, cfg);
+        check_shadowing(&mut c, cfg);
         check_ssh_path(&mut c, &link_dirs);
         check_stale_links(&mut c, cfg, &link_dirs);
         check_completion(&mut c, cfg);
@@ -316,6 +318,17 @@ fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)> {
                     p.parent().unwrap_or(Path::new("/")).display()
                 )),
             ),
+            Some(p) if !programs::may_stand_in_front(&command) => c.push(
+                "link",
+                Level::Problem,
+                format!(
+                    "{command}: alias of engine '{engine}' names the program {}; dockmux does not link over programs",
+                    p.display()
+                ),
+                Some(format!(
+                    "drop the alias '{command}' from engine '{engine}' in the config"
+                )),
+            ),
             Some(p) => c.push(
                 "link",
                 Level::Problem,
@@ -361,6 +374,33 @@ fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)> {
         }
     }
     dirs
+}
+
+/// Links to dockmux named like another program (an alias `ssh`, `ls`):
+/// whoever finds the link first runs dockmux instead of that program.
+fn check_shadowing(c: &mut Checks, cfg: &Config) {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Ok(exe) = SelfExe::find() {
+        dirs.push(exe.dir().to_path_buf());
+    }
+    for (engine, link, program) in links::shadowing_links(cfg, &dirs) {
+        c.push(
+            "link",
+            Level::Problem,
+            format!(
+                "{}: this link to dockmux stands in front of the program {}",
+                link.display(),
+                program.display()
+            ),
+            Some(format!(
+                "rm {} and drop the alias '{}' from engine '{engine}' in the config",
+                link.display(),
+                link.file_name().unwrap_or_default().to_string_lossy()
+            )),
+        );
+    }
 }
 
 /// Every (engine name, command name) pair.

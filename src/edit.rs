@@ -618,6 +618,7 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
     // Everything is checked before anything is written: the engine, the link
     // directory and the files in the way.
     engine.check()?;
+    links::refuse_shadowing(engine.commands())?;
     let linker = if args.link {
         let l = Linker::new(args.dir.as_deref(), false, false)?;
         let conflicts = l.conflicts(engine.commands());

@@ -3,6 +3,7 @@
 //! it; invoked as `dockmux` it manages engines, links and config.
 
 pub mod atomic;
+pub mod builds;
 pub mod cli;
 pub mod client;
 pub mod completion;
@@ -21,12 +22,14 @@ pub mod exec;
 pub mod exit_codes;
 pub mod flags;
 pub mod host;
+pub mod link_record;
 pub mod links;
 pub mod list;
 pub mod output;
 pub mod paths;
 pub mod policy;
 pub mod probe;
+pub mod programs;
 pub mod quote;
 pub mod replace;
 pub mod secure;

@@ -10,19 +10,23 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::atomic;
+use crate::builds;
 use crate::client;
 use crate::completion;
-use crate::config::{self, Sources};
+use crate::config::{self, Config, Sources};
+use crate::dispatch::is_docker_command;
 use crate::error::{Error, Result, permission_fix};
+use crate::link_record::Record;
 use crate::output;
 use crate::paths::same_file;
+use crate::programs;
 
 #[derive(Args, Debug)]
 pub struct LinkArgs {
     /// Directory for the links [default: the directory holding dockmux]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Make hard links instead of symlinks
+    /// Make hard links instead of symlinks (existing hard links stay hard links)
     #[arg(long)]
     pub hard: bool,
     /// Replace existing files that are not links to dockmux
@@ -67,18 +71,44 @@ impl SelfExe {
     }
 }
 
-/// Is the entry at `path` a link to dockmux? Symlinks that resolve to this
-/// binary, hard links to it, and dangling symlinks to a file named `dockmux`
-/// (left behind when the binary moved) all count.
+/// Is the entry at `path` a link to dockmux? See [`Dir::ours`].
 pub fn is_ours(path: &Path) -> bool {
-    if client::is_self(path) {
-        return true;
-    }
-    match std::fs::read_link(path) {
-        Ok(target) => {
-            target.file_name() == Some(OsStr::new("dockmux")) && std::fs::metadata(path).is_err()
+    let name = path.file_name().and_then(OsStr::to_str).unwrap_or_default();
+    Dir::new(crate::paths::parent(path)).ours(name, false)
+}
+
+/// A directory of links, with the record of those dockmux made there.
+pub struct Dir {
+    pub path: PathBuf,
+    pub record: Record,
+}
+
+impl Dir {
+    pub fn new(path: &Path) -> Dir {
+        Dir {
+            path: path.to_path_buf(),
+            record: Record::load(path),
         }
-        Err(_) => false,
+    }
+
+    /// Is the entry `name` a link to dockmux? One that resolves to this
+    /// binary (a symlink, or a hard link); one dockmux recorded making and
+    /// that is still what it made (link_record.rs); or a hard link to another
+    /// dockmux build (builds.rs) made before links were recorded, when its
+    /// name is an engine command (`NAME-docker`, or `claimed` by an engine):
+    /// a copy of dockmux under another name is not a link.
+    pub fn ours(&self, name: &str, claimed: bool) -> bool {
+        let path = self.path.join(name);
+        if client::is_self(&path) || self.record.made(name) {
+            return true;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return false;
+        };
+        meta.is_file()
+            && !is_dockmux_itself(name)
+            && (claimed || is_docker_command(name.as_bytes()))
+            && builds::is_build(&path)
     }
 }
 
@@ -128,31 +158,58 @@ impl Linker {
         if self.force {
             return Vec::new();
         }
+        let dir = Dir::new(&self.dir);
         commands
             .into_iter()
+            .filter(|c| std::fs::symlink_metadata(self.dir.join(c)).is_ok() && !dir.ours(c, true))
             .map(|c| self.dir.join(c))
-            .filter(|p| std::fs::symlink_metadata(p).is_ok() && !is_ours(p))
             .collect()
     }
 
     /// Links each command, appending a line per command to `report`, and
     /// installs the completion files of each linked command and of dockmux;
     /// returns the paths left alone because another file is in the way.
+    /// Commands that would stand in front of another program are refused
+    /// (see [`refuse_shadowing`]; `add` checks that first).
     pub fn link(
         &self,
         commands: impl IntoIterator<Item = String>,
         report: &mut String,
     ) -> Result<Vec<PathBuf>> {
-        let mut conflicts = Vec::new();
+        Ok(self.link_all(commands, report)?.in_the_way)
+    }
+
+    fn link_all(
+        &self,
+        commands: impl IntoIterator<Item = String>,
+        report: &mut String,
+    ) -> Result<Skipped> {
+        let mut skipped = Skipped::default();
         let mut linked = Vec::new();
+        let mut dir = Dir::new(&self.dir);
         for command in commands {
             let path = self.dir.join(&command);
-            let exists = std::fs::symlink_metadata(&path).is_ok();
-            let state = if !exists {
+            // The entry at `path` itself may be an older build's hard link.
+            let others = shadowed(&command, |p| p == path && dir.ours(&command, true));
+            if let Some(program) = others.into_iter().next() {
+                report.push_str(&format!(
+                    "refused  {}: it would stand in front of the program {}\n",
+                    path.display(),
+                    program.display()
+                ));
+                skipped.shadowing.push((command, program));
+                continue;
+            }
+            let existing = std::fs::symlink_metadata(&path).ok();
+            let ours = existing.is_some() && dir.ours(&command, true);
+            // An upgrade keeps each link's kind: a hard link is made again as one.
+            let hard = self.hard || (ours && existing.as_ref().is_some_and(|m| m.is_file()));
+            let state = if existing.is_none() {
                 "linked"
-            } else if is_ours(&path) {
-                if up_to_date(&path, &self.target, self.hard) {
+            } else if ours {
+                if up_to_date(&path, &self.target, hard) {
                     report.push_str(&format!("ok       {}\n", path.display()));
+                    dir.record.note(&command);
                     linked.push(command);
                     continue;
                 }
@@ -160,26 +217,30 @@ impl Linker {
             } else if self.force {
                 "replaced"
             } else {
-                conflicts.push(path);
+                skipped.in_the_way.push(path);
                 continue;
             };
-            make_link(&self.exe.path, &self.target, &path, self.hard)?;
-            let how = if self.hard { "hard link to" } else { "->" };
+            if let Err(e) = make_link(&self.exe.path, &self.target, &path, hard) {
+                // What was linked so far stays recorded.
+                let _ = dir.record.save();
+                return Err(e);
+            }
+            dir.record.note(&command);
+            let how = if hard { "hard link to" } else { "->" };
             report.push_str(&format!(
                 "{state:<8} {} {how} {}\n",
                 path.display(),
-                if self.hard {
-                    &self.exe.path
-                } else {
-                    &self.target
-                }
-                .display()
+                if hard { &self.exe.path } else { &self.target }.display()
             ));
+            for other in programs::others_named(&command, is_ours) {
+                report.push_str(&format!("         {}\n", in_front_of(&self.dir, &other)));
+            }
             linked.push(command);
         }
+        dir.record.save()?;
         linked.push(completion::DOCKMUX.to_string());
         self.completions.install(&linked, self.force, report);
-        Ok(conflicts)
+        Ok(skipped)
     }
 
     /// A note for stderr when the links cannot be run by name.
@@ -192,6 +253,89 @@ impl Linker {
             )
         })
     }
+}
+
+/// What `link` left alone.
+#[derive(Default)]
+struct Skipped {
+    /// Files that are not links to dockmux (`--force` replaces them).
+    in_the_way: Vec<PathBuf>,
+    /// Commands named like another program (never linked), with that program.
+    shadowing: Vec<(String, PathBuf)>,
+}
+
+/// The other programs a link named `command` would stand in front of: none
+/// for `NAME-docker` commands, which may (see programs.rs).
+fn shadowed(command: &str, also_ours: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    if programs::may_stand_in_front(command) {
+        return Vec::new();
+    }
+    programs::others_named(command, |p| is_ours(p) || also_ours(p))
+}
+
+/// Refuses commands (aliases) named like an existing program, before
+/// anything is written.
+pub fn refuse_shadowing(commands: impl IntoIterator<Item = String>) -> Result<()> {
+    for command in commands {
+        if let Some(program) = shadowed(&command, |_| false).into_iter().next() {
+            return Err(shadowing_error(&command, &program));
+        }
+    }
+    Ok(())
+}
+
+fn shadowing_error(command: &str, program: &Path) -> Error {
+    Error::Usage(format!(
+        "alias '{command}' names an existing program ({}); a link named so would run dockmux \
+         instead of it for everyone who finds the link first on PATH; pick another alias",
+        program.display()
+    ))
+}
+
+/// What a new `NAME-docker` link in `dir` means for `other`, a program of
+/// the same name elsewhere; `other` itself is never touched.
+fn in_front_of(dir: &Path, other: &Path) -> String {
+    let path_dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let at = |d: &Path| path_dirs.iter().position(|x| same_file(x, d));
+    let other_dir = crate::paths::parent(other);
+    match (at(dir), at(other_dir)) {
+        (Some(a), Some(b)) if b < a => format!(
+            "note: PATH finds {} first ({} comes earlier on PATH); run the link by its path, \
+             or put {} earlier on PATH",
+            other.display(),
+            other_dir.display(),
+            dir.display()
+        ),
+        _ => format!("now stands in front of {} (left as it is)", other.display()),
+    }
+}
+
+/// Links dockmux must never make or keep: an alias named like another
+/// program, linked in one of `dirs`. (engine, link, program) for each.
+pub fn shadowing_links(cfg: &Config, dirs: &[PathBuf]) -> Vec<(String, PathBuf, PathBuf)> {
+    let mut found = Vec::new();
+    let mut unique: Vec<&PathBuf> = Vec::new();
+    for d in dirs {
+        if !unique.iter().any(|u| *u == d || same_file(u, d)) {
+            unique.push(d);
+        }
+    }
+    for e in &cfg.engines {
+        for command in e.commands().filter(|c| !programs::may_stand_in_front(c)) {
+            for dir in &unique {
+                let link = dir.join(&command);
+                if std::fs::symlink_metadata(&link).is_ok()
+                    && is_ours(&link)
+                    && let Some(program) = shadowed(&command, |_| false).into_iter().next()
+                {
+                    found.push((e.name.clone(), link, program));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// The error for links not made because other files are in the way.
@@ -209,73 +353,98 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
     let engines = cfg.select(&args.engines)?;
     let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
     let mut report = String::new();
-    let conflicts = linker.link(engines.iter().flat_map(|e| e.commands()), &mut report)?;
+    let skipped = linker.link_all(engines.iter().flat_map(|e| e.commands()), &mut report)?;
     if args.prune {
         let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
+        let mut dir = Dir::new(&linker.dir);
         for (path, name) in links_in(&linker.dir)? {
             if !claimed.contains(&name) {
                 remove(&path)?;
+                dir.record.forget(&name);
                 report.push_str(&format!("pruned   {}\n", path.display()));
             }
         }
+        dir.record.save()?;
         linker.completions.prune(&claimed, &mut report);
     }
     output::print(&report)?;
     if let Some(note) = linker.path_note() {
         eprintln!("{note}");
     }
-    if conflicts.is_empty() {
+    if let Some((command, program)) = skipped.shadowing.first() {
+        let engine = cfg
+            .engine_for_command(command)
+            .map_or(String::new(), |e| format!(" of engine '{}'", e.name));
+        return Err(Error::Failed(format!(
+            "not linked: alias '{command}'{engine} names the program {}, which a link would \
+             hijack; remove the alias from the config (dockmux config show names the file)",
+            program.display()
+        )));
+    }
+    if skipped.in_the_way.is_empty() {
         Ok(0)
     } else {
-        Err(conflict_error(&conflicts))
+        Err(conflict_error(&skipped.in_the_way))
     }
 }
 
 /// Removes those of `commands` in `dir` that are links to dockmux (and only
 /// those), and the completion files dockmux wrote for them, appending a line
-/// per removal to `report`.
+/// per removal to `report`; returns how many links it removed.
 pub fn unlink_commands(
     dir: &Path,
     commands: impl IntoIterator<Item = String>,
     report: &mut String,
-) -> Result<()> {
-    let commands: Vec<String> = commands.into_iter().collect();
-    for command in &commands {
-        let path = dir.join(command);
-        if std::fs::symlink_metadata(&path).is_ok() && is_ours(&path) {
+) -> Result<usize> {
+    let mut links = Dir::new(dir);
+    let mut gone = Vec::new();
+    let mut removed = 0;
+    for command in commands {
+        let path = dir.join(&command);
+        if std::fs::symlink_metadata(&path).is_err() {
+            gone.push(command);
+        } else if links.ours(&command, true) {
             remove(&path)?;
+            links.record.forget(&command);
             report.push_str(&format!("removed  {}\n", path.display()));
+            gone.push(command);
+            removed += 1;
         }
     }
-    completion::Places::for_links_in(dir).remove(&commands, report);
-    Ok(())
+    links.record.save()?;
+    // A command whose name holds another file keeps its completion files.
+    completion::Places::for_links_in(dir).remove(&gone, report);
+    Ok(removed)
 }
 
 pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
     let dir = existing_links_dir(args.dir.as_deref())?;
-    let wanted: Option<HashSet<String>> = if args.engines.is_empty() {
-        None
-    } else {
-        let cfg = config::load(sources)?;
-        let engines = cfg.select(&args.engines)?;
-        Some(engines.iter().flat_map(|e| e.commands()).collect())
-    };
     let mut report = String::new();
-    // Named engines lose their completion files even where the link is already gone.
-    let mut unlinked: Vec<String> = wanted.iter().flatten().cloned().collect();
-    for (path, name) in links_in(&dir)? {
-        if wanted.as_ref().is_none_or(|w| w.contains(&name)) {
+    if args.engines.is_empty() {
+        let mut links = Dir::new(&dir);
+        let mut unlinked = Vec::new();
+        for (path, name) in links_in(&dir)? {
             remove(&path)?;
+            links.record.forget(&name);
             report.push_str(&format!("removed  {}\n", path.display()));
             unlinked.push(name);
         }
+        links.record.save()?;
+        if report.is_empty() {
+            report = format!("no links to dockmux in {}\n", dir.display());
+        }
+        completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
+    } else {
+        let cfg = config::load(sources)?;
+        let engines = cfg.select(&args.engines)?;
+        let commands = engines.iter().flat_map(|e| e.commands());
+        if unlink_commands(&dir, commands, &mut report)? == 0 {
+            report.insert_str(
+                0,
+                &format!("no links to dockmux for them in {}\n", dir.display()),
+            );
+        }
     }
-    if report.is_empty() {
-        report = format!("no links to dockmux in {}\n", dir.display());
-    }
-    unlinked.sort();
-    unlinked.dedup();
-    completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
     output::print(&report)?;
     Ok(0)
 }
@@ -284,14 +453,14 @@ pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
 pub fn links_in(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot read directory {}", dir.display()), e))?;
+    let links = Dir::new(dir);
     let mut found = Vec::new();
     for entry in entries.flatten() {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        let path = entry.path();
-        if !is_dockmux_itself(&name) && is_ours(&path) {
-            found.push((path, name));
+        if !is_dockmux_itself(&name) && links.ours(&name, false) {
+            found.push((entry.path(), name));
         }
     }
     found.sort();
@@ -328,8 +497,8 @@ pub fn check_dir(dir: &Path, missing_fix: &str) -> Result<()> {
 fn up_to_date(path: &Path, target: &Path, hard: bool) -> bool {
     match std::fs::read_link(path) {
         Ok(t) => !hard && t == target,
-        // Not a symlink but ours: a hard link.
-        Err(_) => hard,
+        // Not a symlink: a hard link, to this very build or an older one.
+        Err(_) => hard && client::is_self(path),
     }
 }
 

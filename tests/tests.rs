@@ -9,6 +9,7 @@ mod dispatch;
 mod edit;
 mod engines;
 mod hardening;
+mod links;
 mod management;
 mod policy;
 mod status;

@@ -1,0 +1,280 @@
+//! Which files are dockmux's links: hard links to any dockmux build (kept
+//! working through an upgrade by rename), only links that resolve to this
+//! dockmux or that it recorded making, and never a link named like another
+//! program.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::harness::{Env, Out, TWO_ENGINES, dockmux_bin};
+
+/// `bin/dockmux`, a copy of the binary under test, as an install has it.
+fn installed(env: &Env) -> PathBuf {
+    let dm = env.bin.join("dockmux");
+    install_build(&dm, b"");
+    dm
+}
+
+/// Installs a build at `dm` the way scripts/install does: written under a
+/// temp name, renamed over the old one. `trailer` makes it another build
+/// (bytes after an ELF file's end change nothing when it runs).
+fn install_build(dm: &Path, trailer: &[u8]) {
+    let tmp = dm.with_file_name(".dockmux.new");
+    let mut bytes = std::fs::read(dockmux_bin()).unwrap();
+    bytes.extend_from_slice(trailer);
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::rename(&tmp, dm).unwrap();
+}
+
+fn inode(p: &Path) -> u64 {
+    std::fs::symlink_metadata(p).unwrap().ino()
+}
+
+const COMMANDS: [&str; 3] = ["pg-docker", "playground", "lzc-docker"];
+
+#[test]
+fn hard_links_are_remade_by_an_upgrade_and_removed_by_unlink() {
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    env.fake_docker();
+    let dm = installed(&env);
+    let run = |args: &[&str]| Out::of(env.cmd("dockmux").args(args));
+    run(&["link", "--hard"]).ok();
+    for c in COMMANDS {
+        assert_eq!(inode(&env.bin.join(c)), inode(&dm), "{c}");
+    }
+
+    for (round, forget_record) in [(1u8, false), (2, true)] {
+        // Round 2: links made before dockmux kept a record of them.
+        if forget_record {
+            std::fs::remove_file(env.bin.join(".dockmux-links")).unwrap();
+        }
+        install_build(&dm, &[round; 16]);
+        assert_ne!(inode(&env.bin.join("pg-docker")), inode(&dm));
+        // What scripts/install runs after the rename.
+        let out = run(&["link"]);
+        let report = out.ok();
+        for c in COMMANDS {
+            let path = env.bin.join(c);
+            assert!(
+                report.contains(&format!("relinked {} hard link to", path.display())),
+                "round {round}: {out}"
+            );
+            assert_eq!(inode(&path), inode(&dm), "round {round}: {c}");
+        }
+        // The links run the new build.
+        env.run("pg-docker", ["ps"]).ok();
+        assert_eq!(env.last_call().var("DOCKMUX_ENGINE"), Some("pg"));
+        // And `link --hard` finds them up to date.
+        let out = run(&["link", "--hard"]);
+        assert!(
+            out.ok().lines().take(3).all(|l| l.starts_with("ok ")),
+            "round {round}: {out}"
+        );
+    }
+
+    install_build(&dm, b"third");
+    let out = run(&["unlink"]);
+    let report = out.ok();
+    assert!(!report.contains("no links"), "{out}");
+    for c in COMMANDS {
+        assert!(!env.bin.join(c).exists(), "{c} left behind: {out}");
+    }
+    assert!(dm.exists());
+}
+
+#[test]
+fn unlink_removes_only_links_to_this_dockmux_or_that_it_recorded_making() {
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    let dm = installed(&env);
+    let run = |dm: &Path, args: &[&str]| Out::of(env.program(dm).args(args));
+    // Not dockmux's: dangling links to files named dockmux, a renamed copy
+    // of dockmux, someone's own script.
+    let dangling = [
+        ("mytool", "/nonexistent/dockmux"),
+        ("other-docker", "/nonexistent/dockmux"),
+        ("tool2", "dockmux.gone"),
+    ];
+    for (name, target) in dangling {
+        std::os::unix::fs::symlink(target, env.bin.join(name)).unwrap();
+    }
+    std::fs::copy(&dm, env.bin.join("dmx")).unwrap();
+    std::fs::write(env.bin.join("mine-docker"), "#!/bin/sh\necho mine\n").unwrap();
+    let theirs = ["mytool", "other-docker", "tool2", "dmx", "mine-docker"];
+
+    run(&dm, &["link", "pg"]).ok();
+    let out = run(&dm, &["unlink"]);
+    let report = out.ok();
+    for c in ["pg-docker", "playground"] {
+        assert!(!env.bin.join(c).exists(), "{out}");
+    }
+    for c in theirs {
+        assert!(
+            std::fs::symlink_metadata(env.bin.join(c)).is_ok(),
+            "{c} was removed: {report}"
+        );
+    }
+
+    // Links dockmux made stay its own when the binary moves away: the
+    // record says so (they dangle now).
+    let links = env.root().join("links");
+    std::fs::create_dir(&links).unwrap();
+    let links_arg = links.to_str().unwrap();
+    run(&dm, &["link", "--dir", links_arg, "pg"]).ok();
+    std::os::unix::fs::symlink("/nonexistent/dockmux", links.join("mytool")).unwrap();
+    let moved = env.root().join("moved");
+    std::fs::create_dir(&moved).unwrap();
+    std::fs::rename(&dm, moved.join("dockmux")).unwrap();
+    assert!(
+        std::fs::metadata(links.join("pg-docker")).is_err(),
+        "not dangling"
+    );
+    let out = run(&moved.join("dockmux"), &["unlink", "--dir", links_arg]);
+    out.ok();
+    assert!(
+        std::fs::symlink_metadata(links.join("pg-docker")).is_err(),
+        "{out}"
+    );
+    assert!(
+        std::fs::symlink_metadata(links.join("playground")).is_err(),
+        "{out}"
+    );
+    assert!(
+        std::fs::symlink_metadata(links.join("mytool")).is_ok(),
+        "{out}"
+    );
+}
+
+/// An Env whose PATH is `bin`, then `extra`, then the system directories.
+fn env_with_path_dir(extra: &str) -> (Env, PathBuf) {
+    let mut env = Env::new();
+    let dir = env.root().join(extra);
+    std::fs::create_dir(&dir).unwrap();
+    env.path = format!(
+        "{}:{}:{}",
+        env.bin.display(),
+        dir.display(),
+        crate::harness::SYSTEM_PATH
+    )
+    .into();
+    (env, dir)
+}
+
+#[test]
+fn links_never_stand_in_front_of_other_programs_but_engine_commands_may() {
+    let (env, later) = env_with_path_dir("later");
+    env.user_config(TWO_ENGINES);
+    let dm = installed(&env);
+    let run = |args: &[&str]| Out::of(env.cmd("dockmux").args(args));
+    // A program of the test's own, and system ones.
+    let tool = later.join("mytool");
+    std::fs::write(&tool, "#!/bin/sh\necho mytool\n").unwrap();
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = std::fs::read(env.user_config_path()).unwrap();
+    for alias in ["ssh", "ls", "sh", "mytool"] {
+        let out = run(&[
+            "add",
+            "box",
+            "unix:///run/box.sock",
+            "--alias",
+            alias,
+            "--link",
+        ]);
+        let err = out.fails(125);
+        assert!(
+            err.contains(&format!("alias '{alias}' names an existing program")),
+            "{out}"
+        );
+        assert_eq!(
+            std::fs::read(env.user_config_path()).unwrap(),
+            config,
+            "{alias}"
+        );
+        assert!(
+            std::fs::symlink_metadata(env.bin.join(alias)).is_err(),
+            "{alias}"
+        );
+        assert!(std::fs::symlink_metadata(env.bin.join("box-docker")).is_err());
+    }
+
+    // A hand-written alias: `link` makes the other links and never that one,
+    // not even with --force; no completion file for it either.
+    env.user_config(&format!(
+        "{TWO_ENGINES}\n[engines.box]\nhost = \"unix:///run/box.sock\"\naliases = [\"mytool\", \"boxy\"]\n"
+    ));
+    for args in [&["link"][..], &["link", "--force", "box"][..]] {
+        let out = run(args);
+        let err = out.fails(1);
+        assert!(err.contains("alias 'mytool' of engine 'box'"), "{out}");
+        assert!(
+            out.stdout
+                .contains(&format!("refused  {}", env.bin.join("mytool").display())),
+            "{out}"
+        );
+        assert!(env.bin.join("boxy").exists() && env.bin.join("box-docker").exists());
+        assert!(std::fs::symlink_metadata(env.bin.join("mytool")).is_err());
+    }
+    // As root, links outside HOME get the system's completion places.
+    let completions = env.system_share.join("bash-completion/completions");
+    assert!(
+        completions.join("boxy").exists(),
+        "no completion files at all?"
+    );
+    assert!(!completions.join("mytool").exists());
+
+    // One made by an older dockmux: doctor reports it.
+    std::os::unix::fs::symlink("dockmux", env.bin.join("mytool")).unwrap();
+    let out = run(&["doctor", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let found: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["level"] == "problem"
+                && c["message"].as_str().unwrap().contains(&format!(
+                    "stands in front of the program {}",
+                    tool.display()
+                ))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert!(dm.exists());
+}
+
+#[test]
+fn an_engine_command_may_stand_in_front_of_an_existing_one_and_says_so() {
+    for (earlier, want) in [(false, "now stands in front of"), (true, "PATH finds")] {
+        let (env, other_dir) = env_with_path_dir("boxbin");
+        let mut env = env;
+        if earlier {
+            // The box's own directory comes before the links on PATH.
+            env.path = format!(
+                "{}:{}:{}",
+                other_dir.display(),
+                env.bin.display(),
+                crate::harness::SYSTEM_PATH
+            )
+            .into();
+        }
+        env.user_config(TWO_ENGINES);
+        installed(&env);
+        let script = other_dir.join("lzc-docker");
+        let text = "#!/bin/sh\necho the box's own\n";
+        std::fs::write(&script, text).unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let out = Out::of(env.cmd("dockmux").args(["link", "lzc"]));
+        let report = out.ok();
+        assert!(
+            report.contains(&format!("{want} {}", script.display())),
+            "{out}"
+        );
+        assert_eq!(std::fs::read_to_string(&script).unwrap(), text);
+        assert!(env.bin.join("lzc-docker").exists());
+    }
+}
