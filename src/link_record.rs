@@ -65,8 +65,12 @@ impl Record {
                 mine && meta.file_type().is_symlink()
                     && std::fs::read_link(&path).is_ok_and(|t| t == *target)
             }
+            // Still a dockmux build too: a file made later in its place may get the same inode.
             Some(Made::Hard { dev, ino }) => {
-                meta.is_file() && meta.dev() == *dev && meta.ino() == *ino
+                meta.is_file()
+                    && meta.dev() == *dev
+                    && meta.ino() == *ino
+                    && crate::builds::is_build(&path)
             }
             None => false,
         }
@@ -163,7 +167,8 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let d = t.path();
         std::os::unix::fs::symlink("/nonexistent/dockmux", d.join("a-docker")).unwrap();
-        std::fs::write(d.join("h"), "x").unwrap();
+        // A dockmux build: this test binary holds the builds module's note.
+        std::fs::copy(std::env::current_exe().unwrap(), d.join("h")).unwrap();
         let mut r = Record::load(d);
         r.note("a-docker");
         r.note("h");
@@ -173,6 +178,7 @@ mod tests {
         // Replaced by something else: not ours any more.
         std::fs::remove_file(d.join("a-docker")).unwrap();
         std::os::unix::fs::symlink("/elsewhere/dockmux", d.join("a-docker")).unwrap();
+        // Another file in its place, even one that gets the same inode.
         std::fs::remove_file(d.join("h")).unwrap();
         std::fs::write(d.join("h"), "x").unwrap();
         assert!(!r.made("a-docker"));
