@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::Serialize;
 
+use crate::children::Batch;
 use crate::client;
 use crate::completion::{Places, Shell};
 use crate::config::{self, Config, Engine, Sources};
 use crate::engine;
 use crate::error::{Error, Result};
+use crate::escape;
 use crate::exit_codes;
 use crate::links::{self, SelfExe};
 use crate::output;
@@ -75,11 +77,12 @@ impl Checks {
         message: impl Into<String>,
         fix: Option<impl Into<String>>,
     ) {
+        // One line each, whatever paths, variables and answers they quote.
         self.0.push(Check {
             check,
             level,
-            message: message.into(),
-            fix: fix.map(Into::into),
+            message: escape::owned(&message.into()),
+            fix: fix.map(|f| escape::owned(&f.into())),
         });
     }
 }
@@ -217,11 +220,9 @@ fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
     let shown = path.display();
     let mut cmd = Command::new(&path);
     cmd.arg("--version");
-    let out = probe::run_until(&mut cmd, Instant::now() + timeout);
+    let out = Batch::new().run_until(&mut cmd, Instant::now() + timeout);
     let text = match &out {
-        Ok(Some(done)) if done.status.success() => {
-            String::from_utf8_lossy(&done.stdout).into_owned()
-        }
+        Ok(done) if done.status.success() => String::from_utf8_lossy(&done.stdout).into_owned(),
         _ => {
             c.push(
                 "client",

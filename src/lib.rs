@@ -2,8 +2,10 @@
 //! `NAME-docker` it points the stock docker client at engine NAME and execs
 //! it; invoked as `dockmux` it manages engines, links and config.
 
+pub mod accounts;
 pub mod atomic;
 pub mod builds;
+pub mod children;
 pub mod cli;
 pub mod client;
 pub mod completion;
@@ -18,6 +20,7 @@ pub mod edit;
 pub mod engine;
 pub mod env_cmd;
 pub mod error;
+pub mod escape;
 pub mod exec;
 pub mod exit_codes;
 pub mod flags;
@@ -28,10 +31,12 @@ pub mod list;
 pub mod output;
 pub mod paths;
 pub mod policy;
+pub mod pool;
 pub mod probe;
 pub mod programs;
 pub mod quote;
 pub mod replace;
+pub mod safe_read;
 pub mod secure;
 pub mod ssh_path;
 pub mod suggest;

@@ -1,5 +1,8 @@
-//! Is each engine up? Probes run concurrently under one deadline, so ten
-//! engines of which five hang cost one timeout, not five. A unix socket is
+//! Is each engine up? Probes run concurrently (a few threads, see pool.rs)
+//! under one deadline, so ten engines of which five hang cost one timeout,
+//! not five; every docker client started is gone when the answer is given
+//! (children.rs). Whatever an engine or docker says is escaped on the way
+//! in (escape.rs): it is shown on a terminal. A unix socket is
 //! asked directly (`GET /version`: one round trip, no extra process); tcp and
 //! ssh engines are asked through the stock client's own `docker version`
 //! with the engine's environment, so TLS and ssh behave exactly as they do
@@ -7,23 +10,32 @@
 //! engine hot path.
 
 use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::accounts::Accounts;
+use crate::children::{Batch, Unfinished};
 use crate::client;
 use crate::config::{Config, Engine};
 use crate::engine;
+use crate::escape;
 use crate::host::Kind;
+use crate::pool;
 
 /// The default bound on all probes together.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Probes at a time: engines are asked in parallel, but a config of a
+/// thousand costs this many threads (and docker clients), not a thousand.
+const WORKERS: usize = 16;
 
 /// What a probe found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -76,23 +88,26 @@ pub struct Status {
 }
 
 impl Status {
+    /// The versions are the engine's words: escaped here.
     fn up(server_version: Option<String>, api_version: Option<String>) -> Status {
+        let safe = |v: Option<String>| v.map(|v| escape::owned(&v));
         Status {
             state: State::Up,
-            server_version,
-            api_version,
+            server_version: safe(server_version),
+            api_version: safe(api_version),
             error: None,
             fix: None,
         }
     }
 
+    /// `error` may quote the engine or docker: escaped here.
     fn failed(state: State, error: impl Into<String>, fix: Option<String>) -> Status {
         Status {
             state,
             server_version: None,
             api_version: None,
-            error: Some(error.into()),
-            fix,
+            error: Some(escape::owned(&error.into())),
+            fix: fix.map(|f| escape::owned(&f)),
         }
     }
 
@@ -143,7 +158,8 @@ impl Target {
 }
 
 /// Probes `engines` concurrently; returns their statuses in the same order,
-/// all within `timeout` (plus a few milliseconds).
+/// all within `timeout` (plus a few milliseconds), and with every docker
+/// client it started killed.
 pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<Status> {
     let deadline = Instant::now() + timeout;
     // The client is only looked for when a non-unix engine needs it.
@@ -153,40 +169,43 @@ pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<St
     } else {
         Err(String::new())
     };
-    let (tx, rx) = mpsc::channel();
-    for (i, e) in engines.iter().enumerate() {
-        let target = Target::new(e);
-        let docker = docker.clone();
-        let tx = tx.clone();
-        // Detached on purpose: a connect that never returns must not hold up
-        // the answer; it ends with the process.
-        std::thread::spawn(move || {
-            let status = match (target.kind, docker) {
-                (Kind::Unix, _) => probe_unix(&target, deadline, timeout),
-                (_, Ok(docker)) => probe_client(&docker, &target, deadline, timeout),
-                (_, Err(why)) => Status::failed(
-                    State::Unknown,
-                    format!("cannot ask the engine: {why}"),
-                    None,
-                ),
-            };
-            let _ = tx.send((i, status));
-        });
-    }
-    drop(tx);
-    let mut out: Vec<Option<Status>> = vec![None; engines.len()];
+    let batch = Arc::new(Batch::new());
+    let targets: Vec<Target> = engines.iter().map(|e| Target::new(e)).collect();
+    let clients = Arc::clone(&batch);
     // A little grace so a probe that gives up exactly at the deadline is heard.
     let give_up = deadline + Duration::from_millis(100);
-    while out.iter().any(Option::is_none) {
-        let left = give_up.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok((i, status)) => out[i] = Some(status),
-            Err(_) => break,
+    let statuses = pool::map(targets, WORKERS, give_up, move |target: Target| {
+        if Instant::now() >= deadline {
+            return not_asked(timeout);
         }
-    }
-    out.into_iter()
+        match (target.kind, &docker) {
+            (Kind::Unix, _) => probe_unix(&target, deadline, timeout),
+            (_, Ok(docker)) => probe_client(&clients, docker, &target, deadline, timeout),
+            (_, Err(why)) => Status::failed(
+                State::Unknown,
+                format!("cannot ask the engine: {why}"),
+                None,
+            ),
+        }
+    });
+    // Probes still running past the grace: their clients die now, and none starts later.
+    batch.close();
+    statuses
+        .into_iter()
         .map(|s| s.unwrap_or_else(|| timed_out(timeout)))
         .collect()
+}
+
+/// An engine whose turn came after the deadline.
+fn not_asked(timeout: Duration) -> Status {
+    Status::failed(
+        State::TimedOut,
+        format!(
+            "not asked: the timeout ({}) ran out before its turn ({WORKERS} engines are asked at a time)",
+            show_duration(timeout)
+        ),
+        Some("raise --timeout, or see which engines hang".into()),
+    )
 }
 
 fn timed_out(timeout: Duration) -> Status {
@@ -275,7 +294,7 @@ fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> Status {
             )
         }
     };
-    let get = |what: &str| match UnixStream::connect(path) {
+    let get = |what: &str| match connect(path, deadline) {
         Ok(mut stream) => http_get(&mut stream, what, deadline).map_err(talk_error),
         Err(e) => Err(connect_error(t, path, &meta, e)),
     };
@@ -310,11 +329,61 @@ fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> Status {
     }
 }
 
+/// Connects to the socket at `path`, giving up at `deadline`: a listener
+/// that never accepts makes a plain connect wait forever once its backlog is
+/// full. (Linux bounds a unix connect by the socket's send timeout.)
+fn connect(path: &Path, deadline: Instant) -> std::io::Result<UnixStream> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ErrorKind::TimedOut.into());
+    }
+    // SAFETY: plain socket(2); the fd is owned by the UnixStream at once.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh socket nothing else owns.
+    let stream = unsafe { UnixStream::from_raw_fd(fd) };
+    stream.set_write_timeout(Some(left))?;
+    // SAFETY: an all-zero sockaddr_un is valid.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.len() >= addr.sun_path.len() {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            "socket path too long for a unix socket address",
+        ));
+    }
+    for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + bytes.len() + 1;
+    // SAFETY: addr is a valid sockaddr_un of at least `len` bytes.
+    let rc = unsafe {
+        libc::connect(
+            stream.as_raw_fd(),
+            (&raw const addr).cast::<libc::sockaddr>(),
+            len as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        let e = std::io::Error::last_os_error();
+        // EAGAIN: the backlog stayed full until the timeout.
+        return Err(if e.kind() == ErrorKind::WouldBlock {
+            ErrorKind::TimedOut.into()
+        } else {
+            e
+        });
+    }
+    Ok(stream)
+}
+
 fn connect_error(t: &Target, path: &Path, meta: &std::fs::Metadata, e: std::io::Error) -> Status {
     let shown = path.display();
     match e.kind() {
         ErrorKind::PermissionDenied => {
-            let fix = match group_name(meta.gid()) {
+            let fix = match Accounts::groups(Path::new("/")).name(meta.gid()) {
                 Some(g) if meta.gid() != 0 && meta.mode() & 0o060 == 0o060 => format!(
                     "join group '{g}' (sudo usermod -aG {g} $USER, then log in again) or use sudo"
                 ),
@@ -428,31 +497,23 @@ fn parse_response(resp: &[u8], what: &str) -> std::io::Result<Response> {
     }
 }
 
-fn group_name(gid: u32) -> Option<String> {
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; buf outlives the use of grp's strings.
-    let rc = unsafe { libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut result) };
-    if rc != 0 || result.is_null() {
-        return None;
-    }
-    // SAFETY: gr_name points into buf, NUL-terminated, set by a successful getgrgid_r.
-    let name = unsafe { std::ffi::CStr::from_ptr(grp.gr_name) };
-    Some(name.to_string_lossy().into_owned())
-}
-
 /// `docker version` with the engine's environment, killed at the deadline.
-fn probe_client(docker: &Path, t: &Target, deadline: Instant, timeout: Duration) -> Status {
+fn probe_client(
+    batch: &Batch,
+    docker: &Path,
+    t: &Target,
+    deadline: Instant,
+    timeout: Duration,
+) -> Status {
     let mut cmd = Command::new(docker);
     cmd.args(["version", "--format", "{{json .Server}}"])
         // ssh must not ask for a password or a host key on the user's terminal.
         .env("SSH_ASKPASS_REQUIRE", "never");
     engine::set_env(&mut cmd, &t.env);
-    let done = match run_until(&mut cmd, deadline) {
-        Ok(Some(done)) => done,
-        Ok(None) => return timed_out(timeout),
-        Err(e) => {
+    let done = match batch.run_until(&mut cmd, deadline) {
+        Ok(done) => done,
+        Err(Unfinished::TimedOut | Unfinished::Closed) => return timed_out(timeout),
+        Err(Unfinished::Spawn(e)) => {
             return Status::failed(
                 State::Unknown,
                 format!("cannot run {}: {e}", docker.display()),
@@ -460,67 +521,23 @@ fn probe_client(docker: &Path, t: &Target, deadline: Instant, timeout: Duration)
             );
         }
     };
+    if done.overflowed {
+        return Status::failed(
+            State::Error,
+            format!(
+                "{} version wrote more than {} MiB",
+                docker.display(),
+                crate::children::OUTPUT_CAP >> 20
+            ),
+            Some("check that the docker client is docker's".into()),
+        );
+    }
     let server: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap_or_default();
     let field = |k: &str| server.get(k).and_then(|x| x.as_str()).map(str::to_string);
     if done.status.success() && server.is_object() {
         return Status::up(field("Version"), field("ApiVersion"));
     }
     classify_client_error(t, docker_message(&done.stderr))
-}
-
-/// A child process that ended in time.
-pub struct Finished {
-    pub status: std::process::ExitStatus,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-}
-
-/// Runs `cmd` (stdin closed, small outputs captured: each must fit a pipe) in a
-/// session of its own;
-/// `Ok(None)` when `deadline` came first and it was killed with everything it started.
-pub fn run_until(cmd: &mut Command, deadline: Instant) -> std::io::Result<Option<Finished>> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: setsid is async-signal-safe. A new session has no controlling
-    // terminal (so an ssh started by docker cannot prompt; it fails as in
-    // BatchMode) and is its own process group, which the deadline kills whole.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn()?;
-    let pgid = child.id() as i32;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() >= deadline => break None,
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => break None,
-        }
-    };
-    // Also after a normal exit: a helper left behind would hold the pipes open.
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
-    let Some(status) = status else {
-        let _ = child.wait();
-        return Ok(None);
-    };
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    if let Some(mut o) = child.stdout.take() {
-        let _ = o.read_to_end(&mut stdout);
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_end(&mut stderr);
-    }
-    Ok(Some(Finished {
-        status,
-        stdout,
-        stderr,
-    }))
 }
 
 /// docker's own error text, on one line.

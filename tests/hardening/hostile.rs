@@ -9,29 +9,31 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::env_with_fast_fake;
 use crate::harness::{Env, Out, TWO_ENGINES, dockmux_bin, write_fake};
 
-/// Runs `cmd`, failing the test if it has not finished within 10 s.
-fn finishes(cmd: &mut Command) -> Out {
-    let mut child = cmd
+/// Runs `cmd`, failing the test if it has not finished within 10 s. Its
+/// output is read as it comes: a child blocked on a full pipe is not hung.
+pub(super) fn finishes(cmd: &mut Command) -> Out {
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(output) => Out::from_output(output.unwrap()),
+        Err(_) => {
+            // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("{cmd:?} hung");
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
-    Out::from_output(child.wait_with_output().unwrap())
 }
 
 #[test]

@@ -14,8 +14,10 @@ use crate::harness::{Env, TWO_ENGINES};
 mod argv;
 mod concurrency;
 mod config_fuzz;
+mod escapes;
 mod hostile;
 mod pflag;
+mod probes;
 mod signals;
 mod streams;
 

@@ -1,0 +1,170 @@
+//! Probing many engines (issue 9, item 13): a thousand engines under a low
+//! memory limit end normally, no docker client outlives `list`, and a
+//! client's answer bigger than a pipe holds is read, not taken for a hang.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::hostile::finishes;
+use crate::harness::{Env, dockmux_bin};
+
+/// `n` engines on one socket that takes connections and never answers.
+fn silent_engines(dir: &Path, n: usize) -> (UnixListener, String) {
+    let sock = dir.join("silent.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let config = (0..n)
+        .map(|i| format!("[engines.e{i}]\nhost = \"unix://{}\"\n", sock.display()))
+        .collect();
+    (listener, config)
+}
+
+/// A fake docker client: `body` after a shebang, executable.
+fn fake_client(env: &Env, body: &str) {
+    let path = env.bin.join("docker");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_thousand_engines_under_a_low_memory_limit_are_all_listed() {
+    let env = Env::new();
+    let (_listener, config) = silent_engines(env.root(), 1000);
+    env.user_config(&config);
+    // A thread per engine reserved 1000 stacks: past the limit, and a failed
+    // thread::spawn aborted (SIGABRT) before anything was printed.
+    for limit_kib in [2_000_000, 200_000] {
+        let start = Instant::now();
+        let out = finishes(env.program("/bin/sh").args([
+            "-c",
+            &format!(
+                "ulimit -v {limit_kib}; exec '{}' list --timeout 500ms",
+                dockmux_bin().display()
+            ),
+        ]));
+        let text = out.ok();
+        let rows = text.lines().filter(|l| l.starts_with('e')).count();
+        eprintln!(
+            "1000 silent engines, ulimit -v {limit_kib}: exit 0 in {:?}",
+            start.elapsed()
+        );
+        // 1000 table rows and 1000 notes (none is up).
+        assert_eq!(rows, 2000, "{out}");
+        assert!(text.contains("e999: "), "{out}");
+        assert!(text.contains("no answer within 500ms"), "{out}");
+    }
+}
+
+/// Pids of live processes whose environment holds `mark`.
+fn marked_processes(mark: &str) -> Vec<u32> {
+    let needle = format!("DOCKMUX_TEST_MARK={mark}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // A zombie's environment reads empty: only the living count.
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|kv| kv == needle.as_bytes()))
+        })
+        .collect()
+}
+
+/// Waits up to `limit` for no marked process to be left; returns those left.
+fn left_behind(mark: &str, limit: Duration) -> Vec<u32> {
+    let until = Instant::now() + limit;
+    loop {
+        let left = marked_processes(mark);
+        if left.is_empty() || Instant::now() > until {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn no_docker_client_outlives_list_even_those_started_after_the_deadline() {
+    let mut env = Env::new();
+    let mark = format!("probes-{}", std::process::id());
+    env.var("DOCKMUX_TEST_MARK", &mark);
+    let started = env.root().join("started");
+    // A client that hangs, and a child of it that hangs too.
+    fake_client(
+        &env,
+        &format!(
+            "echo $$ >> '{0}'\n/bin/sleep 1000 &\necho $! >> '{0}'\nwait\n",
+            started.display()
+        ),
+    );
+    let config: String = (0..100)
+        .map(|i| format!("[engines.t{i}]\nhost = \"tcp://127.0.0.1:{}\"\n", 20000 + i))
+        .collect();
+    env.user_config(&config);
+    let start = Instant::now();
+    for timeout in ["1ms"; 10].into_iter().chain(["300ms"; 2]) {
+        let out = finishes(&mut env.dockmux(["list", "--timeout", timeout]));
+        out.ok();
+    }
+    let starts = std::fs::read_to_string(&started)
+        .map(|s| s.lines().count())
+        .unwrap_or(0);
+    let left = left_behind(&mark, Duration::from_secs(3));
+    eprintln!(
+        "12 runs of list over 100 hanging tcp engines: {starts} client processes started, {} left, {:?}",
+        left.len(),
+        start.elapsed()
+    );
+    for pid in &left {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // The 300ms runs asked some engines: the killing was put to the test.
+    assert!(starts > 0, "no client was ever started");
+}
+
+#[test]
+fn a_client_answer_bigger_than_a_pipe_is_read_while_it_runs() {
+    let env = Env::new();
+    let answer = env.root().join("answer.json");
+    let padding = "x".repeat(200_000);
+    std::fs::write(
+        &answer,
+        format!(r#"{{"Version":"28.2.2","ApiVersion":"1.50","Padding":"{padding}"}}"#),
+    )
+    .unwrap();
+    fake_client(&env, &format!("/bin/cat '{}'\n", answer.display()));
+    env.user_config("[engines.big]\nhost = \"tcp://127.0.0.1:2375\"\n");
+    let out = finishes(&mut env.dockmux(["list", "--json", "--timeout", "5s"]));
+    let v: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let status = &v[0]["status"];
+    assert_eq!(status["state"], "up", "{status}");
+    assert_eq!(status["server_version"], "28.2.2", "{status}");
+}
+
+#[test]
+fn a_client_that_writes_without_end_is_cut_off_not_waited_for() {
+    let env = Env::new();
+    fake_client(&env, "exec /bin/cat /dev/zero\n");
+    env.user_config("[engines.flood]\nhost = \"tcp://127.0.0.1:2375\"\n");
+    let start = Instant::now();
+    let out = finishes(&mut env.dockmux(["list", "--json", "--timeout", "3s"]));
+    let v: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let status = &v[0]["status"];
+    assert_eq!(status["state"], "error", "{status}");
+    assert!(
+        status["error"]
+            .as_str()
+            .unwrap()
+            .contains("wrote more than 1 MiB"),
+        "{status}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
