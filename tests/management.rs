@@ -249,7 +249,7 @@ fn link_makes_relative_links_is_idempotent_and_never_clobbers() {
     env.user_config(TWO_ENGINES);
     // A copy of dockmux in its own dir, as an install would have it.
     let dm = env.bin.join("dockmux");
-    std::fs::copy(dockmux_bin(), &dm).unwrap();
+    crate::harness::copy_dockmux(&dm);
     let run = |args: &[&str]| crate::harness::Out::of(env.cmd("dockmux").args(args));
     let foreign = env.bin.join("lzc-docker");
     std::fs::write(&foreign, "#!/bin/sh\necho mine\n").unwrap();

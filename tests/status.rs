@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::engines::{bed_env, unique};
 use crate::harness::sshd::{self, SshdOpts};
 use crate::harness::testbed::{self, IMAGE};
-use crate::harness::{Env, Out, SYSTEM_PATH, dockmux_bin};
+use crate::harness::{Env, Out, SYSTEM_PATH, copy_dockmux};
 
 /// Config lines for the two shared engines plus `extra`.
 fn bed_config(extra: &str) -> String {
@@ -509,23 +509,6 @@ fn installed(config: &str) -> Env {
     env.user_config(config);
     env.run("dockmux", ["link"]).ok();
     env
-}
-
-/// A copy of dockmux at `to`, ready to run. A child another test forks while
-/// the copy is open for writing holds it open until it execs, and running
-/// the copy meanwhile fails with ETXTBSY: wait that out.
-fn copy_dockmux(to: &Path) {
-    std::fs::copy(dockmux_bin(), to).unwrap();
-    for _ in 0..100 {
-        match Command::new(to).arg("--version").output() {
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
-                std::thread::sleep(Duration::from_millis(20))
-            }
-            Err(e) => panic!("cannot run {}: {e}", to.display()),
-            Ok(_) => return,
-        }
-    }
-    panic!("{} stayed busy", to.display());
 }
 
 /// Completion files where bash (with bash-completion), zsh and fish look for them.

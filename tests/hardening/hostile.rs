@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::env_with_fast_fake;
-use crate::harness::{Env, Out, TWO_ENGINES, dockmux_bin, write_fake};
+use crate::harness::{Env, Out, TWO_ENGINES, copy_dockmux, dockmux_bin, write_fake};
 
 /// Runs `cmd`, failing the test if it has not finished within 10 s. Its
 /// output is read as it comes: a child blocked on a full pipe is not hung.
@@ -102,7 +102,7 @@ fn a_hard_linked_docker_is_still_dockmux_and_is_skipped() {
     let mut env = Env::new();
     env.user_config(TWO_ENGINES);
     let copy = env.root().join("dockmux");
-    std::fs::copy(dockmux_bin(), &copy).unwrap();
+    copy_dockmux(&copy);
     std::os::unix::fs::symlink(&copy, env.bin.join("pg-docker")).unwrap();
     std::fs::hard_link(&copy, env.bin.join("docker")).unwrap();
     let later = env.root().join("later");

@@ -21,6 +21,23 @@ pub fn dockmux_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dockmux"))
 }
 
+/// A copy of dockmux at `to`, ready to run. A child another test forks while
+/// the copy is open for writing holds it open until it execs, and running
+/// the copy meanwhile fails with ETXTBSY: wait that out.
+pub fn copy_dockmux(to: &Path) {
+    std::fs::copy(dockmux_bin(), to).unwrap();
+    for _ in 0..100 {
+        match Command::new(to).arg("--version").output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("cannot run {}: {e}", to.display()),
+            Ok(_) => return,
+        }
+    }
+    panic!("{} stayed busy", to.display());
+}
+
 /// System directories every child gets on PATH after the test's own bin dir.
 pub const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
