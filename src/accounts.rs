@@ -35,14 +35,16 @@ impl Accounts {
         Accounts { text }
     }
 
-    /// The name of `id` (the first entry with it), if the file has one.
+    /// The name of `id` (the first entry with it), if the file has one;
+    /// 0 is root everywhere, file or not.
     pub fn name(&self, id: u32) -> Option<String> {
-        self.text.lines().find_map(|line| {
+        let found = self.text.lines().find_map(|line| {
             let mut fields = line.split(':');
             let name = fields.next()?;
             let _password = fields.next()?;
             (fields.next()?.parse() == Ok(id) && !name.is_empty()).then(|| escape::owned(name))
-        })
+        });
+        found.or_else(|| (id == 0).then(|| "root".to_string()))
     }
 
     /// `name (uid N)`, or `uid N` when the file does not name it.
@@ -76,6 +78,10 @@ mod tests {
             Accounts::groups(root.path()).name(998).as_deref(),
             Some("docker")
         );
-        assert_eq!(Accounts::groups(&root.path().join("none")).name(0), None);
+        assert_eq!(Accounts::groups(&root.path().join("none")).name(1), None);
+        assert_eq!(
+            Accounts::users(&root.path().join("none")).describe_user(0),
+            "root (uid 0)"
+        );
     }
 }

@@ -14,11 +14,13 @@ use crate::atomic;
 use crate::config::{self, Tls};
 use crate::edit::NewEngine;
 use crate::error::{Error, Result};
-use crate::{host, paths};
+use crate::{escape, host, paths, safe_read};
 
 /// The context docker keeps built in; it cannot be created or imported.
 pub const DEFAULT_CONTEXT: &str = "default";
 pub const TLS_FILES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
+/// docker's meta.json files are a few hundred bytes.
+const META_CAP: usize = 1 << 20;
 /// The key in a context's metadata that says dockmux wrote it, for which
 /// engine. docker keeps metadata keys it does not know through `context
 /// update` (checked with the 20.10 and 28.2 clients).
@@ -39,6 +41,8 @@ pub struct Context {
     pub meta: PathBuf,
     /// The engine `contexts export` wrote this context for, if it did.
     pub exported_from: Option<String>,
+    /// meta.json's owner: a context another user wrote is not to be trusted.
+    pub owner: u32,
 }
 
 impl Context {
@@ -143,6 +147,8 @@ pub fn store_dir() -> Result<PathBuf> {
 
 /// Every context in the store under `config_dir` that has a docker endpoint,
 /// sorted by name, and a note for each meta.json that could not be read.
+/// meta.json is read as a file someone else may have planted (safe_read.rs);
+/// the name and description, which are shown, are escaped.
 pub fn read_store(config_dir: &Path) -> (Vec<Context>, Vec<String>) {
     let meta_root = config_dir.join("contexts/meta");
     let mut found = Vec::new();
@@ -152,13 +158,16 @@ pub fn read_store(config_dir: &Path) -> (Vec<Context>, Vec<String>) {
     };
     for entry in entries.flatten() {
         let meta = entry.path().join("meta.json");
-        let parsed = std::fs::read(&meta)
+        let parsed = safe_read::read(&meta, META_CAP)
             .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice::<Meta>(&b).map_err(|e| e.to_string()));
-        let m = match parsed {
+            .and_then(|c| {
+                let m = serde_json::from_slice::<Meta>(&c.bytes).map_err(|e| e.to_string())?;
+                Ok((m, c.uid))
+            });
+        let (m, owner) = match parsed {
             Ok(m) => m,
             Err(e) => {
-                problems.push(format!("skipped {}: {e}", meta.display()));
+                problems.push(escape::owned(&format!("skipped {}: {e}", meta.display())));
                 continue;
             }
         };
@@ -178,9 +187,9 @@ pub fn read_store(config_dir: &Path) -> (Vec<Context>, Vec<String>) {
             None => (None, None),
         };
         found.push(Context {
-            name: m.name,
+            name: escape::owned(&m.name),
             host,
-            description,
+            description: description.map(|d| escape::owned(&d)),
             skip_tls_verify: ep.skip_tls_verify,
             tls_dir: has_tls.then_some(tls_dir),
             meta,
@@ -188,6 +197,7 @@ pub fn read_store(config_dir: &Path) -> (Vec<Context>, Vec<String>) {
             exported_from: mark
                 .map(|m| m.engine)
                 .filter(|e| config::check_name(e).is_ok()),
+            owner,
         });
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -284,6 +294,7 @@ mod tests {
             tls_dir: None,
             meta: PathBuf::new(),
             exported_from: None,
+            owner: 0,
         };
         assert_eq!(ctx("a+dockmux").engine_name(), "a");
         assert_eq!(ctx("default+dockmux").engine_name(), "default");

@@ -5,20 +5,36 @@
 //! well-known sockets of rootless docker, podman, colima, OrbStack, Docker
 //! Desktop, Rancher Desktop and lima, and the docker context store.
 //! `--root DIR` reads a tree as if it were `/`, /proc included.
+//!
+//! Another user can run a process named dockerd with `-H unix:///tmp/prod.sock`,
+//! plant a daemon.json or a socket: an engine added from that would hand them
+//! every command sent to it (`login` credentials too). So a finding is trusted
+//! only when what it comes from — the process, the file, the socket on disk,
+//! the context's meta.json — belongs to root or to the caller; others are
+//! shown as untrusted, with their owner, and never written. What those things
+//! say is escaped before it is shown, and every read is bounded: only regular
+//! files, never blocking, capped in size (safe_read.rs), and /proc is read
+//! within a time and count limit whatever it holds.
 
-use std::collections::HashSet;
-use std::os::unix::fs::FileTypeExt;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde::Serialize;
 
+use crate::accounts::Accounts;
 use crate::config::{self, Config, Sources};
 use crate::context_store;
 use crate::edit::{self, NewEngine, Session};
 use crate::error::{Error, Result};
+use crate::escape;
 use crate::host;
 use crate::output;
+use crate::safe_read::{self, Skipped};
 
 #[derive(Args, Debug)]
 pub struct DiscoverArgs {
@@ -43,6 +59,19 @@ const LAZYCAT_DAEMON_JSON: [&str; 2] = [
     "/lzcsys/etc/docker/daemon.json",
 ];
 
+/// Bounds on what is read, each far above anything real: a daemon.json is a
+/// few KiB, a dockerd's command line a few hundred bytes.
+const DAEMON_JSON_CAP: usize = 1 << 20;
+/// Enough of any command line to see whether it is dockerd's (PATH_MAX).
+const CMDLINE_HEAD: usize = 4096;
+const CMDLINE_CAP: usize = 256 << 10;
+const STATUS_CAP: usize = 64 << 10;
+/// Linux's largest pid_max.
+const MAX_PROCESSES: usize = 1 << 22;
+const MAX_HOSTS_PER_DAEMON: usize = 64;
+const MAX_FINDINGS: usize = 1024;
+const PROC_TIME: Duration = Duration::from_secs(10);
+
 /// How good a name source is: a name someone chose beats one made from a path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Rank {
@@ -54,14 +83,30 @@ enum Rank {
 /// One engine seen somewhere.
 #[derive(Clone, Debug)]
 struct Finding {
+    /// As found (a client URL); shown escaped.
     host: String,
     base: String,
     rank: Rank,
+    /// Shown as is: escaped when made, with the owner when untrusted.
     found_in: String,
     /// For the new engine's description: `found_in` without what changes (a pid).
     what: String,
     /// The context's TLS, for engines found in the context store.
     from_context: Option<context_store::Context>,
+    /// Who can steer what it was found in; `None` when that cannot be told.
+    owner: Option<u32>,
+    /// How: "run by" (a process), "owned by" (a file or socket).
+    owner_is: &'static str,
+}
+
+/// Root's and the caller's own things are trusted; nothing else.
+fn trusted(owner: Option<u32>) -> bool {
+    owner.is_some_and(|uid| uid == 0 || uid == crate::secure::euid())
+}
+
+/// The less trusted of two owners a finding depends on.
+fn weaker(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    if trusted(a) { b } else { a }
 }
 
 /// One engine, with every place it was seen.
@@ -69,10 +114,18 @@ struct Finding {
 pub struct Found {
     /// The proposed name, or the configured engine's.
     pub name: String,
+    /// Escaped for showing.
     pub host: String,
     pub found_in: Vec<String>,
-    /// "new" or "configured".
+    /// "new", "configured", "untrusted" (another user's; never written) or
+    /// "unusable" (its host holds a control character).
     pub state: &'static str,
+    /// Found only through things root or the caller own.
+    pub trusted: bool,
+    /// The owner of what it was found in (of the untrusted part, if any):
+    /// a user name, or `uid N` where /etc/passwd has none.
+    pub owner: String,
+    pub owner_uid: Option<u32>,
     #[serde(skip)]
     engine: Option<NewEngine>,
 }
@@ -88,8 +141,22 @@ impl Tree {
         self.root.join(rel)
     }
 
-    fn is_socket(&self, abs: impl AsRef<Path>) -> bool {
-        std::fs::metadata(self.at(abs)).is_ok_and(|m| m.file_type().is_socket())
+    /// The owner of the socket at `abs`, if there is one.
+    fn socket_owner(&self, abs: impl AsRef<Path>) -> Option<u32> {
+        std::fs::metadata(self.at(abs))
+            .ok()
+            .filter(|m| m.file_type().is_socket())
+            .map(|m| m.uid())
+    }
+
+    /// A file of the tree, if it is at most `cap` bytes (see safe_read.rs).
+    fn read(&self, abs: impl AsRef<Path>, cap: usize) -> Result<safe_read::Contents, Skipped> {
+        safe_read::read(&self.at(abs), cap)
+    }
+
+    /// The first `cap` bytes of a file of the tree.
+    fn read_start(&self, abs: impl AsRef<Path>, cap: usize) -> Option<safe_read::Contents> {
+        safe_read::read_start(&self.at(abs), cap).ok()
     }
 
     /// Subdirectories of `abs`, by name, sorted.
@@ -117,10 +184,14 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
             tree.root.display()
         )));
     }
-    let findings = find_all(&tree);
+    let Seen { findings, notes } = find_all(&tree);
+    for n in &notes {
+        eprintln!("dockmux: note: {n}");
+    }
+    let users = Accounts::users(&tree.root);
     if args.write {
         let mut session = Session::open(sources, false)?;
-        let found = propose(&session.cfg, &findings);
+        let found = propose(&session.cfg, &findings, &tree, &users);
         let new: Vec<&NewEngine> = found.iter().filter_map(|f| f.engine.as_ref()).collect();
         for e in &new {
             session.add(e)?;
@@ -142,7 +213,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
         return Ok(0);
     }
     let cfg = config::load(sources)?;
-    let found = propose(&cfg, &findings);
+    let found = propose(&cfg, &findings, &tree, &users);
     let mut text = report(&found, args.json);
     let new: Vec<NewEngine> = found.iter().filter_map(|f| f.engine.clone()).collect();
     if !args.json && !new.is_empty() {
@@ -179,108 +250,207 @@ fn report(found: &[Found], json: bool) -> String {
             f.found_in.join("; "),
         ]);
     }
-    output::table(&rows)
+    let mut text = output::table(&rows);
+    if found.iter().any(|f| f.state == "untrusted") {
+        text.push_str(
+            "\n# untrusted: found through a process, file or socket of another user (shown), who\n\
+             # could point it anywhere; not proposed, never written. To use one you know is\n\
+             # safe: dockmux add NAME HOST\n",
+        );
+    }
+    if found.iter().any(|f| f.state == "unusable") {
+        text.push_str(
+            "\n# unusable: the host holds a control character (shown escaped); not proposed\n",
+        );
+    }
+    text
 }
 
-/// Merges findings of the same endpoint, marks those already configured, and
-/// names the new ones so they clash with nothing.
-fn propose(cfg: &Config, findings: &[Finding]) -> Vec<Found> {
-    let mut merged: Vec<(Finding, Vec<String>)> = Vec::new();
+/// Merges findings of the same endpoint, marks those already configured,
+/// judges trust, and names the new ones so they clash with nothing.
+fn propose(cfg: &Config, findings: &[Finding], tree: &Tree, users: &Accounts) -> Vec<Found> {
+    // Per endpoint: every finding, in the order seen.
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Vec<&Finding>> = HashMap::new();
     for f in findings {
-        match merged
-            .iter_mut()
-            .find(|(m, _)| host::same_endpoint(&m.host, &f.host))
-        {
-            Some((best, places)) => {
-                if !places.contains(&f.found_in) {
-                    places.push(f.found_in.clone());
-                }
-                if f.rank < best.rank {
-                    let host = best.host.clone();
-                    *best = Finding { host, ..f.clone() };
-                }
-            }
-            None => merged.push((f.clone(), vec![f.found_in.clone()])),
-        }
+        let key = host::endpoint_key(&f.host);
+        groups
+            .entry(key.clone())
+            .or_insert_with(|| {
+                order.push(key);
+                Vec::new()
+            })
+            .push(f);
     }
+    let configured: HashMap<String, &str> = cfg
+        .engines
+        .iter()
+        .map(|e| (host::endpoint_key(&e.host), e.name.as_str()))
+        .collect();
     let mut taken = HashSet::new();
-    merged
-        .into_iter()
-        .map(|(f, found_in)| {
-            if let Some(e) = cfg
-                .engines
-                .iter()
-                .find(|e| host::same_endpoint(&e.host, &f.host))
-            {
-                return Found {
-                    name: e.name.clone(),
-                    host: f.host,
-                    found_in,
-                    state: "configured",
-                    engine: None,
+    order
+        .iter()
+        .map(|key| {
+            let group = &groups[key];
+            let mut found_in: Vec<String> = Vec::new();
+            for f in group {
+                let place = if trusted(f.owner) {
+                    f.found_in.clone()
+                } else {
+                    match f.owner {
+                        Some(uid) => format!(
+                            "{}, {} {}",
+                            f.found_in,
+                            f.owner_is,
+                            users.describe_user(uid)
+                        ),
+                        None => format!("{}, whose owner cannot be told", f.found_in),
+                    }
                 };
+                if !found_in.contains(&place) {
+                    found_in.push(place);
+                }
             }
-            let name = edit::free_name(cfg, &edit::name_from(&f.base), &taken);
-            taken.insert(name.clone());
-            let engine = match &f.from_context {
-                Some(ctx) => ctx.engine(name.clone()),
-                None => NewEngine {
-                    name: name.clone(),
-                    host: f.host.clone(),
-                    description: Some(format!("found by dockmux discover: {}", f.what)),
-                    ..NewEngine::default()
-                },
-            };
-            Found {
-                name,
-                host: f.host,
+            // Named from the best trusted finding; the first one's host is shown.
+            let best = group
+                .iter()
+                .min_by_key(|f| (!trusted(f.owner), f.rank))
+                .expect("a group is never empty");
+            let host = group[0].host.clone();
+            // The socket itself, where it is on disk, must be trusted too.
+            let socket_owner = host::unix_socket(&host).and_then(|p| tree.socket_owner(p));
+            let mut owner = best.owner;
+            if let (true, Some(uid)) = (trusted(owner), socket_owner.filter(|&u| !trusted(Some(u))))
+            {
+                owner = Some(uid);
+                let path = host::unix_socket(&host).unwrap_or(Path::new(""));
+                found_in.push(escape::owned(&format!(
+                    "socket {}, owned by {}",
+                    path.display(),
+                    users.describe_user(uid)
+                )));
+            }
+            let is_trusted = trusted(owner);
+            let usable = escape::text(&host) == host.as_str();
+            let mut out = Found {
+                name: String::new(),
+                host: escape::owned(&host),
                 found_in,
                 state: "new",
-                engine: Some(engine),
+                trusted: is_trusted,
+                owner: owner.map_or("unknown".to_string(), |u| {
+                    users.name(u).unwrap_or_else(|| format!("uid {u}"))
+                }),
+                owner_uid: owner,
+                engine: None,
+            };
+            if let Some(name) = configured.get(key) {
+                out.name = name.to_string();
+                out.state = "configured";
+            } else if !usable {
+                out.name = edit::name_from(&best.base);
+                out.state = "unusable";
+            } else if !is_trusted {
+                out.name = edit::name_from(&best.base);
+                out.state = "untrusted";
+            } else {
+                let name = edit::free_name(cfg, &edit::name_from(&best.base), &taken);
+                taken.insert(name.clone());
+                out.engine = Some(match &best.from_context {
+                    Some(ctx) => ctx.engine(name.clone()),
+                    None => NewEngine {
+                        name: name.clone(),
+                        host: host.clone(),
+                        description: Some(format!("found by dockmux discover: {}", best.what)),
+                        ..NewEngine::default()
+                    },
+                });
+                out.name = name;
             }
+            out
         })
         .collect()
 }
 
-fn find_all(tree: &Tree) -> Vec<Finding> {
-    let mut out = Vec::new();
-    processes(tree, &mut out);
-    for file in std::iter::once(DAEMON_JSON).chain(LAZYCAT_DAEMON_JSON) {
-        if let Some(d) = read_daemon_json(tree, file) {
-            let hosts = if d.hosts.is_empty() {
-                vec![DEFAULT_SOCKET.to_string()]
-            } else {
-                d.hosts.clone()
-            };
-            for h in hosts {
-                let seen = (d.place(file), file.to_string());
-                push_host(&mut out, &h, d.namespace.as_deref(), seen);
-            }
+/// What was found (at most [`MAX_FINDINGS`]), and notes on what was left out.
+#[derive(Default)]
+struct Seen {
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
+impl Seen {
+    fn push(&mut self, f: Finding) {
+        if self.findings.len() < MAX_FINDINGS {
+            self.findings.push(f);
+        } else if self.findings.len() == MAX_FINDINGS {
+            self.notes.push(format!(
+                "more than {MAX_FINDINGS} engines found; the rest are not shown"
+            ));
+            // One note: from now on the count says it was given.
+            self.findings.push(f);
         }
     }
-    sockets(tree, &mut out);
+}
+
+fn find_all(tree: &Tree) -> Seen {
+    let mut seen = Seen::default();
+    processes(tree, &mut seen);
+    for file in std::iter::once(DAEMON_JSON).chain(LAZYCAT_DAEMON_JSON) {
+        let d = match read_daemon_json(tree, file) {
+            Ok(d) => d,
+            Err(Skipped::Missing) => continue,
+            Err(why) => {
+                seen.notes
+                    .push(escape::owned(&format!("skipped {file}: {why}")));
+                continue;
+            }
+        };
+        let hosts = if d.hosts.is_empty() {
+            vec![DEFAULT_SOCKET.to_string()]
+        } else {
+            d.hosts.clone()
+        };
+        for h in hosts.iter().take(MAX_HOSTS_PER_DAEMON) {
+            let seen_in = (d.place(file), file.to_string());
+            push_host(
+                &mut seen,
+                h,
+                d.namespace.as_deref(),
+                seen_in,
+                (Some(d.owner), "owned by"),
+            );
+        }
+    }
+    sockets(tree, &mut seen);
     if let Some(dir) = context_store::docker_config_dir() {
         let (ctxs, _) = context_store::read_store(&tree.at(&dir));
         for ctx in ctxs {
-            out.push(Finding {
+            let place = escape::owned(&format!("docker context '{}'", ctx.name));
+            seen.push(Finding {
                 host: ctx.host.clone(),
                 base: ctx.engine_name().to_string(),
                 rank: Rank::Chosen,
-                found_in: format!("docker context '{}'", ctx.name),
-                what: format!("docker context '{}'", ctx.name),
+                found_in: place.clone(),
+                what: place,
+                owner: Some(ctx.owner),
+                owner_is: "owned by",
                 from_context: Some(ctx),
             });
         }
     }
-    out
+    seen.findings.truncate(MAX_FINDINGS);
+    seen
 }
 
 /// Adds a host as a dockerd would listen on it, as a client would reach it.
+/// `owner`: who can steer where it was found, and how ("run by", "owned by").
 fn push_host(
-    out: &mut Vec<Finding>,
+    seen: &mut Seen,
     listen: &str,
     namespace: Option<&str>,
     (found_in, what): (String, String),
+    (owner, owner_is): (Option<u32>, &'static str),
 ) {
     let Some(host) = client_host(listen) else {
         return;
@@ -292,13 +462,15 @@ fn push_host(
         ),
         None => (socket_name(&host), Rank::Socket),
     };
-    out.push(Finding {
+    seen.push(Finding {
         host,
         base,
         rank,
-        found_in,
-        what,
+        found_in: escape::owned(&found_in),
+        what: escape::owned(&what),
         from_context: None,
+        owner,
+        owner_is,
     });
 }
 
@@ -345,6 +517,7 @@ struct DaemonJson {
     namespace: Option<String>,
     /// Set when the file is not valid JSON and was read leniently.
     invalid: Option<String>,
+    owner: u32,
 }
 
 impl DaemonJson {
@@ -356,10 +529,12 @@ impl DaemonJson {
     }
 }
 
-fn read_daemon_json(tree: &Tree, file: &str) -> Option<DaemonJson> {
-    let text = std::fs::read_to_string(tree.at(file)).ok()?;
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v) => Some(DaemonJson {
+fn read_daemon_json(tree: &Tree, file: &str) -> Result<DaemonJson, Skipped> {
+    let contents = tree.read(file, DAEMON_JSON_CAP)?;
+    let owner = contents.uid;
+    let text = String::from_utf8_lossy(&contents.bytes);
+    Ok(match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => DaemonJson {
             hosts: v["hosts"]
                 .as_array()
                 .map(|a| {
@@ -370,15 +545,17 @@ fn read_daemon_json(tree: &Tree, file: &str) -> Option<DaemonJson> {
                 .unwrap_or_default(),
             namespace: v["containerd-namespace"].as_str().map(str::to_string),
             invalid: None,
-        }),
-        Err(e) => Some(DaemonJson {
+            owner,
+        },
+        Err(e) => DaemonJson {
             hosts: lenient_strings(&text, "hosts"),
             namespace: lenient_strings(&text, "containerd-namespace")
                 .into_iter()
                 .next(),
             invalid: Some(e.to_string()),
-        }),
-    }
+            owner,
+        },
+    })
 }
 
 /// The string (or strings of the array) after `"key":` in text that is
@@ -406,70 +583,138 @@ fn lenient_strings(text: &str, key: &str) -> Vec<String> {
 }
 
 /// Running dockerd processes: their hosts from the command line, else from
-/// their config file, else the default socket.
-fn processes(tree: &Tree, out: &mut Vec<Finding>) {
+/// their config file, else the default socket. Within a time limit, so a
+/// /proc of any size ends.
+fn processes(tree: &Tree, seen: &mut Seen) {
     let Ok(entries) = std::fs::read_dir(tree.at("/proc")) else {
         return;
     };
     let mut pids: Vec<u32> = entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .take(MAX_PROCESSES + 1)
         .collect();
+    if pids.len() > MAX_PROCESSES {
+        pids.truncate(MAX_PROCESSES);
+        seen.notes.push(format!(
+            "/proc holds more than {MAX_PROCESSES} processes; read only as many"
+        ));
+    }
     pids.sort_unstable();
-    for pid in pids {
-        let Ok(raw) = std::fs::read(tree.at(format!("/proc/{pid}/cmdline"))) else {
-            continue;
-        };
-        let argv: Vec<String> = raw
+    let until = Instant::now() + PROC_TIME;
+    for (n, &pid) in pids.iter().enumerate() {
+        if Instant::now() > until {
+            seen.notes.push(format!(
+                "stopped reading /proc after {n} of {} processes ({}s); the rest were not looked at",
+                pids.len(),
+                PROC_TIME.as_secs()
+            ));
+            break;
+        }
+        if let Some(argv) = dockerd_argv(tree, pid) {
+            daemon(tree, pid, &argv, seen);
+        }
+    }
+}
+
+/// The arguments of process `pid` if it is a dockerd: the first few KiB
+/// tell, and only a dockerd's are read further (up to a cap).
+fn dockerd_argv(tree: &Tree, pid: u32) -> Option<Vec<String>> {
+    let path = format!("/proc/{pid}/cmdline");
+    let head = tree.read_start(&path, CMDLINE_HEAD)?;
+    let argv0 = head.bytes.split(|&b| b == 0).next()?;
+    if Path::new(OsStr::from_bytes(argv0)).file_name()? != "dockerd" {
+        return None;
+    }
+    let all = if head.truncated {
+        tree.read_start(&path, CMDLINE_CAP)?
+    } else {
+        head
+    };
+    Some(
+        all.bytes
             .split(|&b| b == 0)
             .filter(|a| !a.is_empty())
             .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let is_dockerd = argv
-            .first()
-            .is_some_and(|a0| Path::new(a0).file_name().is_some_and(|n| n == "dockerd"));
-        if !is_dockerd {
-            continue;
-        }
-        let flags = DockerdFlags::parse(&argv[1..]);
-        let file = match flags.config_file.as_deref() {
-            None => DAEMON_JSON.to_string(),
-            Some(f) if f.starts_with('/') => f.to_string(),
-            // Relative to the daemon's working directory.
-            Some(f) => match std::fs::read_link(tree.at(format!("/proc/{pid}/cwd"))) {
-                Ok(cwd) => cwd.join(f).display().to_string(),
-                Err(_) => f.to_string(),
-            },
-        };
-        let file = file.as_str();
-        let json = read_daemon_json(tree, file);
-        let namespace = flags
-            .namespace
-            .clone()
-            .or_else(|| json.as_ref().and_then(|j| j.namespace.clone()));
-        // How the daemon got its hosts: (for the table, for a description).
-        let (hosts, from) = if !flags.hosts.is_empty() {
-            (flags.hosts.clone(), None)
-        } else if let Some(j) = json.as_ref().filter(|j| !j.hosts.is_empty()) {
+            .collect(),
+    )
+}
+
+/// Who can steer process `pid`: its real or its effective uid, whichever is
+/// not trusted (a setuid program runs with its caller's arguments). Read from
+/// /proc/PID/status: the owner of /proc/PID itself is root for any process
+/// that made itself non-dumpable.
+fn process_owner(tree: &Tree, pid: u32) -> Option<u32> {
+    let status = tree.read_start(format!("/proc/{pid}/status"), STATUS_CAP)?;
+    let text = String::from_utf8_lossy(&status.bytes);
+    let uids = text.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    let mut ids = uids.split_whitespace().map(str::parse::<u32>);
+    let real = ids.next()?.ok()?;
+    let effective = ids.next()?.ok()?;
+    weaker(Some(real), Some(effective))
+}
+
+/// The engines one dockerd process serves.
+fn daemon(tree: &Tree, pid: u32, argv: &[String], seen: &mut Seen) {
+    let runner = process_owner(tree, pid);
+    let flags = DockerdFlags::parse(&argv[1..]);
+    let file = match flags.config_file.as_deref() {
+        None => DAEMON_JSON.to_string(),
+        Some(f) if f.starts_with('/') => f.to_string(),
+        // Relative to the daemon's working directory.
+        Some(f) => match std::fs::read_link(tree.at(format!("/proc/{pid}/cwd"))) {
+            Ok(cwd) => cwd.join(f).display().to_string(),
+            Err(_) => f.to_string(),
+        },
+    };
+    let file = file.as_str();
+    let json = read_daemon_json(tree, file);
+    let namespace = flags
+        .namespace
+        .clone()
+        .or_else(|| json.as_ref().ok().and_then(|j| j.namespace.clone()));
+    let by_runner = (runner, "run by");
+    // How the daemon got its hosts: (for the table, for a description), and whom that trusts.
+    let (hosts, from, owner) = match &json {
+        _ if !flags.hosts.is_empty() => (flags.hosts.clone(), None, by_runner),
+        Ok(j) if !j.hosts.is_empty() => {
             let how = format!("--config-file {}", j.place(file));
+            let owner = if trusted(runner) {
+                (Some(j.owner), "owned by")
+            } else {
+                by_runner
+            };
             (
                 j.hosts.clone(),
                 Some((how, format!("--config-file {file}"))),
+                owner,
             )
-        } else {
-            let how = "default socket".to_string();
-            (vec![DEFAULT_SOCKET.to_string()], Some((how.clone(), how)))
-        };
-        for h in hosts {
-            let (how, what) = from
-                .clone()
-                .unwrap_or_else(|| (format!("-H {h}"), format!("-H {h}")));
-            let seen = (
-                format!("dockerd pid {pid} ({how})"),
-                format!("dockerd {what}"),
-            );
-            push_host(out, &h, namespace.as_deref(), seen);
         }
+        other => {
+            let how = match other {
+                Err(Skipped::Missing) if flags.config_file.is_none() => {
+                    "default socket".to_string()
+                }
+                Err(why) => format!("default socket; --config-file {file}: {why}"),
+                Ok(_) => "default socket".to_string(),
+            };
+            let what = "default socket".to_string();
+            (
+                vec![DEFAULT_SOCKET.to_string()],
+                Some((how, what)),
+                by_runner,
+            )
+        }
+    };
+    for h in hosts.iter().take(MAX_HOSTS_PER_DAEMON) {
+        let (how, what) = from
+            .clone()
+            .unwrap_or_else(|| (format!("-H {h}"), format!("-H {h}")));
+        let seen_in = (
+            format!("dockerd pid {pid} ({how})"),
+            format!("dockerd {what}"),
+        );
+        push_host(seen, h, namespace.as_deref(), seen_in, owner);
     }
 }
 
@@ -535,7 +780,7 @@ impl DockerdFlags {
 }
 
 /// Well-known sockets of other engines and desktop VMs.
-fn sockets(tree: &Tree, out: &mut Vec<Finding>) {
+fn sockets(tree: &Tree, seen: &mut Seen) {
     let var = crate::paths::env;
     let runtime = var("XDG_RUNTIME_DIR")
         .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", crate::secure::euid())));
@@ -568,14 +813,17 @@ fn sockets(tree: &Tree, out: &mut Vec<Finding>) {
         per_instance(home.join(".lima"), "lima", "sock/docker.sock");
     }
     for (path, name) in candidates {
-        if tree.is_socket(&path) {
-            out.push(Finding {
+        if let Some(owner) = tree.socket_owner(&path) {
+            let place = format!("socket {}", path.display());
+            seen.push(Finding {
                 host: format!("unix://{}", path.display()),
                 base: name,
                 rank: Rank::Chosen,
-                found_in: format!("socket {}", path.display()),
-                what: format!("socket {}", path.display()),
+                found_in: escape::owned(&place),
+                what: escape::owned(&place),
                 from_context: None,
+                owner: Some(owner),
+                owner_is: "owned by",
             });
         }
     }

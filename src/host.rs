@@ -50,6 +50,11 @@ pub fn same_endpoint(a: &str, b: &str) -> bool {
     normalize(a) == normalize(b)
 }
 
+/// What [`same_endpoint`] compares: a key for maps of endpoints.
+pub fn endpoint_key(url: &str) -> String {
+    normalize(url)
+}
+
 fn normalize(url: &str) -> String {
     match url.strip_prefix("unix://") {
         Some(path) => {

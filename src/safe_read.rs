@@ -27,8 +27,8 @@ pub enum Skipped {
     Missing,
     /// Not a regular file: what it is ("a FIFO", "a device"…).
     NotRegular(&'static str),
-    /// Its size says it is over the cap.
-    TooLarge(u64),
+    /// Its size (first) says it is over the cap (second).
+    TooLarge(u64, usize),
     Io(std::io::Error),
 }
 
@@ -37,16 +37,31 @@ impl std::fmt::Display for Skipped {
         match self {
             Skipped::Missing => write!(f, "no such file"),
             Skipped::NotRegular(what) => write!(f, "{what}, not a regular file; not read"),
-            Skipped::TooLarge(n) => write!(f, "{n} bytes, too large to be one; not read"),
+            Skipped::TooLarge(n, cap) => {
+                write!(
+                    f,
+                    "{n} bytes, more than the {} KiB read at most; not read",
+                    cap >> 10
+                )
+            }
             Skipped::Io(e) => write!(f, "{e}"),
         }
     }
 }
 
-/// Up to `cap` bytes of the regular file at `path` (symlinks followed).
-/// A file whose size is over `cap` is not read at all; one that reports a
-/// smaller size (as /proc files report 0) is read up to `cap`.
+/// The regular file at `path` (symlinks followed), if it is at most `cap`
+/// bytes: a bigger one is not read at all; one that reports a smaller size
+/// (as /proc files report 0) is read up to `cap`.
 pub fn read(path: &Path, cap: usize) -> Result<Contents, Skipped> {
+    read_within(path, cap, true)
+}
+
+/// The first `cap` bytes (at most) of the regular file at `path`, whatever its size.
+pub fn read_start(path: &Path, cap: usize) -> Result<Contents, Skipped> {
+    read_within(path, cap, false)
+}
+
+fn read_within(path: &Path, cap: usize, whole: bool) -> Result<Contents, Skipped> {
     let handle = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_PATH)
@@ -59,8 +74,8 @@ pub fn read(path: &Path, cap: usize) -> Result<Contents, Skipped> {
     if !meta.is_file() {
         return Err(Skipped::NotRegular(kind(&meta)));
     }
-    if meta.len() > cap as u64 {
-        return Err(Skipped::TooLarge(meta.len()));
+    if whole && meta.len() > cap as u64 {
+        return Err(Skipped::TooLarge(meta.len(), cap));
     }
     let file = reopen(&handle, path, &meta)?;
     let mut bytes = Vec::new();
@@ -130,7 +145,9 @@ mod tests {
             (c.bytes.as_slice(), c.truncated),
             (&b"0123456789"[..], false)
         );
-        assert!(matches!(read(&f, 4), Err(Skipped::TooLarge(10))));
+        assert!(matches!(read(&f, 4), Err(Skipped::TooLarge(10, 4))));
+        let c = read_start(&f, 4).unwrap();
+        assert_eq!((c.bytes.as_slice(), c.truncated), (&b"0123"[..], true));
         // /proc files say they are empty; the cap still holds.
         let c = read(Path::new("/proc/self/cmdline"), 3).unwrap();
         assert_eq!(c.bytes.len(), 3);

@@ -8,33 +8,10 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use super::env_with_fast_fake;
-use crate::harness::{Env, Out, TWO_ENGINES, copy_dockmux, dockmux_bin, write_fake};
-
-/// Runs `cmd`, failing the test if it has not finished within 10 s. Its
-/// output is read as it comes: a child blocked on a full pipe is not hung.
-pub(super) fn finishes(cmd: &mut Command) -> Out {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as i32;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    match rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(output) => Out::from_output(output.unwrap()),
-        Err(_) => {
-            // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("{cmd:?} hung");
-        }
-    }
-}
+use crate::harness::{Env, Out, TWO_ENGINES, copy_dockmux, dockmux_bin, finishes, write_fake};
 
 #[test]
 fn a_fifo_device_or_directory_in_the_configs_place_is_refused_without_hanging() {

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::hostile::finishes;
-use crate::harness::{Env, dockmux_bin};
+use crate::harness::{Env, dockmux_bin, finishes};
 
 /// `n` engines on one socket that takes connections and never answers.
 fn silent_engines(dir: &Path, n: usize) -> (UnixListener, String) {

@@ -21,6 +21,28 @@ pub fn dockmux_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dockmux"))
 }
 
+/// Runs `cmd`, failing the test if it has not finished within 10 s. Its
+/// output is read as it comes: a child blocked on a full pipe is not hung.
+pub fn finishes(cmd: &mut Command) -> Out {
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(output) => Out::from_output(output.unwrap()),
+        Err(_) => {
+            // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("{cmd:?} hung");
+        }
+    }
+}
+
 /// A copy of dockmux at `to`, ready to run. A child another test forks while
 /// the copy is open for writing holds it open until it execs, and running
 /// the copy meanwhile fails with ETXTBSY: wait that out.
