@@ -5,11 +5,12 @@
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Env, dockmux_bin, finishes};
+use crate::harness::{Env, Out, SYSTEM_PATH, copy_dockmux, dockmux_bin, finishes};
 
 /// `n` engines on one socket that takes connections and never answers.
 fn silent_engines(dir: &Path, n: usize) -> (UnixListener, String) {
@@ -166,4 +167,76 @@ fn a_client_that_writes_without_end_is_cut_off_not_waited_for() {
         "{:?}",
         start.elapsed()
     );
+}
+
+/// The name of group `gid` as the system's own tools say it.
+fn group_name(gid: u32) -> String {
+    let out = Out::of(Command::new("getent").args(["group", &gid.to_string()]));
+    out.ok().split(':').next().unwrap().to_string()
+}
+
+#[test]
+fn a_permission_fix_names_the_socket_group_without_glibc_nss() {
+    // A socket of group 1 (daemon), 0660, that uid 65534 may not open; the
+    // fix names the group. A static binary cannot load glibc's NSS modules:
+    // the name must come from /etc/group itself, not getgrgid_r.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sock = dir.path().join("grp.sock");
+    let _listener = UnixListener::bind(&sock).unwrap();
+    std::os::unix::fs::chown(&sock, Some(0), Some(1)).unwrap();
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let bin = dir.path().join("dockmux");
+    copy_dockmux(&bin);
+    let config = dir.path().join("engines.toml");
+    std::fs::write(
+        &config,
+        format!("[engines.grp]\nhost = \"unix://{}\"\n", sock.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let trace = dir.path().join("trace");
+
+    let out = Out::of(
+        Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=execve,open,openat", "-o"])
+            .arg(&trace)
+            .args([
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+            ])
+            .arg(&bin)
+            .args(["list", "--json"])
+            .env_clear()
+            .env("PATH", SYSTEM_PATH)
+            .env("HOME", dir.path())
+            .env("DOCKMUX_CONFIG", &config)
+            .current_dir(dir.path()),
+    );
+    let v: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let status = &v[0]["status"];
+    assert_eq!(status["state"], "permission_denied", "{status}");
+    let group = group_name(1);
+    assert!(
+        status["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("join group '{group}'")),
+        "{status}"
+    );
+    let opened = std::fs::read_to_string(&trace).unwrap();
+    // Only what dockmux opened counts: the lines after setpriv execs it.
+    let nss: Vec<&str> = opened
+        .lines()
+        .skip_while(|l| !l.contains(&format!("execve(\"{}\"", bin.display())))
+        .filter(|l| l.contains("nsswitch.conf") || l.contains("libnss_"))
+        .collect();
+    assert!(
+        opened.contains("execve(") && opened.contains("etc/group"),
+        "the trace does not show dockmux reading /etc/group:\n{opened}"
+    );
+    assert!(nss.is_empty(), "NSS used:\n{}", nss.join("\n"));
 }
