@@ -47,7 +47,7 @@ pub enum Level {
 
 #[derive(Debug, Serialize)]
 pub struct Check {
-    /// Which check: config, client, engine, link, ssh_path, stale_link, environment, completion.
+    /// Which check: config, client, engine, policy, link, ssh_path, stale_link, environment, completion.
     pub check: &'static str,
     pub level: Level,
     pub message: String,
@@ -266,6 +266,9 @@ fn client_version(text: &str) -> Option<(String, u32)> {
 fn check_engines(c: &mut Checks, cfg: &Config, timeout: Duration) {
     let engines: Vec<&Engine> = cfg.engines.iter().collect();
     for (e, s) in engines.iter().zip(probe::probe_all(cfg, &engines, timeout)) {
+        if let Some(p) = e.policy {
+            c.ok("policy", format!("{}: {}", e.name, p.describe()));
+        }
         if s.is_up() {
             c.ok(
                 "engine",

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::host;
 use crate::links::{self, Linker};
 use crate::output;
+use crate::policy::Policy;
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
@@ -42,6 +43,12 @@ pub struct AddArgs {
     /// Directory with ca.pem, cert.pem, key.pem (implies --tlsverify unless --tls)
     #[arg(long, value_name = "DIR")]
     pub cert_path: Option<String>,
+    /// Destructive commands on this engine need its name typed back
+    #[arg(long, conflicts_with = "readonly")]
+    pub protect: bool,
+    /// Only commands that read run on this engine
+    #[arg(long)]
+    pub readonly: bool,
     /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
     #[arg(long)]
     pub system: bool,
@@ -91,6 +98,7 @@ pub struct NewEngine {
     pub aliases: Vec<String>,
     pub hint: Option<String>,
     pub tls: Option<Tls>,
+    pub policy: Option<Policy>,
 }
 
 impl NewEngine {
@@ -118,6 +126,9 @@ impl NewEngine {
                 i.insert("cert_path", c.into());
             }
             t["tls"] = value(i);
+        }
+        if let Some(p) = self.policy {
+            t[p.as_str()] = value(true);
         }
         t
     }
@@ -614,6 +625,7 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
         aliases: args.aliases.clone(),
         hint: args.hint.clone(),
         tls,
+        policy: Policy::from_keys(args.protect, args.readonly),
     };
     // Everything is checked before anything is written: the engine, the link
     // directory and the files in the way.

@@ -35,6 +35,8 @@ pub struct EngineJson<'a> {
     pub description: Option<&'a str>,
     pub hint: Option<&'a str>,
     pub tls: Option<TlsJson<'a>>,
+    /// "protect", "readonly" or null.
+    pub policy: Option<&'static str>,
     pub source: String,
     /// `None` (null) when not probed.
     pub status: Option<Status>,
@@ -58,6 +60,7 @@ impl<'a> EngineJson<'a> {
                 verify: t.verify,
                 cert_path: t.cert_path.as_deref(),
             }),
+            policy: e.policy.map(|p| p.as_str()),
             source: e.origin.to_string(),
             status,
         }
@@ -106,6 +109,11 @@ fn table(cfg: &Config, statuses: &[Option<Status>]) -> String {
     if probed {
         header.push("STATUS");
     }
+    // Like STATUS, shown when it says something.
+    let policies = cfg.engines.iter().any(|e| e.policy.is_some());
+    if policies {
+        header.push("POLICY");
+    }
     header.push("SOURCE");
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     let mut notes = String::new();
@@ -120,6 +128,9 @@ fn table(cfg: &Config, statuses: &[Option<Status>]) -> String {
             if !s.is_up() {
                 notes.push_str(&format!("{}: {}\n", e.name, s.detail()));
             }
+        }
+        if policies {
+            row.push(e.policy.map_or("-", |p| p.as_str()).to_string());
         }
         row.push(e.origin.to_string());
         rows.push(row);

@@ -762,3 +762,107 @@ fn unsafe_setsid(cmd: &mut Command) {
         });
     }
 }
+
+// ---- managing policies: add, list, doctor ----
+
+#[test]
+fn add_sets_a_policy_that_list_and_doctor_show() {
+    let env = Env::new();
+    env.user_config("[engines.pg]\nhost = \"unix:///nonexistent/pg.sock\"\n");
+    env.dockmux(["add", "lzc", "unix:///nonexistent/lzc.sock", "--protect"])
+        .output()
+        .map(Out::from_output)
+        .unwrap()
+        .ok();
+    env.dockmux(["add", "audit", "ssh://me@audit", "--readonly"])
+        .output()
+        .map(Out::from_output)
+        .unwrap()
+        .ok();
+    let text = std::fs::read_to_string(env.user_config_path()).unwrap();
+    assert!(
+        text.ends_with(
+            "[engines.lzc]\nhost = \"unix:///nonexistent/lzc.sock\"\nprotect = true\n\n[engines.audit]\nhost = \"ssh://me@audit\"\nreadonly = true\n"
+        ),
+        "{text}"
+    );
+    let both = Out::from_output(
+        env.dockmux(["add", "x", "unix:///x.sock", "--protect", "--readonly"])
+            .output()
+            .unwrap(),
+    );
+    assert_ne!(both.code, Some(0), "{both}");
+    assert!(both.stderr.contains("--readonly"), "{both}");
+
+    let list = Out::from_output(env.dockmux(["list", "--no-probe"]).output().unwrap());
+    let rows: Vec<Vec<&str>> = list
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["NAME", "COMMAND", "HOST", "POLICY", "SOURCE"]);
+    let policy_of = |name: &str| rows.iter().find(|r| r[0] == name).unwrap()[3];
+    assert_eq!(
+        [policy_of("audit"), policy_of("lzc"), policy_of("pg")],
+        ["readonly", "protect", "-"]
+    );
+    let json = Out::from_output(
+        env.dockmux(["list", "--no-probe", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    let policies: Vec<(&str, &serde_json::Value)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), &e["policy"]))
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            ("audit", &serde_json::json!("readonly")),
+            ("lzc", &serde_json::json!("protect")),
+            ("pg", &serde_json::Value::Null)
+        ]
+    );
+    let doctor = Out::from_output(
+        env.dockmux(["doctor", "--timeout", "100ms"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        doctor
+            .stdout
+            .contains("ok       policy       lzc: protected: destructive commands need the engine's name typed back"),
+        "{doctor}"
+    );
+    assert!(
+        doctor
+            .stdout
+            .contains("ok       policy       audit: read-only: only commands that read run"),
+        "{doctor}"
+    );
+}
+
+#[test]
+fn protect_and_readonly_are_checked_like_every_key() {
+    let env = Env::new();
+    env.user_config("[engines.lzc]\nhost = \"unix:///nonexistent/lzc.sock\"\nprotect = \"yes\"\n");
+    env.link("lzc-docker");
+    let err = env.run("lzc-docker", ["ps"]).fails(125).to_string();
+    assert!(
+        err.contains("engines.toml:3:11: protect must be true or false"),
+        "{err}"
+    );
+    env.user_config("[engines.lzc]\nhost = \"unix:///nonexistent/lzc.sock\"\nprotekt = true\n");
+    let err = env.run("lzc-docker", ["ps"]).fails(125).to_string();
+    assert!(err.contains("did you mean 'protect'"), "{err}");
+    // Both set: the stricter one holds.
+    env.user_config(
+        "[engines.lzc]\nhost = \"unix:///nonexistent/lzc.sock\"\nprotect = true\nreadonly = true\n",
+    );
+    std::os::unix::fs::symlink(fake_client(), env.bin.join("docker")).unwrap();
+    let err = env.run("lzc-docker", ["rm", "x"]).fails(125).to_string();
+    assert!(err.contains("is read-only"), "{err}");
+}

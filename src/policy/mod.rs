@@ -41,6 +41,16 @@ impl Policy {
         }
     }
 
+    /// What it does, for `doctor`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Policy::Protect => {
+                "protected: destructive commands need the engine's name typed back (or DOCKMUX_CONFIRM=NAME)"
+            }
+            Policy::Readonly => "read-only: only commands that read run",
+        }
+    }
+
     /// As the config spells it, and as `list --json` shows it.
     pub fn as_str(self) -> &'static str {
         match self {
