@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use crate::config::{self, Sources};
 use crate::engine;
 use crate::error::Result;
+use crate::ssh_bridge;
 use crate::{output, quote};
 
 #[derive(Args, Debug)]
@@ -95,6 +96,12 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
                 Some(v) => shell.set(key, &v),
                 None => shell.unset(key),
             });
+        }
+        if ssh_bridge::needed(engine).is_some() {
+            // What eval cannot express: said in the output and, as eval hides that, on stderr.
+            let note = ssh_bridge::env_note(name);
+            out.push_str(&format!("# note: {note}\n"));
+            eprintln!("dockmux: note: {note}");
         }
         out.push_str(&format!(
             "# Run this command to point your shell's docker at engine '{name}':\n"

@@ -2,7 +2,9 @@
 //! lazydocker, dive, a script using a Docker SDK) with the engine's
 //! environment. By exec, like `NAME-docker`: the program's exit status,
 //! signals and tty are its own, and it inherits the caller's ignored and
-//! blocked signals as the client does on the engine path.
+//! blocked signals as the client does on the engine path. For an ssh engine
+//! with a socket path, which only the docker client understands, the program
+//! gets a local socket carried over ssh (ssh_bridge.rs).
 
 use std::ffi::{OsStr, OsString};
 
@@ -11,7 +13,7 @@ use clap::Args;
 use crate::config::{self, Sources};
 use crate::engine;
 use crate::error::{Error, Result};
-use crate::replace;
+use crate::{replace, ssh_bridge};
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
@@ -41,7 +43,12 @@ pub fn run(args: &ExecArgs, sources: &Sources) -> Result<i32> {
             "the program name is empty; give a program to run: dockmux exec NAME CMD…".into(),
         ));
     }
-    let env = engine::docker_env(engine);
+    let mut env = engine::docker_env(engine);
+    // A socket path in an ssh URL is for the docker client only: the program
+    // gets a local socket carried over ssh instead.
+    if let Some(spec) = ssh_bridge::needed(engine) {
+        env[0].1 = Some(ssh_bridge::start(&engine.name, &spec)?);
+    }
     let vars: Vec<(&str, Option<&str>)> = env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
     let argv: Vec<&OsStr> = args.command.iter().map(OsString::as_os_str).collect();
     let source = replace::exec(&argv, &vars);

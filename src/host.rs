@@ -130,6 +130,37 @@ fn check_ssh(url: &str, rest: &str) -> Result<(), String> {
     }
 }
 
+/// The parts of an `ssh://` URL, as docker's ssh connection helper reads
+/// them (docker/cli cli/connhelper/ssh): the socket path is what follows the
+/// authority. Assumes the URL passed `check`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshSpec {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<String>,
+    /// Empty when the URL names no socket path.
+    pub path: String,
+}
+
+pub fn ssh_spec(url: &str) -> Option<SshSpec> {
+    let rest = url.strip_prefix("ssh://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let (user, host_port) = match authority.rsplit_once('@') {
+        Some((u, hp)) => (Some(u.to_string()), hp),
+        None => (None, authority),
+    };
+    let (host, port) = split_host_port(host_port);
+    Some(SshSpec {
+        user,
+        host: host.to_string(),
+        port: port.map(str::to_string),
+        path: path.to_string(),
+    })
+}
+
 /// Splits `host:port`, `[v6]:port`, `host`, `[v6]`.
 fn split_host_port(s: &str) -> (&str, Option<&str>) {
     if let Some(v6) = s.strip_prefix('[') {
@@ -169,6 +200,20 @@ mod tests {
         ] {
             assert_eq!(check(url), Ok(kind), "{url}");
         }
+    }
+
+    #[test]
+    fn ssh_urls_split_as_docker_splits_them() {
+        let spec = ssh_spec("ssh://me@nas:2222/run/user/1000/docker.sock").unwrap();
+        assert_eq!(spec.user.as_deref(), Some("me"));
+        assert_eq!(spec.host, "nas");
+        assert_eq!(spec.port.as_deref(), Some("2222"));
+        assert_eq!(spec.path, "/run/user/1000/docker.sock");
+        let spec = ssh_spec("ssh://[::1]").unwrap();
+        assert_eq!(
+            (spec.host.as_str(), spec.port, spec.path.as_str()),
+            ("::1", None, "")
+        );
     }
 
     #[test]

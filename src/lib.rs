@@ -38,6 +38,7 @@ pub mod quote;
 pub mod replace;
 pub mod safe_read;
 pub mod secure;
+pub mod ssh_bridge;
 pub mod ssh_path;
 pub mod suggest;
 pub mod wrappers;

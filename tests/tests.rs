@@ -8,6 +8,7 @@ mod discover;
 mod dispatch;
 mod edit;
 mod engines;
+mod exec_ssh;
 mod hardening;
 mod links;
 mod management;

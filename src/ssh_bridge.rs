@@ -1,0 +1,364 @@
+//! `dockmux exec` for an ssh engine whose URL names a socket path
+//! (`ssh://me@box/data/playground/docker.sock`). Newer docker clients read
+//! such a URL; docker-compose v1, the Docker SDKs and the 20.10 client reject
+//! it. So for the life of the program a unix socket in a private directory
+//! stands for the engine: each connection to it runs what docker's own ssh
+//! connection helper runs (docker/cli cli/connhelper: `ssh -o
+//! ConnectTimeout=30 -T [-l USER] [-p PORT] -- HOST docker
+//! --host=unix://PATH system dial-stdio`) and carries the bytes both ways, so
+//! the program reaches the engine exactly when `NAME-docker` does, with the
+//! same ssh setup. The bridge is a process of its own, forked twice before
+//! the program is exec'd (so the program gets no child it did not start); it
+//! ignores the terminal's SIGINT/SIGQUIT (the program may still need the
+//! engine to shut down cleanly), watches the program through a pidfd, and
+//! removes the socket once the program is gone.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use crate::config::Engine;
+use crate::error::{Error, Result};
+use crate::host::{self, SshSpec};
+use crate::{paths, quote};
+
+/// The engine's ssh URL, when it names a socket path (else no bridge is needed).
+pub fn needed(engine: &Engine) -> Option<SshSpec> {
+    host::ssh_spec(&engine.host).filter(|s| !s.path.trim_matches('/').is_empty())
+}
+
+/// What the program is told about an engine it reaches through the bridge.
+pub fn env_note(name: &str) -> String {
+    format!(
+        "only newer docker clients accept a socket path in an ssh:// DOCKER_HOST (the 20.10 \
+         client, docker-compose v1 and the Docker SDKs reject it); run those with \
+         `dockmux exec {name} CMD…`, which carries the socket over ssh"
+    )
+}
+
+/// The ssh options that share one ssh connection among the program's
+/// connections (each costs a whole ssh handshake otherwise, 1.6 s on the test
+/// machine): the first becomes the master, in the private directory; it
+/// outlives its own session by at most a minute, and is told to exit when the
+/// program ends.
+fn mux_args(dir: &Path) -> Vec<String> {
+    let ctl = dir.join("ssh.ctl").display().to_string();
+    [
+        "-o",
+        "ControlMaster=auto",
+        "-o",
+        &format!("ControlPath={ctl}"),
+        "-o",
+        "ControlPersist=60",
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// `[-l USER] [-p PORT] -- HOST`, as docker's helper writes them.
+fn destination(spec: &SshSpec) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(user) = &spec.user {
+        args.extend(["-l".to_string(), user.clone()]);
+    }
+    if let Some(port) = &spec.port {
+        args.extend(["-p".to_string(), port.clone()]);
+    }
+    args.extend(["--".to_string(), spec.host.clone()]);
+    args
+}
+
+/// docker's own ssh command for one connection to the engine.
+fn ssh_args(spec: &SshSpec) -> Vec<String> {
+    let mut args = vec!["-o".to_string(), "ConnectTimeout=30".into(), "-T".into()];
+    args.extend(destination(spec));
+    // One word for the remote shell, quoted: the path may hold anything.
+    args.push(format!(
+        "docker {} system dial-stdio",
+        quote::sh(&format!("--host=unix://{}", spec.path))
+    ));
+    args
+}
+
+/// Starts the bridge for engine `name`; returns the DOCKER_HOST that reaches
+/// it. The bridge lives until this process (the program, after exec) ends.
+pub fn start(name: &str, spec: &SshSpec) -> Result<String> {
+    let dir = private_dir()?;
+    let sock = dir.join("docker.sock");
+    let cleanup = |e: Error| {
+        let _ = std::fs::remove_file(&sock);
+        let _ = std::fs::remove_dir(&dir);
+        e
+    };
+    let listener = UnixListener::bind(&sock)
+        .map_err(|e| cleanup(Error::io(format!("cannot listen on {}", sock.display()), e)))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| cleanup(Error::io("cannot set up the ssh bridge", e)))?;
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let program = pidfd(me);
+    let mut args = mux_args(&dir);
+    args.extend(ssh_args(spec));
+    let mut stop = mux_args(&dir);
+    stop.extend(["-O".to_string(), "exit".into()]);
+    stop.extend(destination(spec));
+    let args = Bridge { args, stop };
+    let fail = |what: &str| {
+        cleanup(Error::Failed(format!(
+            "cannot start the ssh bridge for engine '{name}' ({what}: {}); \
+             use the engine's own client instead: {name}-docker",
+            io::Error::last_os_error()
+        )))
+    };
+    // SAFETY: dockmux exec runs no other threads, so the child may go on
+    // running Rust code; each child leaves by _exit only.
+    match unsafe { libc::fork() } {
+        -1 => Err(fail("fork")),
+        0 => {
+            // SAFETY: as above.
+            if unsafe { libc::fork() } == 0 {
+                serve(&listener, program.as_ref(), me, &args, &dir, name);
+            }
+            // SAFETY: leaving the intermediate child without running anything of the parent's.
+            unsafe { libc::_exit(0) }
+        }
+        child => {
+            let mut status = 0;
+            // SAFETY: waits for the child just forked.
+            unsafe { libc::waitpid(child, &mut status, 0) };
+            Ok(format!("unix://{}", sock.display()))
+        }
+    }
+}
+
+/// A new directory only the caller can enter, in XDG_RUNTIME_DIR when it is
+/// the caller's, else in /tmp.
+fn private_dir() -> Result<PathBuf> {
+    let runtime = paths::env("XDG_RUNTIME_DIR").filter(|d| {
+        std::fs::metadata(d)
+            .is_ok_and(|m| m.is_dir() && m.uid() == crate::secure::euid() && m.mode() & 0o077 == 0)
+    });
+    let base = runtime.unwrap_or_else(|| PathBuf::from("/tmp"));
+    let mut last = None;
+    for _ in 0..16 {
+        let mut random = [0u8; 4];
+        // SAFETY: fills the 4 bytes of `random`.
+        unsafe { libc::getrandom(random.as_mut_ptr().cast(), random.len(), 0) };
+        let dir = base.join(format!(
+            "dockmux-exec-{}-{:08x}",
+            std::process::id(),
+            u32::from_ne_bytes(random)
+        ));
+        // mkdir fails if the name exists: the directory is surely our own.
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => {
+                return Err(Error::io(
+                    format!("cannot make a private directory in {}", base.display()),
+                    e,
+                ));
+            }
+        }
+    }
+    Err(Error::io(
+        format!("cannot make a private directory in {}", base.display()),
+        last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists)),
+    ))
+}
+
+/// A pidfd for process `pid` (Linux 5.3+); `None` where there is none.
+fn pidfd(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: a fresh fd, owned here alone.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Has the program ended? Without a pidfd: no such process, or a zombie.
+fn ended(program: Option<&OwnedFd>, pid: libc::pid_t) -> bool {
+    if let Some(fd) = program {
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        return unsafe { libc::poll(&mut p, 1, 0) } > 0;
+    }
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = state.rsplit_once(") ").map(|(_, s)| s.chars().next());
+    matches!(state, None | Some(Some('Z' | 'X')))
+}
+
+/// The bridge process: accepts connections until the program ends, then
+/// cleans up and exits.
+/// The ssh commands of a bridge: one connection, and ending the shared one.
+struct Bridge {
+    args: Vec<String>,
+    stop: Vec<String>,
+}
+
+fn serve(
+    listener: &UnixListener,
+    program: Option<&OwnedFd>,
+    pid: libc::pid_t,
+    bridge: &Bridge,
+    dir: &Path,
+    name: &str,
+) -> ! {
+    // SAFETY: signal dispositions and fds of this process alone.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        // Not the program's stdin and stdout: a pipe reader must see EOF when the program ends.
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            libc::close(null);
+        }
+    }
+    let live: Arc<Mutex<Vec<u32>>> = Arc::default();
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: listener.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: program.map_or(-1, AsRawFd::as_raw_fd),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let timeout = if program.is_some() { -1 } else { 200 };
+        // SAFETY: two valid pollfds (a negative fd is ignored by poll).
+        unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+        if ended(program, pid) {
+            break;
+        }
+        loop {
+            match listener.accept() {
+                Ok((conn, _)) => connect(conn, &bridge.args, &live, name),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    // Out of fds, say: wait, rather than spin.
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    break;
+                }
+            }
+        }
+    }
+    for child in live.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        // SAFETY: our own ssh children.
+        unsafe { libc::kill(*child as libc::pid_t, libc::SIGTERM) };
+    }
+    if dir.join("ssh.ctl").exists() {
+        let _ = Command::new("ssh")
+            .args(&bridge.stop)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = std::fs::remove_file(dir.join("docker.sock"));
+    let _ = std::fs::remove_file(dir.join("ssh.ctl"));
+    let _ = std::fs::remove_dir(dir);
+    // SAFETY: ends the bridge process without running the parent's exit handlers.
+    unsafe { libc::_exit(0) }
+}
+
+/// One connection: an ssh to the engine, bytes copied both ways.
+fn connect(conn: UnixStream, args: &[String], live: &Arc<Mutex<Vec<u32>>>, name: &str) {
+    let _ = conn.set_nonblocking(false);
+    let spawned = Command::new("ssh")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "dockmux exec: cannot run ssh for engine '{name}': {e}; install the OpenSSH client \
+                 (Debian: apt-get install openssh-client)"
+            );
+            return;
+        }
+    };
+    let id = child.id();
+    live.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+    let (Some(mut to_ssh), Some(mut from_ssh), Ok(mut reader)) =
+        (child.stdin.take(), child.stdout.take(), conn.try_clone())
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    };
+    let upstream = std::thread::Builder::new().spawn(move || {
+        copy(&mut reader, &mut to_ssh);
+        // Dropping ssh's stdin: the remote dial-stdio half-closes toward the engine.
+    });
+    let live = Arc::clone(live);
+    let mut writer = conn;
+    let downstream = std::thread::Builder::new().spawn(move || {
+        copy(&mut from_ssh, &mut writer);
+        let _ = writer.shutdown(Shutdown::Write);
+        let _ = child.wait();
+        live.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|p| *p != id);
+    });
+    if upstream.is_err() || downstream.is_err() {
+        eprintln!("dockmux exec: cannot serve a connection to engine '{name}': no thread");
+    }
+}
+
+fn copy(from: &mut impl Read, to: &mut impl Write) {
+    let mut buf = [0u8; 32 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_what_dockers_ssh_helper_runs() {
+        let spec = host::ssh_spec("ssh://me@box:2222/data/play ground/docker.sock").unwrap();
+        assert_eq!(
+            ssh_args(&spec),
+            [
+                "-o",
+                "ConnectTimeout=30",
+                "-T",
+                "-l",
+                "me",
+                "-p",
+                "2222",
+                "--",
+                "box",
+                "docker '--host=unix:///data/play ground/docker.sock' system dial-stdio"
+            ]
+        );
+    }
+}
