@@ -27,6 +27,7 @@ fn install_build(dm: &Path, trailer: &[u8]) {
     std::fs::write(&tmp, bytes).unwrap();
     std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::fs::rename(&tmp, dm).unwrap();
+    crate::harness::wait_runnable(dm);
 }
 
 fn inode(p: &Path) -> u64 {

@@ -48,6 +48,13 @@ pub fn finishes(cmd: &mut Command) -> Out {
 /// the copy meanwhile fails with ETXTBSY: wait that out.
 pub fn copy_dockmux(to: &Path) {
     std::fs::copy(dockmux_bin(), to).unwrap();
+    wait_runnable(to);
+}
+
+/// Waits until the dockmux at `to`, just written, can be run: another test
+/// thread forking while it was open for writing holds it a moment longer
+/// (ETXTBSY).
+pub fn wait_runnable(to: &Path) {
     for _ in 0..100 {
         match Command::new(to).arg("--version").output() {
             Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
