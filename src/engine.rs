@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::ffi::{OsStr, OsString};
+use std::io::Write;
 use std::process::Command;
 
 use crate::client;
@@ -70,13 +71,18 @@ pub fn next_depth() -> Result<u32> {
 pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
     let (ref engine, docker) = config::load_engine(&config::Sources::from_env(), command)?;
     let quiet = match flags::scan(args) {
-        Scan::Refused(flag) => {
+        Scan::Refused { word, completion } => {
+            if completion {
+                // The shell's answer: no candidates and no file names (cobra's
+                // ShellCompDirectiveNoFileComp), so TAB offers nothing.
+                let _ = std::io::stdout().write_all(b":4\n");
+            }
             return Err(Error::RefusedFlag {
-                flag,
+                flag: word,
                 engine: engine.name.clone(),
             });
         }
-        Scan::Ok { quiet, .. } => quiet,
+        Scan::Ok(line) => line.quiet,
     };
     // Only engines with a policy pay for reading the command line.
     if engine.policy.is_some() {

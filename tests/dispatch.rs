@@ -197,6 +197,56 @@ fn host_and_context_overrides_are_refused() {
     }
 }
 
+/// Issue 9, items 1 and 2: docker 23+ reads root flags again after a first
+/// `--`, and a completion request's words are a command line.
+#[test]
+fn engine_flags_behind_dashes_or_in_completion_requests_are_refused() {
+    let env = env_with_fake();
+    env.link("pg-docker");
+    let evil = "unix:///tmp/evil.sock";
+    let minus_h = format!("-H{evil}");
+    let long = format!("--host={evil}");
+    for args in [
+        &["--", "-H", evil, "version"][..],
+        &["--", long.as_str(), "ps"],
+        &["--", minus_h.as_str(), "ps"],
+        &["-D", "--", "-H", evil, "volume", "ls"],
+        &["foo", "-H", evil, "--help"],
+    ] {
+        let out = env.run("pg-docker", args);
+        let err = out.fails(125);
+        assert!(err.starts_with("pg-docker: refusing '"), "{args:?}: {out}");
+        assert_eq!(out.stdout, "", "{args:?}");
+        assert!(!env.fake_ran(), "{args:?} reached docker");
+    }
+    // TAB offers nothing: no candidates, and no file names either (`:4`).
+    for args in [
+        &["__complete", "-H", "unix:///tmp/EVIL.sock", "rm", ""][..],
+        &["__completeNoDesc", "-H", "unix:///tmp/EVIL.sock", "rm", ""],
+        &["__complete", "--", "-H", evil, "rm", ""],
+        &["-D", "__complete", "--context=other", "ps", ""],
+    ] {
+        let out = env.run("pg-docker", args);
+        let err = out.fails(125);
+        assert!(err.starts_with("pg-docker: refusing '"), "{args:?}: {out}");
+        assert_eq!(out.stdout, ":4\n", "{args:?}");
+        assert!(!env.fake_ran(), "{args:?} reached docker");
+    }
+    // What no client sends elsewhere still runs: a second `--`, flags after
+    // the command, the context DOCKER_HOST makes.
+    for args in [
+        &["--", "--", "-H", evil, "version"][..],
+        &["--", "ps", "-H", evil],
+        &["--", "-c", "other", "version"],
+        &["-c", "default", "ps"],
+        &["__complete", "ps", "-H", ""],
+    ] {
+        env.clear_record();
+        env.run("pg-docker", args).ok();
+        assert_eq!(env.last_call().args_str(), args);
+    }
+}
+
 #[test]
 fn exit_status_is_dockers_and_docker_replaces_dockmux() {
     let env = env_with_fake();

@@ -116,18 +116,12 @@ impl<'a> Line<'a> {
 /// Reads `args` (everything after `NAME-docker`) from the command on.
 pub fn read(args: &[OsString]) -> Line<'_> {
     let mut line = Line::default();
+    // flags::scan finds the command word as the clients do, past global
+    // flags after a first `--` too.
     let mut i = match flags::scan(args) {
-        Scan::Ok { command, .. } => command,
-        Scan::Refused(_) => return line,
+        Scan::Ok(found) => found.command,
+        Scan::Refused { .. } => return line,
     };
-    // The 28.x client reads global flags again after a first `--`
-    // (docs: shared/notes/docker-cli.md); 20.10 fails on them. Skip them.
-    while i < args.len() && args[i].as_bytes().starts_with(b"-") && args[i].len() > 1 {
-        match flags::scan(&args[i..]) {
-            Scan::Ok { command, .. } if command > 0 => i += command,
-            _ => return line,
-        }
-    }
     // cobra's own commands: help, and completion (scripts and answers).
     if let Some(first) = args.get(i).map(|a| a.as_bytes())
         && (first == b"help" || first == b"completion" || first.starts_with(b"__complete"))

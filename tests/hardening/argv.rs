@@ -1,8 +1,8 @@
 //! Argument fidelity: random argument vectors of arbitrary bytes through
 //! `pg-docker` to the fast recording fake. Whatever docker would run reaches
-//! it byte for byte; the host/context refusal fires exactly when docker's
-//! own flag parsing (the pflag model) would take a word as `-H`/`--host` or
-//! `-c`/`--context`.
+//! it byte for byte; the host/context refusal fires exactly when the model of
+//! the clients' flag parsing (pflag.rs) says one of them would take a word as
+//! `-H`/`--host` or `-c`/`--context` and use another engine.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -71,6 +71,13 @@ const FLAG_WORDS: &[&str] = &[
     "version",
     "-lD",
     "--debug=0",
+    "--help=false",
+    "-h=0",
+    "default",
+    "foo",
+    "compose",
+    "remove",
+    "__completeNoDesc",
 ];
 
 fn word() -> impl Strategy<Value = Vec<u8>> {
@@ -95,8 +102,6 @@ fn argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
 struct Tally {
     passed: usize,
     refused: usize,
-    docker_fails_refused: usize,
-    docker_fails_passed: usize,
 }
 
 #[test]
@@ -124,13 +129,15 @@ fn random_arguments_reach_docker_byte_for_byte_and_engine_flags_are_refused_exac
             v.pop();
             v
         });
-        let refused_word = (out.status.code() == Some(125) && out.stdout.is_empty())
-            .then(|| {
-                stderr
-                    .strip_prefix("pg-docker: refusing '")
-                    .map(str::to_string)
-            })
-            .flatten();
+        // A refused completion request answers "nothing, no files" (`:4`).
+        let refused_word = (out.status.code() == Some(125)
+            && matches!(&out.stdout[..], b"" | b":4\n"))
+        .then(|| {
+            stderr
+                .strip_prefix("pg-docker: refusing '")
+                .map(str::to_string)
+        })
+        .flatten();
         let mut t = tally.borrow_mut();
         match pflag::parse(&words) {
             Outcome::Passes => {
@@ -150,37 +157,16 @@ fn random_arguments_reach_docker_byte_for_byte_and_engine_flags_are_refused_exac
                 );
                 t.refused += 1;
             }
-            // docker would refuse this command line itself: refusing it first
-            // or passing it on unchanged are both faithful.
-            Outcome::Fails => match reached {
-                Some(got) => {
-                    prop_assert_eq!(&got, &words);
-                    t.docker_fails_passed += 1;
-                }
-                None => {
-                    prop_assert!(
-                        refused_word.is_some(),
-                        "exit {:?}, stderr: {}",
-                        out.status.code(),
-                        stderr
-                    );
-                    t.docker_fails_refused += 1;
-                }
-            },
         }
         Ok(())
     });
     let t = tally.into_inner();
     eprintln!(
         "argument fidelity: {cases} random argument vectors in {:.1?}: {} passed byte for byte, \
-         {} refused as docker would read an engine flag, {} that docker itself rejects \
-         ({} refused, {} passed on); failures: {}",
+         {} refused as a client would read an engine flag; failures: {}",
         start.elapsed(),
         t.passed,
         t.refused,
-        t.docker_fails_refused + t.docker_fails_passed,
-        t.docker_fails_refused,
-        t.docker_fails_passed,
         usize::from(result.is_err()),
     );
     if let Err(e) = result {
