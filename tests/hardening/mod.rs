@@ -18,6 +18,7 @@ mod escapes;
 mod hostile;
 mod pflag;
 mod probes;
+mod refusal_corpus;
 mod signals;
 mod streams;
 
