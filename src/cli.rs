@@ -3,22 +3,24 @@
 
 use std::ffi::OsString;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::completion::{self, CompletionsArgs};
-use crate::config::Sources;
+use crate::config::{self, Config, Sources};
 use crate::config_cmd::{self, ConfigCmd};
 use crate::contexts::{self, ContextsCmd};
 use crate::discover::{self, DiscoverArgs};
 use crate::doctor::{self, DoctorArgs};
 use crate::edit::{self, AddArgs, RemoveArgs, RenameArgs};
 use crate::env_cmd::{self, EnvArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exec::{self, ExecArgs};
 use crate::exit_codes;
 use crate::links::{self, LinkArgs, UnlinkArgs};
 use crate::list::{self, ListArgs};
 use crate::wrappers::{self, WrappersArgs};
+use crate::{output, quote, suggest};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,25 +68,59 @@ pub enum Command {
     Contexts(ContextsCmd),
     /// Print the shell completion script for dockmux and the engine commands
     Completions(CompletionsArgs),
+    /// Print dockmux's version (as --version does)
+    Version,
 }
 
-/// Parses `argv` and runs the command; returns the exit code.
-pub fn run(argv: &[OsString]) -> Result<i32> {
+/// Parses `argv` and runs the command; returns the exit code. `foreign`:
+/// the name dockmux was invoked as when that is neither dockmux nor an
+/// engine command (a renamed binary), for messages.
+pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
     // The shells' completion requests (cobra's protocol), answered before clap.
     if let Some(verb) = argv.get(1).filter(|v| completion::is_request(v)) {
         return completion::answer(verb, &argv[2..]);
     }
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help, --version: to stdout.
             let _ = e.print();
-            return Ok(if e.use_stderr() {
-                exit_codes::REFUSED
-            } else {
-                exit_codes::SUCCESS
+            return Ok(exit_codes::SUCCESS);
+        }
+        Err(e) => {
+            let sources = Sources::from_env();
+            let cfg = config::load(&sources).ok();
+            let message = match (e.kind(), argv.get(1), foreign) {
+                (ErrorKind::InvalidSubcommand, Some(word), _) => {
+                    unknown_command(&word.to_string_lossy(), &argv[2..], cfg.as_ref())
+                }
+                (ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand, None, Some(name)) => Some(
+                    format!("give it a command, e.g. `{name} list` (`{name} --help` lists them)"),
+                ),
+                _ => None,
+            };
+            let note = foreign.map(|name| renamed_note(name, cfg.as_ref()));
+            if message.is_none() && note.is_none() {
+                let _ = e.print();
+                return Ok(exit_codes::REFUSED);
+            }
+            let clap = e.render().to_string();
+            let message = message.unwrap_or_else(|| {
+                clap.strip_prefix("error: ")
+                    .unwrap_or(&clap)
+                    .trim_end()
+                    .to_string()
             });
+            return Err(Error::Usage(match note {
+                Some(note) => format!("{note}; {message}"),
+                None => message,
+            }));
         }
     };
+    if output::stdout_closed() && !matches!(cli.command, Command::Version) {
+        // Refused before anything is done: what it would print would be lost.
+        return Err(output::closed_stdout_error());
+    }
     let sources = Sources::from_env();
     match &cli.command {
         Command::List(args) => list::run(args, &sources),
@@ -101,5 +137,83 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
         Command::Rename(args) => edit::rename(args, &sources),
         Command::Contexts(cmd) => contexts::run(cmd, &sources),
         Command::Completions(args) => completion::run(args, &sources),
+        Command::Version => {
+            output::print(&format!("dockmux {}\n", env!("CARGO_PKG_VERSION")))?;
+            Ok(exit_codes::SUCCESS)
+        }
     }
+}
+
+/// `dockmux WORD …` where WORD is no dockmux command: an engine's name or
+/// command (`dockmux pg ps`) is pointed at the command that does it; else the
+/// commands and the nearest name. `None` leaves clap's own message.
+fn unknown_command(word: &str, rest: &[OsString], cfg: Option<&Config>) -> Option<String> {
+    let rest: String = rest
+        .iter()
+        .map(|a| format!(" {}", quote::sh_word(&a.to_string_lossy())))
+        .collect();
+    if let Some(cfg) = cfg {
+        if let Some(e) = cfg.engine(word) {
+            return Some(format!(
+                "'{word}' is an engine, not a dockmux command: run `{word}-docker{rest}` \
+                 (or `dockmux {word}-docker{rest}`)",
+                word = e.name
+            ));
+        }
+        if let Some(e) = cfg.engine_for_command(word) {
+            return Some(format!(
+                "'{word}' is a command of engine '{}', not of dockmux: run `{word}{rest}`",
+                e.name
+            ));
+        }
+    }
+    let mut root = Cli::command();
+    root.build();
+    let commands: Vec<String> = root
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let engine_commands: Vec<String> = cfg
+        .map(|c| c.engines.iter().flat_map(|e| e.commands()).collect())
+        .unwrap_or_default();
+    let near = suggest::closest(
+        word,
+        commands
+            .iter()
+            .chain(&engine_commands)
+            .chain(cfg.iter().flat_map(|c| c.engines.iter().map(|e| &e.name)))
+            .map(String::as_str),
+    );
+    let hint = match near {
+        Some(n) if commands.iter().any(|c| c == n) => {
+            format!("; did you mean `dockmux {n}{rest}`?")
+        }
+        Some(n) => match cfg.and_then(|c| c.engine(n)) {
+            Some(e) => format!("; did you mean `{}-docker{rest}`?", e.name),
+            None => format!("; did you mean `{n}{rest}`?"),
+        },
+        None => String::new(),
+    };
+    Some(format!(
+        "'{word}' is not a dockmux command; the commands are {}{hint}",
+        commands.join(", ")
+    ))
+}
+
+/// For a renamed binary (or a link named after no engine): why it acts as
+/// dockmux, and the engine command it may have meant.
+fn renamed_note(name: &str, cfg: Option<&Config>) -> String {
+    let all: Vec<String> = cfg
+        .map(|c| c.engines.iter().flat_map(|e| e.commands()).collect())
+        .unwrap_or_default();
+    let near = match suggest::closest(name, all.iter().map(String::as_str)) {
+        Some(c) => format!("did you mean '{c}'? "),
+        None => String::new(),
+    };
+    let known = match all.is_empty() {
+        true => String::new(),
+        false => format!(" ({near}the engine commands are {})", all.join(", ")),
+    };
+    format!("'{name}' is not an engine command{known}, so it runs as dockmux under that name")
 }

@@ -203,10 +203,16 @@ impl Config {
         }
     }
 
-    /// The error for a name that is not an engine, with the known names and a near miss.
     /// The engine called `name`, or the unknown-engine error (names, near miss, config).
     pub fn require(&self, name: &str) -> Result<&Engine> {
         self.engine(name).ok_or_else(|| self.unknown_engine(name))
+    }
+
+    /// Like [`Config::require`], for a command that would use the engine
+    /// (exec, env, link): with no near miss, the error says how to add it.
+    pub fn require_to_use(&self, name: &str) -> Result<&Engine> {
+        self.engine(name)
+            .ok_or_else(|| self.unknown_engine_to_use(name))
     }
 
     /// The engines named on a command line (all when none), all checked
@@ -218,7 +224,51 @@ impl Config {
         names.iter().map(|n| self.require(n)).collect()
     }
 
+    /// [`Config::select`] for a command that would use the engines.
+    pub fn select_to_use(&self, names: &[String]) -> Result<Vec<&Engine>> {
+        if names.is_empty() {
+            return Ok(self.engines.iter().collect());
+        }
+        names.iter().map(|n| self.require_to_use(n)).collect()
+    }
+
+    /// No engine `name`: the known names and the nearest one.
     pub fn unknown_engine(&self, name: &str) -> Error {
+        let suggestion = suggest::did_you_mean(name, self.names());
+        self.unknown(name, suggestion)
+    }
+
+    /// [`Config::unknown_engine`], or how to add it when nothing is near.
+    pub fn unknown_engine_to_use(&self, name: &str) -> Error {
+        match suggest::did_you_mean(name, self.names()) {
+            s if s.is_empty() => self.unknown(name, add_it(name)),
+            s => self.unknown(name, s),
+        }
+    }
+
+    /// No engine answers to the command name `command` (argv[0]): the nearest
+    /// command (`PG-docker`, `playgrund`), or how to add it.
+    pub fn unknown_command(&self, command: &str) -> Error {
+        let name = command.strip_suffix("-docker").unwrap_or(command);
+        // Compared without the shared `-docker`, which would make every
+        // NAME-docker look near every other.
+        let keys: Vec<(&str, String)> = self
+            .engines
+            .iter()
+            .flat_map(|e| {
+                std::iter::once((e.name.as_str(), format!("{}-docker", e.name)))
+                    .chain(e.aliases.iter().map(|a| (a.as_str(), a.clone())))
+            })
+            .collect();
+        let near = suggest::closest(name, keys.iter().map(|(k, _)| *k))
+            .and_then(|k| keys.iter().find(|(key, _)| *key == k));
+        match near {
+            Some((_, c)) => self.unknown(name, format!("; did you mean '{c}'?")),
+            None => self.unknown(name, add_it(name)),
+        }
+    }
+
+    fn unknown(&self, name: &str, suggestion: String) -> Error {
         let known: Vec<&str> = self.names().collect();
         Error::UnknownEngine {
             name: name.to_string(),
@@ -228,13 +278,17 @@ impl Config {
                 known.join(", ")
             },
             config: self.describe_sources(),
-            suggestion: match suggest::did_you_mean(name, known.iter().copied()) {
-                s if s.is_empty() && check_name(name).is_ok() => {
-                    format!("; to add it: dockmux add {name} HOST --link")
-                }
-                s => s,
-            },
+            suggestion,
         }
+    }
+}
+
+/// "; to add it: …" for a valid engine name, else nothing.
+fn add_it(name: &str) -> String {
+    if check_name(name).is_ok() {
+        format!("; to add it: dockmux add {name} HOST --link")
+    } else {
+        String::new()
     }
 }
 
@@ -268,7 +322,7 @@ pub fn load_engine(sources: &Sources, command: &str) -> Result<(Engine, Option<C
     let cfg = merge(texts)?;
     match cfg.engine_for_command(command) {
         Some(engine) => Ok((engine.clone(), cfg.docker)),
-        None => Err(cfg.unknown_engine(command.strip_suffix("-docker").unwrap_or(command))),
+        None => Err(cfg.unknown_command(command)),
     }
 }
 

@@ -55,7 +55,7 @@ pub fn run(cmd: &ContextsCmd, sources: &Sources) -> Result<i32> {
 
 fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engines = cfg.select(&args.engines)?;
+    let engines = cfg.select_to_use(&args.engines)?;
     let docker = client::find(cfg.docker.as_ref())?;
     let store = context_store::store_dir()?;
     let (existing, _) = context_store::read_store(&store);

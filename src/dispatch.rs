@@ -24,27 +24,47 @@ pub fn classify(argv: &[OsString]) -> Mode<'_> {
     // Any `dockmux…` name not ending in -docker (dockmux, dockmux.old,
     // dockmux-x86_64) is dockmux itself; aliases may not start with it.
     if name.starts_with(b"dockmux") && !is_docker_command(name) {
-        return match argv.get(1) {
-            Some(first) if is_docker_command(first.as_bytes()) => Mode::Engine {
-                command: command_name_string(first.as_bytes()),
-                args: &argv[2..],
-            },
-            _ => Mode::Manage,
-        };
+        return as_dockmux(argv);
     }
     Mode::Engine {
-        command: command_name_string(name),
+        command: String::from_utf8_lossy(name).into_owned(),
         args: argv.get(1..).unwrap_or_default(),
     }
 }
 
-/// The basename; no extension stripping (`db.prod-docker` is engine `db.prod`).
-fn command_name(argv0: &OsStr) -> &[u8] {
-    Path::new(argv0).file_name().unwrap_or(argv0).as_bytes()
+/// dockmux itself, whatever argv[0] says: `dockmux NAME-docker ARGS…` runs as
+/// that link would; anything else is the management CLI. Also for a name that
+/// turned out to be no engine command (engine::NotAnEngine).
+pub fn as_dockmux(argv: &[OsString]) -> Mode<'_> {
+    match argv.get(1) {
+        Some(first) if is_docker_command(first.as_bytes()) => Mode::Engine {
+            command: String::from_utf8_lossy(basename(first)).into_owned(),
+            args: &argv[2..],
+        },
+        _ => Mode::Manage,
+    }
 }
 
-fn command_name_string(name: &[u8]) -> String {
-    String::from_utf8_lossy(command_name(OsStr::from_bytes(name))).into_owned()
+/// The name dockmux was invoked as, for messages: argv[0]'s command name;
+/// `None` when there is none (an empty argv[0]).
+pub fn invoked_name(argv: &[OsString]) -> Option<String> {
+    let argv0 = argv.first().map(OsString::as_os_str).unwrap_or_default();
+    match command_name(argv0) {
+        b"" => None,
+        name => Some(String::from_utf8_lossy(name).into_owned()),
+    }
+}
+
+/// The basename; no extension stripping (`db.prod-docker` is engine `db.prod`).
+/// A leading `-` is the login-shell mark (login(1) runs `-NAME`), not part
+/// of the name: engine names never start with one.
+fn command_name(argv0: &OsStr) -> &[u8] {
+    let base = basename(argv0);
+    base.strip_prefix(b"-").unwrap_or(base)
+}
+
+fn basename(path: &OsStr) -> &[u8] {
+    Path::new(path).file_name().unwrap_or(path).as_bytes()
 }
 
 /// `NAME-docker`, with a non-empty NAME.
@@ -79,6 +99,10 @@ mod tests {
             Some(("db.prod-docker".into(), vec![]))
         );
         assert_eq!(engine(&["playground", "ps"]).unwrap().0, "playground");
+        // login(1)'s mark for a login shell.
+        assert_eq!(engine(&["-pg-docker"]).unwrap().0, "pg-docker");
+        assert_eq!(engine(&["/bin/-pg-docker", "ps"]).unwrap().0, "pg-docker");
+        assert_eq!(engine(&["-dockmux", "list"]), None);
     }
 
     #[test]

@@ -369,9 +369,7 @@ fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)> {
                         "link",
                         Level::Problem,
                         format!("{command}: not found on PATH"),
-                        Some(format!(
-                            "dockmux link {engine} (or dockmux link --dir DIR {engine} for a directory on PATH)"
-                        )),
+                        Some(link_fix(engine, exe_dir.as_deref(), &path_dirs)),
                     ),
                 }
             }
@@ -404,6 +402,31 @@ fn check_shadowing(c: &mut Checks, cfg: &Config) {
                 link.file_name().unwrap_or_default().to_string_lossy()
             )),
         );
+    }
+}
+
+/// The `dockmux link` that puts an engine's links where this shell finds
+/// them: next to dockmux when that is on PATH and writable, else the first
+/// writable directory on PATH.
+fn link_fix(engine: &str, exe_dir: Option<&Path>, path_dirs: &[PathBuf]) -> String {
+    let writable = |d: &Path| {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::CString::new(d.as_os_str().as_bytes())
+            // SAFETY: a valid NUL-terminated path; access has no other preconditions.
+            .is_ok_and(|c| d.is_dir() && unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    if let Some(exe) = exe_dir
+        && path_dirs.iter().any(|d| d == exe)
+        && writable(exe)
+    {
+        return format!("dockmux link {engine}");
+    }
+    match path_dirs.iter().find(|d| d.is_absolute() && writable(d)) {
+        Some(d) => format!("dockmux link --dir {} {engine}", d.display()),
+        None => format!(
+            "no directory on your PATH is writable for you: make one (mkdir -p ~/.local/bin), \
+             add it to PATH, then dockmux link --dir ~/.local/bin {engine}"
+        ),
     }
 }
 

@@ -3,16 +3,16 @@
 //! command a user types: read the config, a few stats, exec. No clap, no
 //! probing, no extra processes.
 
-use std::convert::Infallible;
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
+use std::path::Path;
 use std::process::Command;
 
-use crate::client;
 use crate::config::{self, Engine};
 use crate::error::{Error, Result};
 use crate::flags::{self, Scan};
 use crate::replace;
+use crate::{client, dispatch};
 
 /// Nested dockmux invocations allowed before we call it a loop.
 pub const MAX_DEPTH: u32 = 10;
@@ -55,21 +55,35 @@ pub fn set_env(cmd: &mut Command, vars: &[(&str, Option<String>)]) {
     }
 }
 
-/// Reads and bumps the recursion counter; errors past the limit.
-pub fn next_depth() -> Result<u32> {
+/// Reads and bumps the recursion counter; errors past the limit, naming the
+/// client that runs dockmux again.
+pub fn next_depth(client: &Path) -> Result<u32> {
     let depth = std::env::var(DEPTH_VAR)
         .ok()
         .and_then(|d| d.parse::<u32>().ok())
         .unwrap_or(0);
     if depth >= MAX_DEPTH {
-        return Err(Error::Recursion { depth });
+        let client = format!(" ({})", client.display());
+        return Err(Error::Recursion { depth, client });
     }
     Ok(depth + 1)
 }
 
+/// What [`run`] returns when it does not exec: the name it was invoked as
+/// is no engine command and does not look like one (not `NAME-docker`, no
+/// engine's alias), so this is dockmux under another name (a renamed binary,
+/// an empty argv[0]), and it acts as dockmux.
+#[derive(Debug)]
+pub struct NotAnEngine;
+
 /// Runs docker for the engine `command` names. Returns only on failure.
-pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
-    let (ref engine, docker) = config::load_engine(&config::Sources::from_env(), command)?;
+pub fn run(command: &str, args: &[OsString]) -> Result<NotAnEngine> {
+    let (ref engine, docker) = match config::load_engine(&config::Sources::from_env(), command) {
+        Err(Error::UnknownEngine { .. }) if !dispatch::is_docker_command(command.as_bytes()) => {
+            return Ok(NotAnEngine);
+        }
+        loaded => loaded?,
+    };
     let quiet = match flags::scan(args) {
         Scan::Refused { word, completion } => {
             if completion {
@@ -88,9 +102,11 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
     if engine.policy.is_some() {
         crate::policy::enforce(command, engine, args)?;
     }
-    let depth = next_depth()?;
     let client = client::find(docker.as_ref())?;
-    if !quiet {
+    let depth = next_depth(&client)?;
+    // Only the outermost dockmux speaks: a client that runs dockmux again
+    // (a wrapper loop) must not repeat the note at every level.
+    if !quiet && depth == 1 {
         warn_if_down(command, engine);
     }
     let depth = depth.to_string();
@@ -106,14 +122,42 @@ pub fn run(command: &str, args: &[OsString]) -> Result<Infallible> {
         .collect();
     let err = replace::exec(&argv, &vars);
     Err(Error::ClientNotExecutable {
-        fix: if err.kind() == std::io::ErrorKind::PermissionDenied {
-            format!("make it executable (chmod +x {})", client.display())
-        } else {
-            "check that it is a working docker client".to_string()
+        fix: match exec_limit_fix(&err, args, &env) {
+            Some(fix) => fix,
+            None if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                format!("make it executable (chmod +x {})", client.display())
+            }
+            None => "check that it is a working docker client".to_string(),
         },
         path: client,
         source: err,
     })
+}
+
+/// The fix for an exec that failed for its arguments and environment
+/// (E2BIG): `args` after the program, `vars` as `docker_env` gives them,
+/// applied to this process's environment as the program received it.
+pub fn exec_limit_fix(
+    err: &std::io::Error,
+    args: &[OsString],
+    vars: &[(&str, Option<String>)],
+) -> Option<String> {
+    if err.raw_os_error() != Some(libc::E2BIG) {
+        return None;
+    }
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(k, _)| !vars.iter().any(|(key, _)| k == key))
+        .collect();
+    env.extend(
+        vars.iter()
+            .filter_map(|(k, v)| Some((OsString::from(k), OsString::from(v.as_ref()?)))),
+    );
+    let program = OsString::from("PROGRAM");
+    let argv: Vec<&OsStr> = std::iter::once(program.as_os_str())
+        .chain(args.iter().map(OsString::as_os_str))
+        .collect();
+    let from_config: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
+    crate::error::exec_limit_fix(err, &argv, &env, &from_config)
 }
 
 /// One line on stderr when a unix socket is plainly not there, then docker
@@ -124,15 +168,23 @@ fn warn_if_down(command: &str, engine: &Engine) {
     };
     let name = &engine.name;
     let path = sock.display();
-    let problem = match std::fs::metadata(sock) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            format!("engine '{name}' is not running: no socket at {path}")
-        }
-        Ok(m) if m.is_dir() => format!("engine '{name}': {path} is a directory, not a socket"),
-        Ok(m) if m.is_file() => format!("engine '{name}': {path} is a regular file, not a socket"),
+    // The engine's hint says how to start it: it applies to a missing socket only.
+    let (problem, hint) = match std::fs::metadata(sock) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+            format!("engine '{name}' is not running: no socket at {path}"),
+            engine.hint.as_deref(),
+        ),
+        Ok(m) if m.is_dir() => (
+            format!("engine '{name}': {path} is a directory, not a socket"),
+            None,
+        ),
+        Ok(m) if m.is_file() => (
+            format!("engine '{name}': {path} is a regular file, not a socket"),
+            None,
+        ),
         _ => return,
     };
-    match &engine.hint {
+    match hint {
         Some(hint) => eprintln!("{command}: {problem} ({hint})"),
         None => eprintln!("{command}: {problem}"),
     }

@@ -1,6 +1,7 @@
 //! dockmux's typed errors. `main` is the one place that prints them, prefixed
 //! with the name dockmux was invoked as, and turns them into an exit code.
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -94,10 +95,15 @@ pub enum Error {
     },
 
     #[error(
-        "dockmux is calling itself in a loop (DOCKMUX_DEPTH={depth}); \
-         make sure `docker` on PATH (or `docker =` in the config) is the real docker client, not a link to dockmux"
+        "dockmux is calling itself in a loop (DOCKMUX_DEPTH={depth}): the docker client it runs{client} \
+         runs dockmux again; make `docker` on PATH (or `docker =` in the config) the real docker client, \
+         not a link to dockmux or a script that runs an engine command"
     )]
-    Recursion { depth: u32 },
+    Recursion {
+        depth: u32,
+        /// ` (PATH)` of the client.
+        client: String,
+    },
 
     #[error("{0}")]
     NoClient(String),
@@ -109,11 +115,13 @@ pub enum Error {
         fix: String,
     },
 
-    /// `dockmux exec` could not start its program.
-    #[error("cannot run '{program}': {}", not_runnable(.program, .source))]
+    /// `dockmux exec` could not start its program. `fix`: set when the
+    /// reason is not the program (exec_limit_fix).
+    #[error("cannot run '{program}': {}", fix.clone().unwrap_or_else(|| not_runnable(.program, .source)))]
     ProgramNotRunnable {
         program: String,
         source: std::io::Error,
+        fix: Option<String>,
     },
 
     /// Bad arguments to a management command (the message says what and how to fix it).
@@ -164,6 +172,55 @@ impl Error {
             source,
         }
     }
+}
+
+/// The fix for an exec that failed for what it was given rather than for
+/// the program: E2BIG, arguments and environment over the kernel's limits.
+/// `args` and `env` are what exec was given; `from_config`: the variables
+/// whose values come from the engine's config. `None` for other errors.
+pub fn exec_limit_fix(
+    e: &std::io::Error,
+    args: &[&OsStr],
+    env: &[(OsString, OsString)],
+    from_config: &[&str],
+) -> Option<String> {
+    if e.raw_os_error() != Some(libc::E2BIG) {
+        return None;
+    }
+    // Linux's MAX_ARG_STRLEN: 32 pages, for each argument and each NAME=value.
+    const EACH: usize = 32 * 4096;
+    let sizes = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.len() + 1, format!("argument {i}")))
+        .chain(env.iter().map(|(k, v)| {
+            (
+                k.len() + v.len() + 2,
+                format!("variable {}", k.to_string_lossy()),
+            )
+        }));
+    let (mut total, mut longest) = (0, (0, String::new()));
+    for (n, what) in sizes {
+        total += n;
+        if n > longest.0 {
+            longest = (n, what);
+        }
+    }
+    // SAFETY: sysconf has no preconditions.
+    let limit = unsafe { libc::sysconf(libc::_SC_ARG_MAX) };
+    let (n, what) = longest;
+    let which = if n > EACH {
+        format!("{what} alone is {n} bytes, over the {EACH} allowed for each")
+    } else {
+        format!(
+            "{total} bytes together, over the {limit} allowed here; the longest is {what}, {n} bytes"
+        )
+    };
+    let fix = match what.strip_prefix("variable ") {
+        Some(key) if from_config.contains(&key) => "shorten that value in the engine's config",
+        _ => "pass that data in a file or on stdin instead",
+    };
+    Some(format!("the argument list is too long ({which}); {fix}"))
 }
 
 /// The fix for the common failure of writing where only root (or another

@@ -33,7 +33,7 @@ pub struct ExecArgs {
 /// Returns only if the program could not be started.
 pub fn run(args: &ExecArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engine = cfg.require(&args.name)?;
+    let engine = cfg.require_to_use(&args.name)?;
     let program = args
         .command
         .first()
@@ -54,6 +54,7 @@ pub fn run(args: &ExecArgs, sources: &Sources) -> Result<i32> {
     let source = replace::exec(&argv, &vars);
     Err(Error::ProgramNotRunnable {
         program: program.to_string_lossy().into_owned(),
+        fix: engine::exec_limit_fix(&source, &args.command[1..], &env),
         source,
     })
 }

@@ -30,6 +30,7 @@ pub mod links;
 pub mod list;
 pub mod output;
 pub mod paths;
+pub mod pattern;
 pub mod policy;
 pub mod pool;
 pub mod probe;

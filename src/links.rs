@@ -350,7 +350,7 @@ pub fn conflict_error(conflicts: &[PathBuf]) -> Error {
 
 pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engines = cfg.select(&args.engines)?;
+    let engines = cfg.select_to_use(&args.engines)?;
     let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
     let mut report = String::new();
     let skipped = linker.link_all(engines.iter().flat_map(|e| e.commands()), &mut report)?;

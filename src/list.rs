@@ -7,12 +7,15 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::config::{self, Config, Engine, Sources};
-use crate::error::Result;
-use crate::output;
+use crate::error::{Error, Result};
 use crate::probe::{self, Status};
+use crate::{output, pattern};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
+    /// Only these engines: names, commands or patterns (`p*`, `db?`) [default: all]
+    #[arg(value_name = "ENGINE")]
+    pub engines: Vec<String>,
     /// Print only the engine names, one per line
     #[arg(long, conflicts_with = "json")]
     pub names: bool,
@@ -69,32 +72,60 @@ impl<'a> EngineJson<'a> {
 
 pub fn run(args: &ListArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
+    let engines = chosen(&cfg, &args.engines)?;
     if args.names {
-        let text: String = cfg.names().map(|n| format!("{n}\n")).collect();
+        let text: String = engines.iter().map(|e| format!("{}\n", e.name)).collect();
         output::print(&text)?;
         return Ok(0);
     }
     let statuses: Vec<Option<Status>> = if args.no_probe {
-        vec![None; cfg.engines.len()]
+        vec![None; engines.len()]
     } else {
-        let all: Vec<&Engine> = cfg.engines.iter().collect();
-        probe::probe_all(&cfg, &all, args.timeout)
+        probe::probe_all(&cfg, &engines, args.timeout)
             .into_iter()
             .map(Some)
             .collect()
     };
     let text = if args.json {
-        json(&cfg, statuses)
+        json(&engines, statuses)
     } else {
-        table(&cfg, &statuses)
+        table(&engines, &statuses)
     };
     output::print(&text)?;
     Ok(0)
 }
 
-fn json(cfg: &Config, statuses: Vec<Option<Status>>) -> String {
-    let engines: Vec<EngineJson> = cfg
+/// The engines the patterns name (by name, command or wildcard), in config
+/// order; all of them when none is given. Each pattern must match one.
+fn chosen<'a>(cfg: &'a Config, patterns: &[String]) -> Result<Vec<&'a Engine>> {
+    if patterns.is_empty() {
+        return Ok(cfg.engines.iter().collect());
+    }
+    let hits = |p: &str, e: &Engine| {
+        pattern::wildcard(p, &e.name) || e.commands().any(|c| pattern::wildcard(p, &c))
+    };
+    for p in patterns {
+        if cfg.engines.iter().any(|e| hits(p, e)) {
+            continue;
+        }
+        if !pattern::is_pattern(p) {
+            return Err(cfg.unknown_engine(p));
+        }
+        let known: Vec<&str> = cfg.names().collect();
+        return Err(Error::Usage(format!(
+            "no engine matches '{p}'; known engines: {}",
+            known.join(", ")
+        )));
+    }
+    Ok(cfg
         .engines
+        .iter()
+        .filter(|e| patterns.iter().any(|p| hits(p, e)))
+        .collect())
+}
+
+fn json(engines: &[&Engine], statuses: Vec<Option<Status>>) -> String {
+    let engines: Vec<EngineJson> = engines
         .iter()
         .zip(statuses)
         .map(|(e, s)| EngineJson::new(e, s))
@@ -103,21 +134,21 @@ fn json(cfg: &Config, statuses: Vec<Option<Status>>) -> String {
 }
 
 /// The table, then one line per engine that is not up: what is wrong and the fix.
-fn table(cfg: &Config, statuses: &[Option<Status>]) -> String {
+fn table(engines: &[&Engine], statuses: &[Option<Status>]) -> String {
     let probed = statuses.iter().any(Option::is_some);
     let mut header = vec!["NAME", "COMMAND", "HOST"];
     if probed {
         header.push("STATUS");
     }
     // Like STATUS, shown when it says something.
-    let policies = cfg.engines.iter().any(|e| e.policy.is_some());
+    let policies = engines.iter().any(|e| e.policy.is_some());
     if policies {
         header.push("POLICY");
     }
     header.push("SOURCE");
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     let mut notes = String::new();
-    for (e, status) in cfg.engines.iter().zip(statuses) {
+    for (e, status) in engines.iter().zip(statuses) {
         let mut row = vec![
             e.name.clone(),
             e.commands().collect::<Vec<_>>().join(", "),

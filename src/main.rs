@@ -10,25 +10,22 @@ use std::ffi::{OsString, c_char, c_int};
 use std::io::Write;
 
 use dockmux::dispatch::{self, Mode};
-use dockmux::{cli, engine, replace};
+use dockmux::{cli, engine, exit_codes, output, replace};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // std captures argv itself on glibc, with or without its own main.
     let argv: Vec<OsString> = std::env::args_os().collect();
     let (invoked, result) = match dispatch::classify(&argv) {
-        // Returns only if docker could not be started.
-        Mode::Engine { command, args } => {
-            let err = engine::run(&command, args).map(|never| match never {});
-            (command, err)
-        }
-        Mode::Manage => {
-            // What Rust's own start-up does: a closed pipe is an EPIPE error
-            // (handled in output.rs), not death by SIGPIPE. `dockmux exec`
-            // puts the caller's disposition back for its program.
-            replace::ignore_sigpipe();
-            ("dockmux".to_string(), cli::run(&argv))
-        }
+        // Returns only if docker could not be started, or the name is no engine's.
+        Mode::Engine { command, args } => match engine::run(&command, args) {
+            Ok(engine::NotAnEngine) => {
+                let name = dispatch::invoked_name(&argv);
+                as_dockmux(&argv, name)
+            }
+            Err(err) => (command, Err(err)),
+        },
+        Mode::Manage => manage(&argv, None),
     };
     // The one place errors are printed and exit codes chosen.
     let code = match result {
@@ -41,4 +38,29 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // Rust's start-up would flush stdout on the way out; here it is ours to do.
     let _ = std::io::stdout().flush();
     code.clamp(0, 255)
+}
+
+/// dockmux under another name (`dmx`; `None`: an empty argv[0]): `dmx
+/// pg-docker ps` runs engine pg, anything else is the management CLI, and
+/// messages carry the name.
+fn as_dockmux(argv: &[OsString], name: Option<String>) -> (String, dockmux::error::Result<i32>) {
+    match dispatch::as_dockmux(argv) {
+        Mode::Engine { command, args } => {
+            let err = engine::run(&command, args).map(|_| exit_codes::REFUSED);
+            (command, err)
+        }
+        Mode::Manage => {
+            let (dockmux, result) = manage(argv, name.as_deref());
+            (name.unwrap_or(dockmux), result)
+        }
+    }
+}
+
+fn manage(argv: &[OsString], foreign: Option<&str>) -> (String, dockmux::error::Result<i32>) {
+    // What Rust's own start-up does: a closed pipe is an EPIPE error
+    // (handled in output.rs), not death by SIGPIPE. `dockmux exec` puts the
+    // caller's disposition back for its program.
+    replace::ignore_sigpipe();
+    output::claim_standard_fds();
+    ("dockmux".to_string(), cli::run(argv, foreign))
 }

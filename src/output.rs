@@ -2,6 +2,7 @@
 //! (`dockmux list | head -1`) is not an error; tables; JSON.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
@@ -9,8 +10,47 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 use crate::error::{Error, Result};
 use crate::escape;
 
+/// Set when the management CLI started with no standard output at all.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// What Rust's start-up does (skipped: see main.rs): a standard descriptor
+/// that is closed gets /dev/null, so no file dockmux opens later (a config,
+/// a temp file being written) can land on fd 0-2 and receive its output.
+/// A closed stdout is remembered: `print` then fails, as the command's
+/// output went nowhere (std's stdout would swallow EBADF and exit 0).
+pub fn claim_standard_fds() {
+    for fd in 0..3 {
+        // SAFETY: fcntl(F_GETFD) and open have no memory-safety preconditions;
+        // the path is a NUL-terminated literal.
+        let closed = unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1;
+        if closed {
+            if fd == 1 {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            }
+            // open returns the lowest free descriptor: this one.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+}
+
+/// Whether the management CLI started with stdout closed.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+pub fn closed_stdout_error() -> Error {
+    Error::io(
+        "standard output is closed, so nothing this command says could be seen; \
+         give it a stdout (>/dev/null to discard what it prints)",
+        std::io::Error::from_raw_os_error(libc::EBADF),
+    )
+}
+
 /// Writes `text` to stdout; if the reader has gone, exits quietly with success.
 pub fn print(text: &str) -> Result<()> {
+    if stdout_closed() {
+        return Err(closed_stdout_error());
+    }
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),

@@ -266,7 +266,9 @@ fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> Status {
             return Status::failed(
                 State::PermissionDenied,
                 format!("cannot reach {shown}: a directory on the way is not open to you"),
-                Some("run with sudo, or ask for access to the socket's directory".into()),
+                Some(format!(
+                    "ask for access to the directories on the way to {shown} (ls -ld each), or run it as root"
+                )),
             );
         }
         Err(e) => return Status::failed(State::Error, format!("{shown}: {e}"), None),
@@ -384,10 +386,15 @@ fn connect_error(t: &Target, path: &Path, meta: &std::fs::Metadata, e: std::io::
     match e.kind() {
         ErrorKind::PermissionDenied => {
             let fix = match Accounts::groups(Path::new("/")).name(meta.gid()) {
-                Some(g) if meta.gid() != 0 && meta.mode() & 0o060 == 0o060 => format!(
-                    "join group '{g}' (sudo usermod -aG {g} $USER, then log in again) or use sudo"
+                _ if crate::secure::euid() == 0 => format!(
+                    "root was refused too: check the socket's owner and mode (ls -l {shown}) \
+                     and any AppArmor or SELinux rule"
                 ),
-                _ => "use sudo (the socket is open to root only; dockerd's --group / \
+                Some(g) if meta.gid() != 0 && meta.mode() & 0o060 == 0o060 => format!(
+                    "join group '{g}' (as root: usermod -aG {g} {}; then log in again), or run it as root",
+                    user_name()
+                ),
+                _ => "run it as root (the socket is open to root only; dockerd's --group / \
                       daemon.json \"group\" opens it to a group)"
                     .to_string(),
             };
@@ -497,6 +504,50 @@ fn parse_response(resp: &[u8], what: &str) -> std::io::Result<Response> {
     }
 }
 
+/// The name of the user running dockmux (`$USER` may lie or be unset),
+/// read from /etc/passwd as the group is.
+fn user_name() -> String {
+    let uid = crate::secure::euid();
+    Accounts::users(Path::new("/"))
+        .name(uid)
+        .unwrap_or_else(|| uid.to_string())
+}
+
+/// The plain ssh command that checks what docker's ssh transport needs:
+/// `ssh -p 2222 me@nas docker version` for `ssh://me@nas:2222`, with
+/// `-H unix://PATH` when the URL names the remote socket.
+fn ssh_check_command(url: &str) -> String {
+    let rest = url.strip_prefix("ssh://").unwrap_or(url);
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], Some(&rest[i..])),
+        None => (rest, None),
+    };
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+        _ => (hostport, None),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut words = vec!["ssh".to_string()];
+    if let Some(p) = port {
+        words.extend(["-p".to_string(), p.to_string()]);
+    }
+    words.push(match user {
+        Some(u) => format!("{u}@{host}"),
+        None => host.to_string(),
+    });
+    words.push("docker".to_string());
+    if let Some(path) = path.filter(|p| *p != "/") {
+        words.extend(["-H".to_string(), format!("unix://{path}")]);
+    }
+    words.push("version".to_string());
+    let words: Vec<String> = words.iter().map(|w| crate::quote::sh_word(w)).collect();
+    words.join(" ")
+}
+
 /// `docker version` with the engine's environment, killed at the deadline.
 fn probe_client(
     batch: &Batch,
@@ -558,12 +609,13 @@ fn docker_message(stderr: &[u8]) -> String {
 fn classify_client_error(t: &Target, message: String) -> Status {
     let lower = message.to_ascii_lowercase();
     let (state, fix) = if t.kind == Kind::Ssh {
+        let check = ssh_check_command(&t.host);
         let fix = if lower.contains("permission denied") {
-            "check that your ssh key is accepted (ssh -p PORT USER@HOST docker version)"
+            format!("check that your ssh key is accepted: {check}")
         } else if lower.contains("host key") {
-            "connect once with plain ssh to check and accept the host key"
+            format!("connect once with plain ssh to check and accept the host key: {check}")
         } else {
-            "check that `ssh USER@HOST docker version` works from this shell"
+            format!("check that `{check}` works from this shell")
         };
         (State::SshError, fix)
     } else if t.tls
@@ -573,16 +625,19 @@ fn classify_client_error(t: &Target, message: String) -> Status {
     {
         (
             State::TlsError,
-            "check the engine's tls settings (cert_path holds ca.pem, cert.pem, key.pem)",
+            "check the engine's tls settings (cert_path holds ca.pem, cert.pem, key.pem)".into(),
         )
     } else if lower.contains("permission denied") {
-        (State::PermissionDenied, "use sudo or ask for access")
+        (
+            State::PermissionDenied,
+            format!("ask for access to {} (the engine refused you)", t.host),
+        )
     } else if lower.contains("connection refused") {
-        (State::Refused, "start the engine, or fix its host")
+        (State::Refused, "start the engine, or fix its host".into())
     } else {
-        (State::Down, "start the engine, or fix its host")
+        (State::Down, "start the engine, or fix its host".into())
     };
-    Status::failed(state, message, Some(fix.to_string()))
+    Status::failed(state, message, Some(fix))
 }
 
 #[cfg(test)]
@@ -601,6 +656,23 @@ mod tests {
         assert_eq!(show_duration(Duration::from_millis(250)), "250ms");
         assert_eq!(show_duration(Duration::from_millis(1500)), "1.5s");
         assert_eq!(show_duration(Duration::from_secs(2)), "2s");
+    }
+
+    #[test]
+    fn ssh_fix_lines_name_the_engines_own_user_host_port_and_socket() {
+        assert_eq!(
+            ssh_check_command("ssh://me@nas:2222"),
+            "ssh -p 2222 me@nas docker version"
+        );
+        assert_eq!(ssh_check_command("ssh://nas"), "ssh nas docker version");
+        assert_eq!(
+            ssh_check_command("ssh://root@box/data/x.sock"),
+            "ssh root@box docker -H unix:///data/x.sock version"
+        );
+        assert_eq!(
+            ssh_check_command("ssh://me@[::1]:22"),
+            "ssh -p 22 me@::1 docker version"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::pattern::wildcard;
+
 /// sshd's config; `DOCKMUX_SSHD_CONFIG` moves it (tests and chroots).
 pub const SSHD_CONFIG: &str = "/etc/ssh/sshd_config";
 /// Where the session setup code lives (sshd-session since OpenSSH 9.8).
@@ -262,21 +264,6 @@ fn glob(pattern: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// `*` and `?` wildcards.
-fn wildcard(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('*', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
-            Some(('?', rest)) => !t.is_empty() && go(rest, &t[1..]),
-            Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    go(&p, &t)
-}
-
 /// The login shell's files that can still change PATH for `ssh HOST CMD`.
 pub fn shell_caveat() -> String {
     let shell = std::env::var("SHELL").unwrap_or_default();
@@ -303,9 +290,6 @@ mod tests {
             ["SetEnv", "PATH=/a b:/c", "X=1"]
         );
         assert_eq!(split_words("UsePAM=yes"), ["UsePAM", "yes"]);
-        assert!(wildcard("*.conf", "x.conf"));
-        assert!(!wildcard("*.conf", "x.conf.bak"));
-        assert!(wildcard("P?TH", "PATH"));
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! "Did you mean …?" for near misses: engine names, config keys.
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
+/// Case and leading dashes do not count against a match (`PG` is `pg`).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let norm = |s: &str| s.trim_start_matches('-').to_lowercase();
+    let word = norm(word);
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .map(|c| (strsim::jaro_winkler(&word, &norm(c)), c))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -27,6 +30,12 @@ mod tests {
         assert_eq!(closest("hots", ["host", "hint", "aliases"]), Some("host"));
         assert_eq!(closest("pgg", ["pg", "lzc"]), Some("pg"));
         assert_eq!(closest("alias", ["host", "aliases"]), Some("aliases"));
+        assert_eq!(closest("PG", ["pg", "lzc"]), Some("pg"));
+        assert_eq!(
+            closest("PG-docker", ["pg-docker", "lzc-docker"]),
+            Some("pg-docker")
+        );
+        assert_eq!(closest("--pg", ["pg", "lzc"]), Some("pg"));
     }
 
     #[test]

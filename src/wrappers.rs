@@ -55,7 +55,7 @@ pub fn script(engine: &Engine, command: &str) -> String {
 
 pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
-    let engines = cfg.select(&args.engines)?;
+    let engines = cfg.select_to_use(&args.engines)?;
     links::check_dir(
         &args.dir,
         &format!("create it first (mkdir -p {})", args.dir.display()),

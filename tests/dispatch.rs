@@ -74,7 +74,7 @@ fn unknown_engine_names_the_engines_and_the_config() {
     assert_eq!(
         err.trim_end(),
         format!(
-            "pgg-docker: no engine named 'pgg'; known engines: lzc, pg (config: {}); did you mean 'pg'?",
+            "pgg-docker: no engine named 'pgg'; known engines: lzc, pg (config: {}); did you mean 'pg-docker'?",
             config.display()
         )
     );

@@ -12,5 +12,6 @@ mod exec_ssh;
 mod hardening;
 mod links;
 mod management;
+mod messages;
 mod policy;
 mod status;

@@ -38,7 +38,7 @@ pub fn answer(verb: &OsStr, args: &[OsString]) -> Result<i32> {
     if args.len() > 1 && dispatch::is_docker_command(args[0].as_bytes()) {
         let mut rest = vec![verb.to_owned()];
         rest.extend_from_slice(&args[1..]);
-        return engine::run(&args[0].to_string_lossy(), &rest).map(|never| match never {});
+        return engine::run(&args[0].to_string_lossy(), &rest).map(|_| crate::exit_codes::REFUSED);
     }
     let words: Vec<String> = args
         .iter()

@@ -143,14 +143,20 @@ fn odd_paths_find_the_client_or_say_why() {
 }
 
 #[test]
-fn odd_invocation_names_are_unknown_engines_not_crashes() {
+fn odd_invocation_names_are_unknown_engines_or_dockmux_not_crashes() {
     let env = env_with_fast_fake();
-    for name in [
-        OsString::new(),
-        OsString::from("-docker"),
-        OsString::from_vec(b"\xff\xfe-docker".to_vec()),
-        OsString::from("/"),
-        OsString::from("x".repeat(5000)),
+    // A NAME-docker that no engine has is an unknown engine; a name that is
+    // no engine command at all is dockmux under that name (here without a
+    // command, so a usage error); an empty one is plain dockmux.
+    for (name, says) in [
+        (OsString::new(), "Usage: dockmux"),
+        (OsString::from("-docker"), "runs as dockmux"),
+        (
+            OsString::from_vec(b"\xff\xfe-docker".to_vec()),
+            "no engine named",
+        ),
+        (OsString::from("/"), "runs as dockmux"),
+        (OsString::from("x".repeat(5000)), "runs as dockmux"),
     ] {
         let mut cmd = Command::new(dockmux_bin());
         cmd.arg0(&name)
@@ -159,7 +165,8 @@ fn odd_invocation_names_are_unknown_engines_not_crashes() {
             .env("PATH", &env.path);
         let out = finishes(&mut cmd);
         assert_eq!(out.code, Some(125), "{:?}: {out}", name);
-        assert!(out.stderr.contains("no engine named"), "{name:?}: {out}");
+        assert!(out.stderr.contains(says), "{name:?}: {out}");
+        assert!(!out.stderr.starts_with(':'), "{name:?}: {out}");
     }
 }
 

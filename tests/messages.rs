@@ -1,0 +1,306 @@
+//! What dockmux says: to odd invocation names, to words that are not its
+//! commands, when exec's limits or a loop stop it, when its stdout is gone;
+//! each message names the real values and gives only the hints that apply.
+
+use std::ffi::OsString;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use crate::harness::testbed;
+use crate::harness::{Env, Out, TWO_ENGINES};
+
+fn env_with_fake() -> Env {
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    env.fake_docker();
+    env
+}
+
+/// dockmux with argv[0] = `name`, in the env's scrubbed environment.
+fn invoked_as(env: &Env, name: impl Into<OsString>, args: &[&str]) -> Out {
+    let mut cmd = env.dockmux(args);
+    cmd.arg0(name.into());
+    Out::of(&mut cmd)
+}
+
+#[test]
+fn a_renamed_binary_acts_as_dockmux_and_says_so_when_it_cannot() {
+    let env = env_with_fake();
+    env.link("dmx");
+    assert_eq!(env.run("dmx", ["list", "--names"]).ok(), "lzc\npg\n");
+    // busybox style works under the new name too.
+    env.run("dmx", ["pg-docker", "ps"]).ok();
+    assert_eq!(
+        env.last_call().var("DOCKER_HOST"),
+        Some("unix:///nonexistent/pg.sock")
+    );
+    let out = env.run("dmx", ["ps"]);
+    let err = out.fails(125);
+    assert!(
+        err.starts_with("dmx: 'dmx' is not an engine command")
+            && err.contains("so it runs as dockmux under that name")
+            && err.contains("'ps' is not a dockmux command"),
+        "{out}"
+    );
+    assert!(!err.contains("dockmux add dmx"), "{out}");
+    // A link named like an alias, mistyped: the alias is offered.
+    let out = invoked_as(&env, "playgrond", &["ps"]);
+    assert!(
+        out.fails(125).contains("did you mean 'playground'?"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_empty_argv0_is_dockmux_and_messages_never_start_with_a_colon() {
+    let env = env_with_fake();
+    assert_eq!(invoked_as(&env, "", &["list", "--names"]).ok(), "lzc\npg\n");
+    let out = invoked_as(&env, "", &["nonsense"]);
+    assert!(
+        out.fails(125)
+            .starts_with("dockmux: 'nonsense' is not a dockmux command"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_login_shell_name_runs_its_engine_and_case_gets_a_suggestion() {
+    let env = env_with_fake();
+    // login(1) starts a login shell as `-NAME`.
+    invoked_as(&env, "-pg-docker", &["ps"]).ok();
+    assert_eq!(
+        env.last_call().var("DOCKER_HOST"),
+        Some("unix:///nonexistent/pg.sock")
+    );
+    env.clear_record();
+    let out = invoked_as(&env, "PG-docker", &["ps"]);
+    assert!(
+        out.fails(125).contains("did you mean 'pg-docker'?"),
+        "{out}"
+    );
+    assert!(!env.fake_ran());
+}
+
+#[test]
+fn an_engine_word_after_dockmux_points_at_the_engine_command() {
+    let env = env_with_fake();
+    let run = |args: &[&str]| Out::of(&mut env.dockmux(args));
+    let out = run(&["pg", "ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(
+        out.fails(125),
+        "dockmux: 'pg' is an engine, not a dockmux command: run `pg-docker ps -a --format '{{.Names}}'` \
+         (or `dockmux pg-docker ps -a --format '{{.Names}}'`)\n",
+        "{out}"
+    );
+    let out = run(&["playground", "ps"]);
+    assert!(
+        out.fails(125).contains(
+            "'playground' is a command of engine 'pg', not of dockmux: run `playground ps`"
+        ),
+        "{out}"
+    );
+    let out = run(&["lst"]);
+    assert!(
+        out.fails(125).contains("did you mean `dockmux list`?"),
+        "{out}"
+    );
+    let out = run(&["pgg", "ps"]);
+    assert!(
+        out.fails(125).contains("did you mean `pg-docker ps`?"),
+        "{out}"
+    );
+    assert!(!env.fake_ran());
+}
+
+#[test]
+fn version_is_a_command_and_a_flag() {
+    let env = Env::new();
+    let want = format!("dockmux {}\n", env!("CARGO_PKG_VERSION"));
+    assert_eq!(Out::of(&mut env.dockmux(["version"])).ok(), want);
+    assert_eq!(Out::of(&mut env.dockmux(["--version"])).ok(), want);
+}
+
+/// Runs `cmd` with its stdout closed (not /dev/null: no descriptor at all).
+fn with_stdout_closed(cmd: &mut Command) -> Out {
+    // SAFETY: close() is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        });
+    }
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    Out::from_output(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_closed_stdout_fails_the_command_before_it_does_anything() {
+    let env = env_with_fake();
+    for args in [
+        &["list", "--no-probe"][..],
+        &["list", "--names"],
+        &["env", "pg"],
+        &["config", "show"],
+        &["completions", "bash"],
+    ] {
+        let out = with_stdout_closed(&mut env.dockmux(args));
+        assert!(
+            out.fails(1).contains("standard output is closed"),
+            "{args:?}: {out}"
+        );
+    }
+    // An edit is refused before the config is touched.
+    let before = std::fs::read(env.user_config_path()).unwrap();
+    let out = with_stdout_closed(&mut env.dockmux(["add", "nas", "ssh://me@nas.invalid"]));
+    out.fails(1);
+    assert_eq!(std::fs::read(env.user_config_path()).unwrap(), before);
+}
+
+#[test]
+fn a_value_over_execs_limit_is_named_with_its_fix() {
+    let env = Env::new();
+    let long = format!("/{}", "c".repeat(200_000));
+    env.user_config(&format!(
+        "[engines.big]\nhost = \"tcp://127.0.0.1:2376\"\ntls = {{ verify = true, cert_path = \"{long}\" }}\n"
+    ));
+    env.fake_docker();
+    env.link("big-docker");
+    let out = env.run("big-docker", ["ps"]);
+    let err = out.fails(126);
+    assert!(
+        err.contains(
+            "the argument list is too long (variable DOCKER_CERT_PATH alone is 200019 bytes"
+        ) && err.contains("shorten that value in the engine's config"),
+        "{out}"
+    );
+    assert!(!err.contains("working docker client"), "{out}");
+    let out = Out::of(&mut env.dockmux(["exec", "big", "true"]));
+    assert!(
+        out.fails(126).contains(
+            "cannot run 'true': the argument list is too long (variable DOCKER_CERT_PATH"
+        ),
+        "{out}"
+    );
+    assert!(!env.fake_ran());
+}
+
+#[test]
+fn a_wrapper_loop_says_the_engine_is_down_once_and_names_the_client() {
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    // `docker` is a script that runs an engine command: a loop.
+    let wrapper = env.bin.join("docker");
+    std::fs::write(&wrapper, "#!/bin/sh\nexec pg-docker \"$@\"\n").unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.link("pg-docker");
+    let out = env.run("pg-docker", ["ps"]);
+    let err = out.fails(125);
+    assert_eq!(err.matches("is not running").count(), 1, "{out}");
+    assert!(
+        err.contains("calling itself in a loop")
+            && err.contains(&format!("({})", wrapper.display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_engines_hint_comes_only_with_a_missing_socket() {
+    let env = Env::new();
+    let dir = env.root().join("not-a-socket");
+    std::fs::create_dir(&dir).unwrap();
+    env.user_config(&format!(
+        "[engines.pg]\nhost = \"unix://{}\"\nhint = \"start the playground\"\n\n\
+         [engines.gone]\nhost = \"unix:///nonexistent/gone.sock\"\nhint = \"start gone\"\n",
+        dir.display()
+    ));
+    env.fake_docker();
+    env.link("pg-docker");
+    env.link("gone-docker");
+    let out = env.run("pg-docker", ["ps"]);
+    out.ok();
+    assert!(out.stderr.contains("is a directory, not a socket"), "{out}");
+    assert!(!out.stderr.contains("start the playground"), "{out}");
+    let out = env.run("gone-docker", ["ps"]);
+    assert!(out.stderr.contains("(start gone)"), "{out}");
+}
+
+#[test]
+fn how_to_add_an_engine_is_said_where_the_engine_would_be_used() {
+    let env = env_with_fake();
+    env.link("nas-docker");
+    let add = "to add it: dockmux add nas HOST --link";
+    for args in [
+        &["exec", "nas", "true"][..],
+        &["env", "nas"],
+        &["link", "nas"],
+    ] {
+        let out = Out::of(&mut env.dockmux(args));
+        assert!(out.fails(125).contains(add), "{args:?}: {out}");
+    }
+    assert!(env.run("nas-docker", ["ps"]).fails(125).contains(add));
+    for args in [
+        &["remove", "nas"][..],
+        &["rename", "nas", "box"],
+        &["unlink", "nas"],
+        &["list", "nas"],
+    ] {
+        let out = Out::of(&mut env.dockmux(args));
+        let err = out.fails(125);
+        assert!(
+            err.contains("no engine named 'nas'") && !err.contains("to add it"),
+            "{args:?}: {out}"
+        );
+    }
+}
+
+#[test]
+fn list_takes_names_commands_and_patterns() {
+    let env = env_with_fake();
+    let list = |args: &[&str]| {
+        let mut all = vec!["list", "--names"];
+        all.extend_from_slice(args);
+        Out::of(&mut env.dockmux(all))
+    };
+    assert_eq!(list(&["pg"]).ok(), "pg\n");
+    assert_eq!(list(&["playground"]).ok(), "pg\n");
+    assert_eq!(list(&["l*"]).ok(), "lzc\n");
+    assert_eq!(list(&["*-docker"]).ok(), "lzc\npg\n");
+    assert_eq!(list(&["pg", "lzc"]).ok(), "lzc\npg\n");
+    let out = list(&["pgg"]);
+    assert!(out.fails(125).contains("did you mean 'pg'?"), "{out}");
+    let out = list(&["z*"]);
+    assert!(
+        out.fails(125)
+            .contains("no engine matches 'z*'; known engines: lzc, pg"),
+        "{out}"
+    );
+    // The table and --json hold only the engines asked about.
+    let out = Out::of(&mut env.dockmux(["list", "lzc", "--no-probe"]));
+    assert!(!out.ok().contains("pg"), "{out}");
+    let out = Out::of(&mut env.dockmux(["list", "lzc", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(v[0]["name"], "lzc");
+}
+
+#[test]
+fn an_ssh_engines_fix_names_its_own_user_host_and_port() {
+    let env = Env::new();
+    // Port 1 on loopback: nothing listens, ssh fails at once.
+    env.user_config("[engines.nas]\nhost = \"ssh://me@127.0.0.1:1\"\n");
+    std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
+    let out = Out::of(&mut env.dockmux(["list", "--timeout", "20s"]));
+    let text = out.ok();
+    assert!(
+        text.contains(
+            "fix: check that `ssh -p 1 me@127.0.0.1 docker version` works from this shell"
+        ),
+        "{out}"
+    );
+    assert!(!text.contains("USER@HOST"), "{out}");
+}
