@@ -63,6 +63,7 @@ pub struct AddArgs {
 #[derive(Args, Debug)]
 pub struct RemoveArgs {
     /// The engine to remove
+    #[arg(value_name = "ENGINE")]
     pub name: String,
     /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
     #[arg(long)]
@@ -78,6 +79,7 @@ pub struct RemoveArgs {
 #[derive(Args, Debug)]
 pub struct RenameArgs {
     /// The engine's current name
+    #[arg(value_name = "ENGINE")]
     pub old: String,
     /// Its new name
     pub new: String,

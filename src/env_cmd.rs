@@ -13,7 +13,7 @@ use crate::{output, quote};
 #[derive(Args, Debug)]
 pub struct EnvArgs {
     /// The engine to point the shell at
-    #[arg(value_name = "NAME", required_unless_present = "unset")]
+    #[arg(value_name = "ENGINE", required_unless_present = "unset")]
     pub name: Option<String>,
     /// Shell syntax [default: fish if $SHELL is fish, else sh]
     #[arg(long, value_enum)]

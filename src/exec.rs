@@ -18,7 +18,7 @@ use crate::{replace, ssh_bridge};
 #[derive(Args, Debug)]
 pub struct ExecArgs {
     /// The engine whose environment the program gets
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "ENGINE")]
     pub name: String,
     /// The program and its arguments (everything after NAME, flags included)
     #[arg(

@@ -264,6 +264,51 @@ fn glob(pattern: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// How a user puts `dir` on the PATH of their own `ssh HOST CMD` sessions,
+/// by their login shell (the one in the password database, which sshd runs).
+pub fn path_fix(dir: &Path) -> String {
+    let d = dir.display();
+    match login_shell().as_str() {
+        "bash" => format!(
+            "add the line export PATH=\"{d}:$PATH\" at the top of ~/.bashrc \
+             (bash reads it for ssh commands, up to its \"not interactive: return\" line)"
+        ),
+        "zsh" => format!("add the line export PATH=\"{d}:$PATH\" to ~/.zshenv"),
+        "fish" => format!("add the line set -gx PATH {d} $PATH to ~/.config/fish/config.fish"),
+        other => format!(
+            "your login shell ({other}) reads no startup file for ssh commands: \
+             change it to bash (chsh -s /bin/bash) and add export PATH=\"{d}:$PATH\" at the top of ~/.bashrc"
+        ),
+    }
+}
+
+/// The basename of the user's login shell from the password database, else `$SHELL`'s.
+fn login_shell() -> String {
+    let from_passwd = {
+        let uid = crate::secure::euid();
+        let mut buf = vec![0 as libc::c_char; 16 * 1024];
+        // SAFETY: zeroed passwd is a valid out-parameter; all pointers are valid for the call.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: as above; buf outlives the use of pw's strings.
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
+        (rc == 0 && !result.is_null() && !pw.pw_shell.is_null()).then(|| {
+            // SAFETY: pw_shell points into buf, NUL-terminated, set by getpwuid_r.
+            let shell = unsafe { std::ffi::CStr::from_ptr(pw.pw_shell) };
+            shell.to_string_lossy().into_owned()
+        })
+    };
+    let shell = from_passwd
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("SHELL").ok())
+        .unwrap_or_default();
+    Path::new(&shell)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sh".to_string())
+}
+
 /// The login shell's files that can still change PATH for `ssh HOST CMD`.
 pub fn shell_caveat() -> String {
     let shell = std::env::var("SHELL").unwrap_or_default();

@@ -1083,3 +1083,65 @@ fn zsh_honours_every_directive_of_the_protocol() {
 fn fish_honours_every_directive_of_the_protocol() {
     every_directive_is_honoured(Sh::Fish);
 }
+
+/// dockmux's own TAB: every argument that takes an engine offers the engine
+/// names (exec, env, remove, rename, list as link and unlink do); after
+/// `dockmux exec ENGINE ` the programs on PATH (executable files only), and
+/// after the program, files.
+fn dockmux_completes_engines_and_then_programs(sh: Sh) {
+    require_tools();
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    env.link("dockmux");
+    for (name, mode) in [
+        ("zqprog-alpha", 0o755),
+        ("zqprog-bravo", 0o755),
+        ("zqprog-notes", 0o644),
+    ] {
+        let p = env.bin.join(name);
+        std::fs::write(&p, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let cwd = env.root().join("cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    for f in ["report-a.txt", "report-b.txt"] {
+        std::fs::write(cwd.join(f), "").unwrap();
+    }
+    write_rc(sh, &env.home, &load_line(sh));
+    let t = Term::start(sh, &env, &[&env.bin], &[]);
+    for line in [
+        "dockmux exec ",
+        "dockmux env ",
+        "dockmux remove ",
+        "dockmux rename ",
+        "dockmux list ",
+    ] {
+        t.complete(line, 2, &["lzc", "pg"]);
+    }
+    let s = t.complete(
+        "dockmux exec pg zqprog-",
+        2,
+        &["zqprog-alpha", "zqprog-bravo"],
+    );
+    assert_none(&s, &["zqprog-notes".to_string()], "dockmux exec pg zqprog-");
+    t.complete(
+        "dockmux exec pg zqprog-alpha report-",
+        2,
+        &["report-a.txt", "report-b.txt"],
+    );
+}
+
+#[test]
+fn bash_completes_dockmux_engine_arguments_and_programs_after_exec() {
+    dockmux_completes_engines_and_then_programs(Sh::Bash);
+}
+
+#[test]
+fn zsh_completes_dockmux_engine_arguments_and_programs_after_exec() {
+    dockmux_completes_engines_and_then_programs(Sh::Zsh);
+}
+
+#[test]
+fn fish_completes_dockmux_engine_arguments_and_programs_after_exec() {
+    dockmux_completes_engines_and_then_programs(Sh::Fish);
+}

@@ -223,11 +223,17 @@ fn an_unreadable_socket_is_permission_denied_for_a_non_root_user() {
     let s = status_of(v.as_array().unwrap(), "pg");
     assert_eq!(s["state"], "permission_denied", "{s}");
     let fix = s["fix"].as_str().unwrap();
-    assert!(fix.contains("sudo"), "{fix}");
+    // "as root", not sudo (a root Debian box often has none), and the user's
+    // real name, not $USER.
+    assert!(fix.contains("as root") && !fix.contains("sudo"), "{fix}");
     // The socket dockerd made is root:docker 0660 where a docker group exists.
     let meta = std::fs::metadata(&bed.pg.sock).unwrap();
     if std::os::unix::fs::MetadataExt::gid(&meta) != 0 {
-        assert!(fix.contains("usermod -aG"), "{fix}");
+        assert!(
+            fix.contains("usermod -aG") && fix.contains(" nobody"),
+            "{fix}"
+        );
+        assert!(!fix.contains("$USER"), "{fix}");
     }
 }
 
@@ -781,6 +787,69 @@ fn doctor_knows_whether_ssh_commands_find_the_links() {
                 message.contains(&env.bin.display().to_string()),
                 "{message}"
             );
+            // The engines are the user's (DOCKMUX_CONFIG): root's `dockmux
+            // link` would not know them, so the fix is the user's PATH, or
+            // the engine added for everyone.
+            let fix = ssh[0]["fix"].as_str().unwrap();
+            assert!(!fix.starts_with("as root: dockmux link"), "{fix}");
+            assert!(
+                fix.contains("which root's commands do not read")
+                    && fix.contains(&format!(
+                        "dockmux add pg {} --system --link",
+                        bed_pg_host(&env)
+                    )),
+                "{fix}"
+            );
         }
     }
+}
+
+fn bed_pg_host(env: &Env) -> String {
+    let cfg = std::fs::read_to_string(env.user_config_path()).unwrap();
+    let at = cfg.find("[engines.pg]").unwrap();
+    let line = cfg[at..].lines().find(|l| l.starts_with("host")).unwrap();
+    line.split('"').nth(1).unwrap().to_string()
+}
+
+/// The user's shell finds the links in ~/.local/bin first; ssh sessions get
+/// a PATH with only the other directory of links. ssh works, and doctor,
+/// judging by what sshd's PATH finds, says so.
+#[test]
+fn doctor_judges_ssh_by_what_sshds_path_finds_not_by_the_users_path() {
+    let env = installed(&bed_config(""));
+    let mine = env.home.join(".local/bin");
+    std::fs::create_dir_all(&mine).unwrap();
+    env.run("dockmux", ["link", "--dir", mine.to_str().unwrap()])
+        .ok();
+    let config = env.user_config_path().display().to_string();
+    let sshd = sshd::start(SshdOpts {
+        env: vec![
+            (
+                "PATH".to_string(),
+                format!("{}:{SYSTEM_PATH}", env.bin.display()),
+            ),
+            ("DOCKMUX_CONFIG".to_string(), config),
+        ],
+        ..Default::default()
+    });
+    let out = Out::of(&mut sshd.ssh("pg-docker version --format '{{.Server.Version}}'"));
+    assert_eq!(out.code, Some(0), "{out}");
+    let out = Out::of(
+        env.cmd("dockmux")
+            .args(["doctor", "--json"])
+            .env(
+                "PATH",
+                format!("{}:{}:{SYSTEM_PATH}", mine.display(), env.bin.display()),
+            )
+            .env("DOCKMUX_SSHD_CONFIG", sshd.dir.join("sshd_config")),
+    );
+    let report: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let ssh: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "ssh_path")
+        .collect();
+    assert_eq!(ssh.len(), 1, "{report:#}");
+    assert_eq!(ssh[0]["level"], "ok", "{report:#}");
 }

@@ -85,7 +85,14 @@ pub fn complete(words: &[String], cfg: Option<&Config>) -> Answer {
                     cmd = sub;
                     used.clear();
                 }
-                _ => positionals += 1,
+                _ => {
+                    // From a trailing argument on (`exec ENGINE CMD…`), every
+                    // word is the program's, flags included.
+                    if positional_at(cmd, positionals).is_some_and(Arg::is_trailing_var_arg_set) {
+                        only_positionals = true;
+                    }
+                    positionals += 1;
+                }
             }
         } else if word == "--" {
             only_positionals = true;
@@ -147,19 +154,42 @@ pub fn complete(words: &[String], cfg: Option<&Config>) -> Answer {
             }
         }
     }
-    let positional = cmd
-        .get_positionals()
-        .filter(|a| !a.is_hide_set())
-        .enumerate()
-        .filter(|(i, a)| *i == positionals || (*i < positionals && is_many(a)))
-        .map(|(_, a)| a)
-        .last();
-    if let Some(arg) = positional {
-        let more = values(arg, "", cfg);
+    if let Some((arg, nth)) = positional_for(cmd, positionals) {
+        let more = if arg.is_trailing_var_arg_set() && nth > 0 {
+            // The program's own arguments: files, as a shell would offer.
+            Answer::default()
+        } else {
+            values(arg, cur, cfg)
+        };
         answer.directive = more.directive;
         answer.candidates.extend(more.candidates);
     }
     keep_prefixed(answer, cur)
+}
+
+/// The positional argument that takes word number `n` (0-based) among the
+/// positional words, and how many words before it that argument took: its
+/// own place, else the last repeatable one before it.
+fn positional_for(cmd: &Command, n: usize) -> Option<(&Arg, usize)> {
+    let mut found = None;
+    for (i, a) in cmd
+        .get_positionals()
+        .filter(|a| !a.is_hide_set())
+        .enumerate()
+    {
+        if i == n {
+            return Some((a, 0));
+        }
+        if i < n && is_many(a) {
+            found = Some((a, n - i));
+        }
+    }
+    found
+}
+
+/// The positional argument word number `n` belongs to.
+fn positional_at(cmd: &Command, n: usize) -> Option<&Arg> {
+    positional_for(cmd, n).map(|(a, _)| a)
 }
 
 fn no_files() -> Answer {
@@ -194,6 +224,13 @@ fn values(arg: &Arg, cur: &str, cfg: Option<&Config>) -> Answer {
     }
     let names = arg.get_value_names().unwrap_or_default();
     match names.first().map(|n| n.as_str()) {
+        // A program to run: the executables on PATH, as the shell offers commands.
+        Some(PROGRAM) => {
+            answer.candidates = programs_on_path(cur)
+                .into_iter()
+                .map(|p| (p, String::new()))
+                .collect();
+        }
         // Engine names and command names come from the config as it is now.
         Some("ENGINE" | "COMMAND") => {
             let Some(cfg) = cfg else {
@@ -228,6 +265,35 @@ fn values(arg: &Arg, cur: &str, cfg: Option<&Config>) -> Answer {
         },
     }
     keep_prefixed(answer, cur)
+}
+
+/// The value name of an argument that takes a program to run (`exec`).
+pub const PROGRAM: &str = "CMD";
+
+/// The names of the executable files on PATH that start with `prefix`, sorted, once each.
+fn programs_on_path(prefix: &str) -> Vec<String> {
+    programs_on_path_in(&std::env::var_os("PATH").unwrap_or_default(), prefix)
+}
+
+fn programs_on_path_in(path: &OsStr, prefix: &str) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found: Vec<String> = std::env::split_paths(path)
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if !name.starts_with(prefix) {
+                return None;
+            }
+            // metadata follows links: a link to a program is a program.
+            let m = std::fs::metadata(e.path()).ok()?;
+            (m.is_file() && m.permissions().mode() & 0o111 != 0).then_some(name)
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 fn engine_about(e: &config::Engine) -> String {
@@ -331,6 +397,108 @@ mod tests {
         );
         // No config: an error, which the shells turn into no candidates.
         assert_eq!(values_for(&["link", ""], None), (vec![], ERROR));
+    }
+
+    /// Every subcommand path (`["contexts", "export"]`) and its command.
+    fn leaves(cmd: &Command, path: Vec<String>, out: &mut Vec<(Vec<String>, Command)>) {
+        out.push((path.clone(), cmd.clone()));
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut p = path.clone();
+            p.push(sub.get_name().to_string());
+            leaves(sub, p, out);
+        }
+    }
+
+    #[test]
+    fn every_argument_that_takes_an_engine_completes_the_engine_names() {
+        let cfg = built_in();
+        let mut root = Cli::command();
+        root.build();
+        let mut all = Vec::new();
+        leaves(&root, vec![], &mut all);
+        // The positionals that take something else, each named: a new
+        // positional must be placed here or take ENGINE.
+        let others = [
+            "add name",
+            "add host",
+            "rename new",
+            "completions shell",
+            "completions commands",
+            "exec command",
+            "contexts import contexts",
+        ];
+        let mut engine_args = Vec::new();
+        for (path, cmd) in &all {
+            for (i, arg) in cmd.get_positionals().enumerate() {
+                let key = format!("{} {}", path.join(" "), arg.get_id());
+                let value_name = arg.get_value_names().and_then(|n| n.first().cloned());
+                if value_name.as_ref().is_some_and(|n| n == "ENGINE") {
+                    let mut words = path.clone();
+                    words.extend((0..i).map(|_| "x".to_string()));
+                    words.push(String::new());
+                    let (v, d) = values_for(
+                        &words.iter().map(String::as_str).collect::<Vec<_>>(),
+                        Some(&cfg),
+                    );
+                    assert_eq!(
+                        (v, d),
+                        (vec!["lzc".to_string(), "pg".to_string()], NO_FILES),
+                        "{key}"
+                    );
+                    engine_args.push(key);
+                } else {
+                    assert!(
+                        others.contains(&key.as_str()),
+                        "{key}: takes an engine? give it value_name = \"ENGINE\""
+                    );
+                }
+            }
+        }
+        for want in [
+            "exec name",
+            "env name",
+            "remove name",
+            "rename old",
+            "list engines",
+            "link engines",
+            "unlink engines",
+        ] {
+            assert!(
+                engine_args.iter().any(|k| k == want),
+                "{want} in {engine_args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn exec_completes_a_program_on_path_then_its_files() {
+        let cfg = built_in();
+        let dir = tempfile::tempdir().unwrap();
+        let make = |name: &str, mode: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            let p = dir.path().join(name);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        make("zqprog-alpha", 0o755);
+        make("zqprog-bravo", 0o700);
+        make("zqprog-notes", 0o644);
+        let programs = programs_on_path_in(dir.path().as_os_str(), "zqprog-");
+        assert_eq!(programs, ["zqprog-alpha", "zqprog-bravo"]);
+        // After the program: its arguments are files, and exec's own flags are not offered.
+        assert_eq!(
+            values_for(&["exec", "pg", "ls", ""], Some(&cfg)),
+            (vec![], 0)
+        );
+        assert_eq!(
+            values_for(&["exec", "pg", "ls", "-"], Some(&cfg)),
+            (vec![], 0)
+        );
+        assert_eq!(
+            values_for(&["exec", "pg", "--", "ls", ""], Some(&cfg)),
+            (vec![], 0)
+        );
+        assert_eq!(values_for(&["exec", "p"], Some(&cfg)).0, ["pg"]);
     }
 
     #[test]

@@ -96,8 +96,7 @@ fn check(bytes: &[u8], tally: &mut [usize; 2]) -> Result<(), TestCaseError> {
             }
             (Ok(cfg), Err(e)) => {
                 prop_assert!(cfg.engine_for_command(cmd).is_none(), "{cmd}: {e}");
-                let name = cmd.strip_suffix("-docker").unwrap_or(cmd);
-                prop_assert_eq!(e.to_string(), cfg.unknown_engine(name).to_string());
+                prop_assert_eq!(e.to_string(), cfg.unknown_command(cmd).to_string());
             }
             (Err(want), Err(got)) => prop_assert_eq!(got.to_string(), want.to_string()),
             (Err(want), Ok(_)) => {
