@@ -544,23 +544,17 @@ fn check_ssh_path(
         } else {
             let adds: Vec<String> = engines
                 .iter()
-                .map(|e| {
-                    format!(
-                        "dockmux add {} {} --system --link --dir {system_dir}",
-                        e.name,
-                        crate::quote::sh_word(&e.host)
-                    )
-                })
+                .map(|e| format!("{} --system --link --dir {system_dir}", add_command(e)))
                 .collect();
             format!(
-                "{} {} in {}, which root's commands do not read, so your own PATH must \
-                 serve {}: {}; or, to give every user {}, as root: {}",
+                "{} in your own config ({}), which no other user's commands read \
+                 (root's included), so your own PATH must serve {}: {}; or, to give every \
+                 user {}, as root: {}",
                 if names.len() == 1 {
-                    "engine"
+                    format!("engine {} is", names[0])
                 } else {
-                    "engines"
+                    format!("engines {} are", names.join(", "))
                 },
-                names.join(", "),
                 engines[0].origin,
                 if names.len() == 1 { "it" } else { "them" },
                 ssh_path::path_fix(&dir),
@@ -587,6 +581,30 @@ fn check_ssh_path(
             Some(fix),
         );
     }
+}
+
+/// The `dockmux add` that makes the same engine elsewhere: its host,
+/// description, hint, aliases and TLS settings.
+fn add_command(e: &Engine) -> String {
+    let q = crate::quote::sh_word;
+    let mut words = vec!["dockmux add".to_string(), q(&e.name), q(&e.host)];
+    let mut opt = |flag: &str, value: &str| words.push(format!("{flag} {}", q(value)));
+    if let Some(d) = &e.description {
+        opt("--description", d);
+    }
+    if let Some(h) = &e.hint {
+        opt("--hint", h);
+    }
+    for a in &e.aliases {
+        opt("--alias", a);
+    }
+    if let Some(tls) = &e.tls {
+        if let Some(c) = &tls.cert_path {
+            opt("--cert-path", c);
+        }
+        words.push(if tls.verify { "--tlsverify" } else { "--tls" }.to_string());
+    }
+    words.join(" ")
 }
 
 /// This machine's name, as `ssh NAME` would reach it.

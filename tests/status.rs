@@ -793,11 +793,9 @@ fn doctor_knows_whether_ssh_commands_find_the_links() {
             let fix = ssh[0]["fix"].as_str().unwrap();
             assert!(!fix.starts_with("as root: dockmux link"), "{fix}");
             assert!(
-                fix.contains("which root's commands do not read")
-                    && fix.contains(&format!(
-                        "dockmux add pg {} --system --link",
-                        bed_pg_host(&env)
-                    )),
+                fix.contains("which no other user's commands read")
+                    && fix.contains(&format!("dockmux add pg {}", bed_pg_host(&env)))
+                    && fix.contains("--system --link"),
                 "{fix}"
             );
         }

@@ -14,4 +14,5 @@ mod links;
 mod management;
 mod messages;
 mod policy;
+mod readme;
 mod status;

@@ -1,0 +1,54 @@
+//! The README's console blocks that can run anywhere, run: each `$ command`
+//! in one sh session (stderr with stdout, as a terminal shows them), and the
+//! transcript must be the block, byte for byte.
+
+use std::path::Path;
+
+use crate::harness::testbed;
+use crate::harness::{Env, Out};
+
+/// The first ```console block after `heading`.
+fn console_block(heading: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let at = readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let start = readme[at..].find("```console\n").expect("a console block") + at;
+    let body = &readme[start + "```console\n".len()..];
+    body[..body.find("```").expect("the block's end")].to_string()
+}
+
+/// Runs the block's commands in one `sh` and returns the transcript.
+fn replay(env: &Env, block: &str) -> String {
+    // `$?` is carried past each printed prompt line, for `echo $?`.
+    let mut script = String::from("s=0\n");
+    for line in block.lines() {
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            let shown = cmd.replace('\'', r"'\''");
+            script.push_str(&format!(
+                "printf '%s\\n' '$ {shown}'\n(exit $s)\n{cmd} 2>&1\ns=$?\n"
+            ));
+        }
+    }
+    Out::of(env.program("/bin/sh").args(["-c", &script])).stdout
+}
+
+/// "First use": the built-in engines on a machine that is not a LazyCat box.
+#[test]
+fn first_use_is_what_a_machine_without_the_engines_shows() {
+    for p in ["/data/playground", "/lzcsys"] {
+        assert!(
+            !Path::new(p).exists(),
+            "{p} exists: this machine runs the LazyCat engines (scripts/lazycat-demo?), \
+             so README's 'First use' (a machine without them) cannot be replayed here"
+        );
+    }
+    let env = Env::new();
+    for name in ["dockmux", "pg-docker", "lzc-docker"] {
+        env.link(name);
+    }
+    std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
+    let block = console_block("## First use");
+    assert_eq!(replay(&env, &block), block);
+}
