@@ -851,3 +851,161 @@ fn doctor_judges_ssh_by_what_sshds_path_finds_not_by_the_users_path() {
     assert_eq!(ssh.len(), 1, "{report:#}");
     assert_eq!(ssh[0]["level"], "ok", "{report:#}");
 }
+
+/// A user with a home of their own (from /etc/skel) and bash as login shell,
+/// as `useradd -m` makes them, for real ssh sessions; removed on drop.
+struct LoginUser {
+    name: String,
+    uid: u32,
+    gid: u32,
+    home: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl LoginUser {
+    fn new() -> LoginUser {
+        // SAFETY: geteuid has no preconditions.
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "useradd needs root: run the tests with ./scripts/test (as root)"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("dmxuser-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let home = dir.path().join("home");
+        let name = unique("dmx").replace('-', "");
+        let name = name[..name.len().min(30)].to_string();
+        let sbin = "/usr/sbin:/usr/bin:/sbin:/bin";
+        let run = |cmd: &mut Command| {
+            let out = Out::of(cmd.env("PATH", sbin));
+            assert_eq!(out.code, Some(0), "{cmd:?}: {out}");
+        };
+        run(Command::new("useradd")
+            .args([
+                "--create-home",
+                "--user-group",
+                "--shell",
+                "/bin/bash",
+                "--home-dir",
+            ])
+            .arg(&home)
+            .arg(&name));
+        // A locked password ("!") makes sshd refuse every login; "*" is none.
+        run(Command::new("usermod").args(["--password", "*", &name]));
+        let id = |flag: &str| -> u32 {
+            let out = Out::of(Command::new("id").args([flag, &name]));
+            out.ok().trim().parse().unwrap()
+        };
+        LoginUser {
+            uid: id("-u"),
+            gid: id("-g"),
+            name,
+            home,
+            _dir: dir,
+        }
+    }
+
+    /// `cmd` as this user, in their home, with their HOME and a PATH of
+    /// ~/.local/bin and the system dirs.
+    fn runs(&self, cmd: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(self.uid)
+            .gid(self.gid)
+            .env_clear()
+            .env("HOME", &self.home)
+            .env(
+                "PATH",
+                format!("{}:{SYSTEM_PATH}", self.home.join(".local/bin").display()),
+            )
+            .env("LC_ALL", "C.UTF-8")
+            .current_dir(&self.home);
+    }
+
+    /// `ssh USER@127.0.0.1 REMOTE` through the test sshd.
+    fn ssh(&self, sshd: &sshd::Sshd, remote: &str) -> Out {
+        Out::of(
+            Command::new("ssh")
+                .arg("-F")
+                .arg(&sshd.ssh_config)
+                .args([
+                    "-p",
+                    &sshd.port.to_string(),
+                    "-l",
+                    &self.name,
+                    "127.0.0.1",
+                    remote,
+                ])
+                .env_remove("SSH_AUTH_SOCK"),
+        )
+    }
+}
+
+impl Drop for LoginUser {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel")
+            .arg(&self.name)
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .output();
+    }
+}
+
+/// A non-root user's own engine, linked in ~/.local/bin: doctor predicts the
+/// PATH a real ssh session gets, says `ssh HOST nas-docker` will not find
+/// it, and its fix (the user's ~/.bashrc, not root's `dockmux link`, which
+/// does not know a user's engine) makes it work over real ssh.
+#[test]
+fn a_users_own_engine_gets_an_ssh_fix_that_works_for_that_user() {
+    let user = LoginUser::new();
+    let bin = user.home.join(".local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    copy_dockmux(&bin.join("dockmux"));
+    for p in [&user.home.join(".local"), &bin, &bin.join("dockmux")] {
+        std::os::unix::fs::chown(p, Some(user.uid), Some(user.gid)).unwrap();
+    }
+    let mut add = Command::new(bin.join("dockmux"));
+    add.args(["add", "nas", "ssh://me@nas.invalid", "--link"]);
+    user.runs(&mut add);
+    Out::of(&mut add).ok();
+    let sshd = sshd::start(SshdOpts::default());
+
+    // The PATH a real session gets is the one doctor reports.
+    let path = user.ssh(&sshd, "echo $PATH");
+    let path = path.ok().trim().to_string();
+    assert_eq!(user.ssh(&sshd, "nas-docker --version").code, Some(127));
+    let mut doctor = Command::new(bin.join("dockmux"));
+    doctor
+        .args(["doctor", "--json"])
+        .env("DOCKMUX_SSHD_CONFIG", sshd.dir.join("sshd_config"));
+    user.runs(&mut doctor);
+    doctor.env("DOCKMUX_SSHD_CONFIG", sshd.dir.join("sshd_config"));
+    let out = Out::of(&mut doctor);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let ssh: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "ssh_path" && c["level"] == "warning")
+        .collect();
+    assert_eq!(ssh.len(), 1, "{report:#}");
+    let message = ssh[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("PATH={path},")),
+        "{path} vs {message}"
+    );
+    let fix = ssh[0]["fix"].as_str().unwrap();
+    assert!(!fix.starts_with("as root: dockmux link"), "{fix}");
+    // The line the fix names, put where it says.
+    let line = fix
+        .split("add the line ")
+        .nth(1)
+        .and_then(|rest| rest.split(" at the top of ~/.bashrc").next())
+        .unwrap_or_else(|| panic!("no ~/.bashrc line in: {fix}"));
+    let rc = user.home.join(".bashrc");
+    let old = std::fs::read_to_string(&rc).unwrap_or_default();
+    std::fs::write(&rc, format!("{line}\n{old}")).unwrap();
+    let out = user.ssh(&sshd, "nas-docker --version");
+    assert!(out.ok().starts_with("Docker version"), "{out}");
+}
