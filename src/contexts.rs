@@ -18,6 +18,7 @@ use crate::context_store::{self, Context, TLS_FILES};
 use crate::edit::{self, Session};
 use crate::engine;
 use crate::error::{Error, Result};
+use crate::escape;
 use crate::host;
 use crate::output;
 
@@ -92,7 +93,8 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
             .output()
             .map_err(|err| Error::io(format!("cannot run {}", docker.display()), err))?;
         if !out.status.success() {
-            let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            // docker's words, shown on a terminal.
+            let why = escape::one_line(&out.stderr);
             failed.push(format!("'{}': {why}", e.name));
             continue;
         }

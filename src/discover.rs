@@ -71,6 +71,8 @@ const MAX_PROCESSES: usize = 1 << 22;
 const MAX_HOSTS_PER_DAEMON: usize = 64;
 const MAX_FINDINGS: usize = 1024;
 const PROC_TIME: Duration = Duration::from_secs(10);
+/// VM instance directories looked at per tool (colima, lima).
+const MAX_INSTANCES: usize = 256;
 
 /// How good a name source is: a name someone chose beats one made from a path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -159,7 +161,7 @@ impl Tree {
         safe_read::read_start(&self.at(abs), cap).ok()
     }
 
-    /// Subdirectories of `abs`, by name, sorted.
+    /// Subdirectories of `abs` (at most [`MAX_INSTANCES`]), by name, sorted.
     fn subdirs(&self, abs: impl AsRef<Path>) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.at(abs)) else {
             return Vec::new();
@@ -168,6 +170,7 @@ impl Tree {
             .flatten()
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| e.file_name().into_string().ok())
+            .take(MAX_INSTANCES)
             .collect();
         names.sort();
         names

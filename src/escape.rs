@@ -42,6 +42,18 @@ pub fn bytes(b: &[u8]) -> String {
     text(&String::from_utf8_lossy(b)).into_owned()
 }
 
+/// A program's message (docker's error text) as one safe line: its
+/// non-empty lines, trimmed and joined by spaces, then [`text`].
+pub fn one_line(b: &[u8]) -> String {
+    let text = String::from_utf8_lossy(b);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    owned(&lines.join(" "))
+}
+
 /// [`text`] as an owned String, for fields filled from outside.
 pub fn owned(s: &str) -> String {
     text(s).into_owned()
@@ -60,6 +72,10 @@ mod tests {
         assert_eq!(text("a\r\nb\tc\x7f"), "a\\r\\nb\\tc\\x7f");
         assert_eq!(text("\u{9b}2J \u{202e}evil"), "\\u{9b}2J \\u{202e}evil");
         assert_eq!(bytes(b"ok \xff\x1b"), "ok \u{fffd}\\x1b");
+        assert_eq!(
+            one_line(b" error:\r\n\n  \x1b[2Jgone \n"),
+            "error: \\x1b[2Jgone"
+        );
     }
 
     #[test]

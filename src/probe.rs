@@ -593,16 +593,9 @@ fn probe_client(
 
 /// docker's own error text, on one line.
 fn docker_message(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    if lines.is_empty() {
-        "docker version failed without a message".to_string()
-    } else {
-        lines.join(" ")
+    match escape::one_line(stderr) {
+        m if m.is_empty() => "docker version failed without a message".to_string(),
+        m => m,
     }
 }
 

@@ -162,3 +162,25 @@ fn engine_and_docker_answers_reach_the_terminal_escaped() {
         .collect();
     assert!(messages.iter().any(|m| m.contains(client_seen)), "{doctor}");
 }
+
+#[test]
+fn dockers_error_text_from_contexts_export_is_escaped() {
+    let env = Env::new();
+    // A client whose `context create` fails with terminal commands in its error.
+    let client = env.bin.join("docker");
+    std::fs::write(
+        &client,
+        "#!/bin/sh\nprintf 'context failed\\033]0;OWNED\\007\\r\\nforged line\\n' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.user_config("[engines.pg]\nhost = \"unix:///nonexistent/pg.sock\"\n");
+    let out = Out::of(&mut env.dockmux(["contexts", "export"]));
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_inert("contexts export", &out);
+    assert!(
+        out.stderr
+            .contains(r"'pg': context failed\x1b]0;OWNED\x07 forged line"),
+        "{out}"
+    );
+}
