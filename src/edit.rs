@@ -659,7 +659,7 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
         let conflicts = l.link(engine.commands(), &mut report)?;
         output::print(&report)?;
         if let Some(note) = l.path_note() {
-            eprintln!("{note}");
+            output::note(&note);
         }
         if !conflicts.is_empty() {
             return Err(links::conflict_error(&conflicts));

@@ -184,8 +184,8 @@ fn warn_if_down(command: &str, engine: &Engine) {
         ),
         _ => return,
     };
-    match hint {
-        Some(hint) => eprintln!("{command}: {problem} ({hint})"),
-        None => eprintln!("{command}: {problem}"),
-    }
+    crate::output::note(&match hint {
+        Some(hint) => format!("{command}: {problem} ({hint})"),
+        None => format!("{command}: {problem}"),
+    });
 }

@@ -101,7 +101,7 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
             // What eval cannot express: said in the output and, as eval hides that, on stderr.
             let note = ssh_bridge::env_note(name);
             out.push_str(&format!("# note: {note}\n"));
-            eprintln!("dockmux: note: {note}");
+            output::note(&format!("dockmux: note: {note}"));
         }
         out.push_str(&format!(
             "# Run this command to point your shell's docker at engine '{name}':\n"
