@@ -57,6 +57,10 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
     let engines = cfg.select_to_use(&args.engines)?;
     let docker = client::find(cfg.docker.as_ref())?;
+    // The context store copies the TLS files: they must be the engine's own.
+    for e in &engines {
+        engine::check_tls(e)?;
+    }
     let store = context_store::store_dir()?;
     let (existing, _) = context_store::read_store(&store);
     let mut report = String::new();

@@ -91,7 +91,7 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
         let name = args.name.as_deref().unwrap_or_default();
         let cfg = config::load(sources)?;
         let engine = cfg.require_to_use(name)?;
-        for (key, value) in engine::docker_env(engine) {
+        for (key, value) in engine::checked_env(engine)? {
             out.push_str(&match value {
                 Some(v) => shell.set(key, &v),
                 None => shell.unset(key),

@@ -8,7 +8,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::env_with_fast_fake;
 use crate::harness::{Env, Out, TWO_ENGINES, copy_dockmux, dockmux_bin, finishes, write_fake};
