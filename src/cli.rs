@@ -83,9 +83,14 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
-            // --help, --version: to stdout.
-            let _ = e.print();
-            return Ok(exit_codes::SUCCESS);
+            // --help, --version: their output is the command's work.
+            return match e.print() {
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io(
+                    "cannot write to standard output (is it closed or full?)",
+                    err,
+                )),
+                _ => Ok(exit_codes::SUCCESS),
+            };
         }
         Err(e) => {
             let sources = Sources::from_env();
@@ -101,6 +106,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
             };
             let note = foreign.map(|name| renamed_note(name, cfg.as_ref()));
             if message.is_none() && note.is_none() {
+                // A usage error; if stderr is gone, the exit code still says so.
                 let _ = e.print();
                 return Ok(exit_codes::REFUSED);
             }

@@ -1,10 +1,13 @@
 //! Finding the stock docker client: the config's `docker`, else the first
-//! `docker` on PATH that is not dockmux itself. Identity is by file (device
-//! and inode), so a link named `docker` pointing at dockmux is skipped
-//! whatever its path — the same guard rustup's proxies use.
+//! `docker` on PATH that is not dockmux itself and that the caller may run
+//! (as the shell searches). Identity is by file (device and inode), so a
+//! link named `docker` pointing at dockmux is skipped whatever its path —
+//! the same guard rustup's proxies use. A client the config names by path
+//! is checked like the config itself (src/secure.rs): whoever can change it
+//! runs code as everyone who uses the config.
 
 use std::ffi::OsStr;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::config::Client;
@@ -65,28 +68,60 @@ pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
 }
 
 fn check_configured(path: &Path, c: &Client) -> Result<PathBuf> {
-    match std::fs::metadata(path) {
-        Err(e) => Err(Error::ClientNotExecutable {
-            path: path.to_path_buf(),
-            source: e,
-            fix: format!("fix docker = \"{}\" in {}", c.path, c.origin),
-        }),
-        Ok(m) if (m.dev(), m.ino()) == self_identity().unwrap_or_default() => {
-            Err(Error::Usage(format!(
-                "docker = \"{}\" (from {}) is dockmux itself; point it at the real docker client",
-                c.path, c.origin
-            )))
-        }
-        Ok(m) if !m.is_file() => Err(Error::Usage(format!(
+    let meta = crate::secure::check(path).map_err(|r| {
+        r.into_error(
+            || {
+                format!(
+                    "the docker client {} (docker = in {})",
+                    path.display(),
+                    c.origin
+                )
+            },
+            |_, source| Error::ClientNotExecutable {
+                path: path.to_path_buf(),
+                source,
+                fix: format!("fix docker = \"{}\" in {}", c.path, c.origin),
+            },
+        )
+    })?;
+    if (meta.dev, meta.ino) == self_identity().unwrap_or_default() {
+        return Err(Error::Usage(format!(
+            "docker = \"{}\" (from {}) is dockmux itself; point it at the real docker client",
+            c.path, c.origin
+        )));
+    }
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
             "docker = \"{}\" (from {}) is not a program file; point it at the docker client, e.g. /usr/bin/docker",
             c.path, c.origin
-        ))),
-        Ok(_) => Ok(path.to_path_buf()),
+        )));
     }
+    Ok(path.to_path_buf())
+}
+
+/// May the caller run `path`? As execve decides, by the effective ids (and
+/// ACLs): root may run a file with any execute bit, others need theirs.
+fn may_execute(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    // A NUL-terminated copy on the stack: this runs on the engine path.
+    // (Not zeroed first: that would cost more than the rest of the search.)
+    let bytes = path.as_os_str().as_bytes();
+    let mut c = std::mem::MaybeUninit::<[u8; libc::PATH_MAX as usize]>::uninit();
+    if bytes.len() >= libc::PATH_MAX as usize || bytes.contains(&0) {
+        return false;
+    }
+    let p = c.as_mut_ptr().cast::<u8>();
+    // SAFETY: bytes.len() + 1 <= PATH_MAX bytes are written into c, the last a NUL.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+        p.add(bytes.len()).write(0);
+    }
+    // SAFETY: p points at a NUL-terminated path.
+    unsafe { libc::faccessat(libc::AT_FDCWD, p.cast(), libc::X_OK, libc::AT_EACCESS) == 0 }
 }
 
 enum Missing {
-    /// Only non-executable candidates were found (the first one).
+    /// Only candidates the caller may not run were found (the first one).
     NotExecutable(PathBuf),
     /// Nothing usable; a short reason (what was seen and skipped).
     Nowhere(String),
@@ -117,7 +152,8 @@ fn search_path(name: &OsStr) -> std::result::Result<PathBuf, Missing> {
             skipped_self = true;
             continue;
         }
-        if meta.permissions().mode() & 0o111 == 0 {
+        // As the shell: one the caller may not run is passed over for a later one.
+        if !may_execute(&candidate) {
             not_executable.get_or_insert(candidate);
             continue;
         }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -25,6 +25,10 @@ mod scan;
 /// chroots, so a developer's own /etc cannot leak into a test run.
 pub const SYSTEM_CONFIG: &str = "/etc/dockmux/engines.toml";
 const BUILT_IN: &str = include_str!("default_engines.toml");
+
+/// The largest config file read: far above any real one (a few hundred bytes
+/// per engine), far below what would cost time or memory to refuse.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 const TOP_KEYS: &[&str] = &["docker", "engines"];
 const ENGINE_KEYS: &[&str] = &[
@@ -332,7 +336,10 @@ fn read_texts(sources: &Sources, replace: Option<(&Path, &str)>) -> Result<Texts
     let mut files = Vec::new();
     for path in sources.candidates() {
         let text = match replace {
-            Some((p, text)) if p == path => Some(text.to_string()),
+            Some((p, text)) if p == path => {
+                check_size(path, text.len() as u64)?;
+                Some(text.to_string())
+            }
             _ => read_checked(path)?,
         };
         match text {
@@ -395,8 +402,8 @@ pub fn built_in_text() -> &'static str {
     BUILT_IN
 }
 
-/// Opens a candidate file, refuses it if others could have written it, reads it.
-/// `Ok(None)` when it does not exist.
+/// Opens a candidate file, refuses it if others could have written it or it
+/// is too large, reads it. `Ok(None)` when it does not exist.
 fn read_checked(path: &Path) -> Result<Option<String>> {
     let read_err = |source| Error::ConfigRead {
         path: path.to_path_buf(),
@@ -420,8 +427,17 @@ fn read_checked(path: &Path) -> Result<Option<String>> {
             path.display()
         )));
     }
-    crate::secure::check_config(path, &meta)?;
+    let walked = crate::secure::check(path)
+        .map_err(|r| r.into_error(|| path.display().to_string(), |_, e| read_err(e)))?;
+    if (walked.dev, walked.ino) != (meta.dev(), meta.ino()) {
+        return Err(read_err(std::io::Error::other(
+            "it was replaced while being read; run the command again",
+        )));
+    }
+    check_size(path, meta.len())?;
     let bytes = read_all(&file, meta.len()).map_err(read_err)?;
+    // It grew past the cap after fstat.
+    check_size(path, bytes.len() as u64)?;
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|e| Error::ConfigAt {
@@ -430,20 +446,35 @@ fn read_checked(path: &Path) -> Result<Option<String>> {
         })
 }
 
-/// Reads a file whose size fstat already told, straight into the buffer:
-/// read_to_end would ask the kernel for size and offset again and read in
-/// growing chunks, and zeroing a buffer first costs a pass over it.
+fn check_size(path: &Path, size: u64) -> Result<()> {
+    if size > MAX_CONFIG_BYTES {
+        return Err(Error::ConfigTooLarge {
+            path: path.to_path_buf(),
+            size,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a file whose size fstat already told, straight into the buffer, and
+/// at most one byte past the cap (so a file that grows is caught, not read
+/// whole): read_to_end would ask the kernel for size and offset again and
+/// read in growing chunks, and zeroing a buffer first costs a pass over it.
 fn read_all(file: &File, size: u64) -> std::io::Result<Vec<u8>> {
     use std::os::fd::AsRawFd;
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    loop {
+    let limit = MAX_CONFIG_BYTES as usize + 1;
+    let size = usize::try_from(size).unwrap_or(limit).min(limit);
+    let mut bytes = Vec::with_capacity(size.saturating_add(1).min(limit));
+    while bytes.len() < limit {
         if bytes.len() == bytes.capacity() {
             // It grew since fstat.
             bytes.reserve(bytes.capacity().max(4096));
         }
+        let want = limit - bytes.len();
         let spare = bytes.spare_capacity_mut();
-        // SAFETY: read(2) writes at most spare.len() bytes into the spare capacity.
-        let n = unsafe { libc::read(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+        let room = spare.len().min(want);
+        // SAFETY: read(2) writes at most room <= spare.len() bytes into the spare capacity.
+        let n = unsafe { libc::read(file.as_raw_fd(), spare.as_mut_ptr().cast(), room) };
         match n {
             0 => return Ok(bytes),
             // SAFETY: the first n bytes of the spare capacity were just written.
@@ -456,6 +487,7 @@ fn read_all(file: &File, size: u64) -> std::io::Result<Vec<u8>> {
             }
         }
     }
+    Ok(bytes)
 }
 
 struct Parsed {
@@ -477,7 +509,7 @@ fn parse(text: &str, src: usize, origin: &Origin) -> std::result::Result<Parsed,
     for (key, value) in doc.get_ref() {
         match key.get_ref().as_ref() {
             "docker" => {
-                let path = nul_free(value, "docker")?;
+                let path = plain_string(value, "docker")?;
                 if path.is_empty() || (path.contains('/') && !path.starts_with('/')) {
                     return Err((
                         value.span(),
@@ -515,6 +547,7 @@ fn parse_engine(
     origin: &Origin,
 ) -> std::result::Result<Engine, ParseError> {
     let n = name.get_ref().as_ref();
+    crate::plain::check("an engine name", n).map_err(|m| (name.span(), m))?;
     if let Err(why) = check_name(n) {
         return Err((name.span(), format!("engine name '{n}' is invalid: {why}")));
     }
@@ -543,12 +576,14 @@ fn parse_engine(
     for (key, value) in table {
         match key.get_ref().as_ref() {
             "host" => {
-                let url = nul_free(value, "host")?;
+                let url = plain_string(value, "host")?;
                 let kind = host::check(url).map_err(|m| (value.span(), m))?;
                 host = Some((url.to_string(), kind, value.span()));
             }
-            "description" => engine.description = Some(string(value, "description")?.to_string()),
-            "hint" => engine.hint = Some(string(value, "hint")?.to_string()),
+            "description" => {
+                engine.description = Some(plain_string(value, "description")?.to_string())
+            }
+            "hint" => engine.hint = Some(plain_string(value, "hint")?.to_string()),
             "aliases" => {
                 let DeValue::Array(items) = value.get_ref() else {
                     return Err((
@@ -558,6 +593,7 @@ fn parse_engine(
                 };
                 for item in items {
                     let alias = string(item, "an alias")?;
+                    crate::plain::check("aliases", alias).map_err(|m| (item.span(), m))?;
                     check_alias(alias).map_err(|why| {
                         (item.span(), format!("alias '{alias}' is invalid: {why}"))
                     })?;
@@ -619,7 +655,7 @@ fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseErro
                 _ => return Err((v.span(), "tls.verify must be true or false".into())),
             },
             "cert_path" => {
-                let p = nul_free(v, "tls.cert_path")?;
+                let p = plain_string(v, "tls.cert_path")?;
                 if !p.starts_with('/') {
                     return Err((
                         v.span(),
@@ -651,21 +687,14 @@ fn string<'a>(
     }
 }
 
-/// A string that becomes a path or an environment variable, neither of
-/// which can hold a NUL (TOML can, as `\u0000`).
-fn nul_free<'a>(
+/// A string value: plain text (src/plain.rs), which also keeps out the NUL
+/// that no path or environment variable can hold (TOML can, as `\u0000`).
+fn plain_string<'a>(
     value: &'a Spanned<DeValue<'_>>,
-    what: &str,
+    key: &str,
 ) -> std::result::Result<&'a str, ParseError> {
-    let s = string(value, what)?;
-    if s.contains('\0') {
-        return Err((
-            value.span(),
-            format!(
-                "{what} contains a NUL character (\\u0000), which no path or environment variable can hold; remove it"
-            ),
-        ));
-    }
+    let s = string(value, key)?;
+    crate::plain::check(key, s).map_err(|m| (value.span(), m))?;
     Ok(s)
 }
 
@@ -675,6 +704,9 @@ fn unknown_key(
     place: &str,
     expected: &[&str],
 ) -> ParseError {
+    if let Err(m) = crate::plain::check("a key", word) {
+        return (key.span(), m);
+    }
     let dym = suggest::did_you_mean(word, expected.iter().copied());
     (
         key.span(),

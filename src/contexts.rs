@@ -58,6 +58,10 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
     let engines = cfg.select_to_use(&args.engines)?;
     let docker = client::find(cfg.docker.as_ref())?;
+    // The context store copies the TLS files: they must be the engine's own.
+    for e in &engines {
+        engine::check_tls(e)?;
+    }
     let store = context_store::store_dir()?;
     let (existing, _) = context_store::read_store(&store);
     let mut report = String::new();
@@ -140,13 +144,15 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
         )));
     }
     if !skipped.is_empty() {
-        eprintln!(
+        output::note(&format!(
             "dockmux: to replace contexts dockmux did not write: dockmux contexts export --force {}",
             skipped.join(" ")
-        );
+        ));
     }
     if report.contains("created ") || report.contains("updated ") {
-        eprintln!("dockmux: use them with `docker --context NAME …` or `docker context use NAME`");
+        output::note(
+            "dockmux: use them with `docker --context NAME …` or `docker context use NAME`",
+        );
     }
     Ok(0)
 }
@@ -189,7 +195,7 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<i32> {
     let store = context_store::store_dir()?;
     let (contexts, problems) = context_store::read_store(&store);
     for p in &problems {
-        eprintln!("dockmux: note: {p}");
+        output::note(&format!("dockmux: note: {p}"));
     }
     let chosen: Vec<&Context> = if args.contexts.is_empty() {
         contexts.iter().collect()

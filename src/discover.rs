@@ -189,7 +189,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
     }
     let Seen { findings, notes } = find_all(&tree);
     for n in &notes {
-        eprintln!("dockmux: note: {n}");
+        output::note(&format!("dockmux: note: {n}"));
     }
     let users = Accounts::users(&tree.root);
     if args.write {

@@ -195,9 +195,7 @@ fn check_config(c: &mut Checks, sources: &Sources) -> Option<Config> {
 
 fn config_finding(c: &mut Checks, e: Error) {
     let (message, fix) = match e {
-        Error::InsecureConfig { path, problem, fix } => {
-            (format!("refusing {}: {problem}", path.display()), fix)
-        }
+        Error::Insecure { what, problem, fix } => (format!("refusing {what}: {problem}"), fix),
         Error::ConfigAt { place, message } => {
             (format!("{place}: {message}"), format!("edit {place}"))
         }

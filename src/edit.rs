@@ -137,6 +137,24 @@ impl NewEngine {
 
     /// Refuses what loading would refuse, with the reason, before any edit.
     fn check(&self) -> Result<()> {
+        let plain = |key: &str, value: &str| {
+            crate::plain::check(key, value)
+                .map_err(|m| Error::Usage(format!("engine '{}': {m}", self.name.escape_debug())))
+        };
+        plain("the engine name", &self.name)?;
+        let tls_dir = self.tls.as_ref().and_then(|t| t.cert_path.as_deref());
+        let texts = [
+            ("host", Some(self.host.as_str())),
+            ("description", self.description.as_deref()),
+            ("hint", self.hint.as_deref()),
+            ("tls.cert_path", tls_dir),
+        ];
+        for (key, value) in texts {
+            plain(key, value.unwrap_or_default())?;
+        }
+        for alias in &self.aliases {
+            plain("aliases", alias)?;
+        }
         config::check_name(&self.name).map_err(|why| {
             Error::Usage(format!("engine name '{}' is invalid: {why}", self.name))
         })?;
@@ -659,7 +677,7 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
         let conflicts = l.link(engine.commands(), &mut report)?;
         output::print(&report)?;
         if let Some(note) = l.path_note() {
-            eprintln!("{note}");
+            output::note(&note);
         }
         if !conflicts.is_empty() {
             return Err(links::conflict_error(&conflicts));

@@ -12,14 +12,16 @@ use crate::config::{self, Engine};
 use crate::error::{Error, Result};
 use crate::flags::{self, Scan};
 use crate::replace;
-use crate::{client, dispatch};
+use crate::{client, dispatch, secure};
 
 /// Nested dockmux invocations allowed before we call it a loop.
 pub const MAX_DEPTH: u32 = 10;
 /// The recursion counter in the environment.
 const DEPTH_VAR: &str = "DOCKMUX_DEPTH";
 
-/// The environment that points a docker client at `engine`: `Some` sets, `None` removes.
+/// The environment that points a docker client at `engine`: `Some` sets,
+/// `None` removes. For a client run here use [`checked_env`]; this unchecked
+/// form is for wrapper scripts, which run on other hosts.
 pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
     let tls = engine.tls.as_ref();
     let [host, context, tls_verify, tls_on, cert_path, dockmux_engine] = ENV_KEYS;
@@ -33,6 +35,45 @@ pub fn docker_env(engine: &Engine) -> [(&'static str, Option<String>); 6] {
         (cert_path, tls.and_then(|t| t.cert_path.clone())),
         (dockmux_engine, Some(engine.name.clone())),
     ]
+}
+
+/// `docker_env`, refused when the engine's TLS material could be changed by
+/// others (see [`check_tls`]).
+pub fn checked_env(engine: &Engine) -> Result<[(&'static str, Option<String>); 6]> {
+    check_tls(engine)?;
+    Ok(docker_env(engine))
+}
+
+/// An engine's `tls.cert_path` directory and the files in it get the
+/// config's own rule (src/secure.rs): whoever can change the CA can stand in
+/// for the engine, and hand the client's key to whom they like. Missing
+/// files are left for docker to report (it names the one it wanted).
+pub fn check_tls(engine: &Engine) -> Result<()> {
+    let Some(dir) = engine.tls.as_ref().and_then(|t| t.cert_path.as_deref()) else {
+        return Ok(());
+    };
+    let dir = Path::new(dir);
+    let paths = std::iter::once(dir.to_path_buf())
+        .chain(crate::context_store::TLS_FILES.map(|f| dir.join(f)));
+    for path in paths {
+        match secure::check(&path) {
+            Ok(_) | Err(secure::Refusal::Io(..)) => {}
+            Err(refusal) => {
+                return Err(refusal.into_error(
+                    || {
+                        format!(
+                            "the TLS files of engine '{}' (tls.cert_path = \"{}\" in {})",
+                            engine.name,
+                            dir.display(),
+                            engine.origin
+                        )
+                    },
+                    |p, e| Error::io(format!("cannot check {}", p.display()), e),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every variable `docker_env` sets or removes, in its order.
@@ -110,7 +151,7 @@ pub fn run(command: &str, args: &[OsString]) -> Result<NotAnEngine> {
         warn_if_down(command, engine);
     }
     let depth = depth.to_string();
-    let env = docker_env(engine);
+    let env = checked_env(engine)?;
     let vars: Vec<(&str, Option<&str>)> = env
         .iter()
         .map(|(k, v)| (*k, v.as_deref()))
@@ -184,8 +225,8 @@ fn warn_if_down(command: &str, engine: &Engine) {
         ),
         _ => return,
     };
-    match hint {
-        Some(hint) => eprintln!("{command}: {problem} ({hint})"),
-        None => eprintln!("{command}: {problem}"),
-    }
+    crate::output::note(&match hint {
+        Some(hint) => format!("{command}: {problem} ({hint})"),
+        None => format!("{command}: {problem}"),
+    });
 }

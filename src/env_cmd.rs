@@ -91,7 +91,7 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
         let name = args.name.as_deref().unwrap_or_default();
         let cfg = config::load(sources)?;
         let engine = cfg.require_to_use(name)?;
-        for (key, value) in engine::docker_env(engine) {
+        for (key, value) in engine::checked_env(engine)? {
             out.push_str(&match value {
                 Some(v) => shell.set(key, &v),
                 None => shell.unset(key),
@@ -101,7 +101,7 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
             // What eval cannot express: said in the output and, as eval hides that, on stderr.
             let note = ssh_bridge::env_note(name);
             out.push_str(&format!("# note: {note}\n"));
-            eprintln!("dockmux: note: {note}");
+            output::note(&format!("dockmux: note: {note}"));
         }
         out.push_str(&format!(
             "# Run this command to point your shell's docker at engine '{name}':\n"

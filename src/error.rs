@@ -31,13 +31,23 @@ pub enum Error {
     #[error("{place}: {message}")]
     ConfigAt { place: Place, message: String },
 
-    /// A config file or its directory could be tampered with by others.
-    #[error("refusing to use {path}: {problem}; fix: {fix}")]
-    InsecureConfig {
-        path: PathBuf,
+    /// A config file, the client it names or an engine's TLS material could
+    /// be changed by others (src/secure.rs). `what` names the thing and,
+    /// for what the config points at, the config key and file.
+    #[error("refusing to use {what}: {problem}; fix: {fix}")]
+    Insecure {
+        what: String,
         problem: String,
         fix: String,
     },
+
+    /// A config file larger than any real one: refused before reading it.
+    #[error(
+        "refusing to read config {path}: it holds {size} bytes or more, over the {} bytes (1 MiB) a config may hold; \
+         a config takes a few hundred bytes per engine, so check what wrote this one and replace it",
+        crate::config::MAX_CONFIG_BYTES
+    )]
+    ConfigTooLarge { path: PathBuf, size: u64 },
 
     /// Reading a config file failed (other than "does not exist").
     #[error("cannot read config {path}: {source}")]
@@ -143,7 +153,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::ConfigAt { .. }
-            | Error::InsecureConfig { .. }
+            | Error::Insecure { .. }
+            | Error::ConfigTooLarge { .. }
             | Error::ConfigRead { .. }
             | Error::ExplicitConfigMissing { .. }
             | Error::UnknownEngine { .. }

@@ -43,7 +43,7 @@ pub fn run(args: &ExecArgs, sources: &Sources) -> Result<i32> {
             "the program name is empty; give a program to run: dockmux exec NAME CMD…".into(),
         ));
     }
-    let mut env = engine::docker_env(engine);
+    let mut env = engine::checked_env(engine)?;
     // A socket path in an ssh URL is for the docker client only: the program
     // gets a local socket carried over ssh instead.
     if let Some(spec) = ssh_bridge::needed(engine) {

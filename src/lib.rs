@@ -31,6 +31,7 @@ pub mod list;
 pub mod output;
 pub mod paths;
 pub mod pattern;
+pub mod plain;
 pub mod policy;
 pub mod pool;
 pub mod probe;

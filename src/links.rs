@@ -369,7 +369,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
     }
     output::print(&report)?;
     if let Some(note) = linker.path_note() {
-        eprintln!("{note}");
+        output::note(&note);
     }
     if let Some((command, program)) = skipped.shadowing.first() {
         let engine = cfg

@@ -31,7 +31,7 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     let code = match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("{invoked}: {err}");
+            output::note(&format!("{invoked}: {err}"));
             err.exit_code()
         }
     };

@@ -1,5 +1,8 @@
-//! What the management commands print: to stdout, where a closed pipe
-//! (`dockmux list | head -1`) is not an error; tables; JSON.
+//! What dockmux prints: to stdout, where a closed pipe (`dockmux list |
+//! head -1`) is not an error; notes and errors to stderr, which never panic;
+//! tables; JSON. Nothing else in dockmux writes to the standard streams:
+//! `print!`/`eprintln!` panic when a write fails, and with panic=abort that
+//! is SIGABRT in place of the exit code.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +63,16 @@ pub fn print(text: &str) -> Result<()> {
         )),
         Ok(()) => Ok(()),
     }
+}
+
+/// Writes `line` and a newline to stderr. A failed write (stderr closed,
+/// full, or a gone reader) is ignored: stderr is where it would be reported,
+/// and the exit code still says how the command went.
+pub fn note(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(line.as_bytes())
+        .and_then(|()| err.write_all(b"\n"));
 }
 
 /// Pretty JSON with a final newline, for `--json`. serde_json escapes C0

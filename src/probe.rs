@@ -26,6 +26,7 @@ use crate::children::{Batch, Unfinished};
 use crate::client;
 use crate::config::{Config, Engine};
 use crate::engine;
+use crate::error::Error;
 use crate::escape;
 use crate::host::Kind;
 use crate::pool;
@@ -146,14 +147,24 @@ struct Target {
 }
 
 impl Target {
-    fn new(e: &Engine) -> Target {
-        Target {
+    /// The engine as a probe needs it; refused (as a status) when its TLS
+    /// material could be changed by others: the client is not run with it.
+    fn new(e: &Engine) -> Result<Target, Status> {
+        let env = engine::checked_env(e).map_err(|err| match err {
+            Error::Insecure { what, problem, fix } => Status::failed(
+                State::TlsError,
+                format!("refusing {what}: {problem}"),
+                Some(fix),
+            ),
+            other => Status::failed(State::TlsError, other.to_string(), None),
+        })?;
+        Ok(Target {
             host: e.host.clone(),
             kind: e.kind,
             hint: e.hint.clone(),
             tls: e.tls.is_some(),
-            env: engine::docker_env(e).into_iter().collect(),
-        }
+            env: env.into_iter().collect(),
+        })
     }
 }
 
@@ -170,11 +181,16 @@ pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<St
         Err(String::new())
     };
     let batch = Arc::new(Batch::new());
-    let targets: Vec<Target> = engines.iter().map(|e| Target::new(e)).collect();
+    let targets: Vec<Result<Target, Status>> = engines.iter().map(|e| Target::new(e)).collect();
     let clients = Arc::clone(&batch);
     // A little grace so a probe that gives up exactly at the deadline is heard.
     let give_up = deadline + Duration::from_millis(100);
-    let statuses = pool::map(targets, WORKERS, give_up, move |target: Target| {
+    let statuses = pool::map(targets, WORKERS, give_up, move |target| {
+        // Refused before asking (TLS material others can change).
+        let target = match target {
+            Ok(t) => t,
+            Err(refused) => return refused,
+        };
         if Instant::now() >= deadline {
             return not_asked(timeout);
         }

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::Engine;
 use crate::error::{Error, Result};
 use crate::host::{self, SshSpec};
-use crate::{paths, quote};
+use crate::{output, paths, quote};
 
 /// The engine's ssh URL, when it names a socket path (else no bridge is needed).
 pub fn needed(engine: &Engine) -> Option<SshSpec> {
@@ -289,10 +289,10 @@ fn connect(conn: UnixStream, args: &[String], live: &Arc<Mutex<Vec<u32>>>, name:
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
+            output::note(&format!(
                 "dockmux exec: cannot run ssh for engine '{name}': {e}; install the OpenSSH client \
                  (Debian: apt-get install openssh-client)"
-            );
+            ));
             return;
         }
     };
@@ -320,7 +320,9 @@ fn connect(conn: UnixStream, args: &[String], live: &Arc<Mutex<Vec<u32>>>, name:
             .retain(|p| *p != id);
     });
     if upstream.is_err() || downstream.is_err() {
-        eprintln!("dockmux exec: cannot serve a connection to engine '{name}': no thread");
+        output::note(&format!(
+            "dockmux exec: cannot serve a connection to engine '{name}': no thread"
+        ));
     }
 }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::{DOCKMUX, MARK, Shell, script};
 use crate::atomic;
+use crate::output;
 use crate::paths;
 
 /// Where each shell's per-name files go, for links in one directory.
@@ -121,7 +122,7 @@ impl Places {
     /// goes to `report`; what could not be done, to stderr.
     pub fn install(&self, commands: &[String], force: bool, report: &mut String) {
         if self.dirs.is_empty() {
-            eprintln!("dockmux: note: no completion files installed: HOME is not set");
+            output::note("dockmux: note: no completion files installed: HOME is not set");
             return;
         }
         let mut done = Done::default();
@@ -231,14 +232,16 @@ impl Done {
             ));
         }
         for path in &self.kept {
-            eprintln!(
+            output::note(&format!(
                 "dockmux: note: kept {}, which dockmux did not write; remove it (or rerun \
                  with --force) to complete through the engine",
                 path.display()
-            );
+            ));
         }
         for failure in &self.failed {
-            eprintln!("dockmux: note: {failure}; fix that and rerun dockmux link");
+            output::note(&format!(
+                "dockmux: note: {failure}; fix that and rerun dockmux link"
+            ));
         }
     }
 }

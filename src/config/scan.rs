@@ -392,14 +392,27 @@ impl<'a> Cursor<'a> {
         }
         let start = self.i;
         let from = start + 1;
-        // TOML strings hold tab and printable characters; escapes are the parser's.
-        let len = self.b[from..].iter().position(|&c| {
-            c == quote || (c == b'\\' && quote == b'"') || (c < 0x20 && c != b'\t') || c == 0x7f
-        })?;
-        let end = from + len;
-        if self.b[end] != quote {
-            return None;
+        // Escapes are the parser's; so is every character config values may
+        // not hold (src/plain.rs: C0 with tab, DEL, C1, bidi controls), which
+        // the parser refuses with the key's name. `end` only stops at a
+        // character's first byte, so the text from there is a whole character.
+        let mut end = from;
+        loop {
+            match *self.b.get(end)? {
+                c if c == quote => break,
+                b'\\' if quote == b'"' => return None,
+                c if crate::plain::may_start_unsafe(c)
+                    && self.text[end..]
+                        .chars()
+                        .next()
+                        .is_none_or(crate::escape::is_unsafe) =>
+                {
+                    return None;
+                }
+                _ => end += 1,
+            }
         }
+        let len = end - from;
         self.i = end + 1;
         // `""` followed by a quote opens a multi-line string.
         if len == 0 && self.peek() == Some(quote) {
@@ -575,6 +588,65 @@ mod tests {
         }
     }
 
+    #[test]
+    fn control_characters_in_any_value_go_the_full_way_and_are_refused() {
+        // Each value kind, raw (where TOML allows it) and escaped.
+        let base = "[engines.pg]\nhost = \"unix:///s\"\n";
+        for (line, key) in [
+            ("description = \"a\tb\"", "description"),
+            ("description = 'tab\there'", "description"),
+            ("description = \"x\\ny\"", "description"),
+            ("hint = \"\\u001b]0;owned\\u0007\"", "hint"),
+            ("hint = 'c1 \u{9b} raw'", "hint"),
+            ("aliases = [\"ok\", \"a\\u007f\"]", "aliases"),
+        ] {
+            let text = format!("{base}{line}\n");
+            assert!(
+                agree(std::slice::from_ref(&text), "pg-docker").is_none(),
+                "{text:?}"
+            );
+            let err =
+                super::super::merge((texts(std::slice::from_ref(&text)), Vec::new())).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("{key} holds a control character")),
+                "{err}"
+            );
+        }
+        for (text, key) in [
+            ("[engines.pg]\nhost = \"unix:///s\\n\"\n", "host"),
+            ("[engines.pg]\nhost = 'unix:///s\t'\n", "host"),
+            (
+                "docker = \"/usr/bin/docker\\u0085\"\n[engines.pg]\nhost = \"unix:///s\"\n",
+                "docker",
+            ),
+            (
+                "[engines.pg]\nhost = \"tcp://h:1\"\ntls = { cert_path = \"/c\\r\" }\n",
+                "tls.cert_path",
+            ),
+            (
+                "[engines.\"p\\u001bg\"]\nhost = \"unix:///s\"\n",
+                "an engine name",
+            ),
+            (
+                "[engines.pg]\nhost = \"unix:///s\"\n\"k\\u0007\" = 1\n",
+                "a key",
+            ),
+        ] {
+            assert!(
+                agree(&[text.to_string()], "pg-docker").is_none(),
+                "{text:?}"
+            );
+            let err = super::super::merge((texts(&[text.to_string()]), Vec::new())).unwrap_err();
+            let err = err.to_string();
+            assert!(
+                err.contains(&format!("{key} holds a control character")),
+                "{err}"
+            );
+            assert!(!err.chars().any(char::is_control), "{err:?}");
+        }
+    }
+
     const BUILT_IN_FOR_TESTS: &str = include_str!("../default_engines.toml");
 
     /// Pieces configs are made of: valid and invalid, TOML and not.
@@ -601,7 +673,15 @@ mod tests {
             Just("\"/bare\""),
             Just("\"\""),
             Just("\"a\\\"b\""),
-            Just("\"ü \t x\""),
+            Just("\"ü x\""),
+            // Control characters, raw and escaped: refused by both.
+            Just("\"a\tb\""),
+            Just("\"x\\u001b[2J\""),
+            Just("\"l1\\nl2\""),
+            Just("'c1 \u{85} here'"),
+            Just("\"\\u009b\""),
+            Just("'rlo \u{202e} raw'"),
+            Just("\"dash \u{2013} is fine\""),
             Just("\"pg-docker\""),
             Just("\"playground\""),
             Just("'''x'''"),
@@ -669,7 +749,7 @@ mod tests {
             prop::option::of(prop_oneof![
                 Just("\"Play ground\""),
                 Just("''"),
-                Just("'ü\t\"q\"'")
+                Just("'ü \"q\"'")
             ]),
             prop::option::of(prop_oneof![Just("\"start it\""), Just("'#not a comment'")]),
             prop::option::weighted(

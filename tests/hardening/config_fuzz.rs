@@ -18,7 +18,7 @@ const CORPUS: &[&str] = &[
     "docker = \"/usr/bin/docker\"\n\n[engines.remote]\nhost = \"tcp://10.0.0.5:2376\"\ntls = { verify = true, cert_path = \"/etc/dockmux/certs/remote\" }\n\n[engines.nas]\nhost = \"ssh://me@nas.local:2222/run/docker.sock\"\n",
     "# comment\r\n[engines]\r\npg = { host = 'unix:///s', aliases = ['p', 'q'] }\r\n[engines.\"db.prod\"]\r\nhost = \"tcp://[::1]:2375\" # v6\r\n",
     "[engines.a]\nhost = \"unix:///a\"\n[engines.b]\nhost = \"unix:///b\"\naliases = [\n  \"x\",\n  \"y\",\n]\n[engines.c]\nhost = \"tcp://c:2376\"\n[engines.c.tls]\nverify = false\n",
-    "docker = \"docker\"\n[engines.lab]\nhost = \"tcp://lab:2376\"\ntls.verify = false\ndescription = \"\"\"multi\nline\"\"\"\n",
+    "docker = \"docker\"\n[engines.lab]\nhost = \"tcp://lab:2376\"\ntls.verify = false\ndescription = \"\"\"\nmulti-line form, one line (no value holds a newline)\"\"\"\n",
     "[engines.lzc]\nhost = \"unix:///lzc.sock\"\nprotect = true\n[engines.a]\nhost = \"unix:///a\"\nreadonly = true # audit\nprotect = false\n",
 ];
 

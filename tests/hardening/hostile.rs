@@ -8,7 +8,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::env_with_fast_fake;
 use crate::harness::{Env, Out, TWO_ENGINES, copy_dockmux, dockmux_bin, finishes, write_fake};
@@ -189,6 +189,75 @@ fn closed_standard_streams_are_no_crash() {
     }
     let status = cmd.status().unwrap();
     assert_eq!(status.code(), Some(4));
+}
+
+/// `cmd` with stdout or stderr (fd 1 or 2) on /dev/full, where every write fails with ENOSPC.
+fn to_full(cmd: &mut Command, fd: i32) -> Out {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    if fd == 1 {
+        cmd.stdout(full);
+    } else {
+        cmd.stderr(full);
+    }
+    let out = Out::from_output(cmd.stdin(Stdio::null()).output().unwrap());
+    assert!(
+        std::os::unix::process::ExitStatusExt::signal(&out.raw.status).is_none(),
+        "{cmd:?} died of a signal: {out}"
+    );
+    out
+}
+
+#[test]
+fn a_full_stdout_or_stderr_keeps_the_exit_code() {
+    let env = env_with_fast_fake();
+    // The missing-socket note cannot be written; docker runs and its code is ours.
+    let mut cmd = env.cmd("pg-docker");
+    cmd.args(["ps"])
+        .env("FAKE_MODE", "exit")
+        .env("FAKE_ARG", "4");
+    assert_eq!(to_full(&mut cmd, 2).code, Some(4));
+    // A refusal that cannot be printed is still a refusal.
+    for args in [&["-H", "x", "ps"][..], &["--context", "x", "ps"]] {
+        let out = to_full(env.cmd("pg-docker").args(args), 2);
+        assert_eq!(out.code, Some(125), "{args:?}");
+        assert!(!env.fake_ran(), "{args:?} reached the client");
+    }
+    let out = to_full(&mut env.dockmux(["nope-docker", "ps"]), 2);
+    assert_eq!(out.code, Some(125));
+    // dockmux's usage errors, help and lists.
+    assert_eq!(to_full(&mut env.dockmux(["nonsense"]), 2).code, Some(125));
+    assert_eq!(
+        to_full(&mut env.dockmux(["list", "--json"]), 1).code,
+        Some(1)
+    );
+    assert_eq!(to_full(&mut env.dockmux(["--help"]), 1).code, Some(1));
+    assert_eq!(to_full(&mut env.dockmux(["--version"]), 1).code, Some(1));
+    // add --link does its work and notes (a link dir not on PATH) to a full stderr.
+    let dir = env.root().join("links");
+    std::fs::create_dir(&dir).unwrap();
+    let mut add = env.dockmux([
+        "add",
+        "box",
+        "unix:///box.sock",
+        "--alias",
+        "boxd",
+        "--link",
+        "--dir",
+    ]);
+    add.arg(&dir);
+    let out = to_full(&mut add, 2);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(dir.join("box-docker").exists() && dir.join("boxd").exists());
+    // And with stdout full too, the report is the error, the work is done.
+    let out = to_full(env.dockmux(["link", "box", "--dir"]).arg(&dir), 1);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains("cannot write to standard output"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod probes;
 mod refusal_corpus;
 mod signals;
 mod streams;
+mod trust;
 
 /// The fast fake client (fake_docker.c), compiled once per source version
 /// into cargo's temp dir for tests.

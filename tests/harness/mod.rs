@@ -15,6 +15,7 @@ use tempfile::TempDir;
 
 pub mod sshd;
 pub mod testbed;
+pub mod users;
 
 /// The dockmux binary under test.
 pub fn dockmux_bin() -> PathBuf {
