@@ -425,6 +425,8 @@ mod tests {
             "completions shell",
             "completions commands",
             "exec command",
+            "each docker",
+            "find text",
             "contexts import contexts",
         ];
         let mut engine_args = Vec::new();
@@ -462,6 +464,9 @@ mod tests {
             "list engines",
             "link engines",
             "unlink engines",
+            "ps patterns",
+            "each patterns",
+            "find patterns",
         ] {
             assert!(
                 engine_args.iter().any(|k| k == want),
