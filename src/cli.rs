@@ -19,6 +19,7 @@ use crate::exec::{self, ExecArgs};
 use crate::exit_codes;
 use crate::links::{self, LinkArgs, UnlinkArgs};
 use crate::list::{self, ListArgs};
+use crate::ps::{self, PsArgs};
 use crate::wrappers::{self, WrappersArgs};
 use crate::{output, quote, suggest};
 
@@ -44,6 +45,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print shell lines that point the current shell's docker at an engine (for eval)
     Env(EnvArgs),
+    /// Every engine's containers in one table (or one JSON array)
+    Ps(PsArgs),
     /// Run any program with an engine's environment (DOCKER_HOST, TLS)
     Exec(ExecArgs),
     /// Make a NAME-docker link (and one per alias) to dockmux for each engine
@@ -124,6 +127,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
     let sources = Sources::from_env();
     match &cli.command {
         Command::List(args) => list::run(args, &sources),
+        Command::Ps(args) => ps::run(args, &sources),
         Command::Doctor(args) => doctor::run(args, &sources),
         Command::Env(args) => env_cmd::run(args, &sources),
         Command::Exec(args) => exec::run(args, &sources),

@@ -111,6 +111,15 @@ impl Status {
         }
     }
 
+    /// An engine answered, but not with docker's JSON.
+    pub fn bad_answer(e: &dyn std::fmt::Display) -> Status {
+        Status::failed(
+            State::Error,
+            format!("the answer is not docker's JSON ({e})"),
+            Some("check that this is a docker engine and its client".into()),
+        )
+    }
+
     pub fn is_up(&self) -> bool {
         self.state == State::Up
     }
@@ -161,6 +170,94 @@ impl Target {
 /// all within `timeout` (plus a few milliseconds), and with every docker
 /// client it started killed.
 pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<Status> {
+    fan_out(cfg, engines, timeout, |t, reach| {
+        Ok(match (t.kind, &reach.docker) {
+            (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout),
+            (_, Ok(docker)) => probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout),
+            (_, Err(why)) => no_client(why),
+        })
+    })
+    .into_iter()
+    .map(|r| r.unwrap_or_else(|s| s))
+    .collect()
+}
+
+/// One question for many engines: the API paths a unix socket is asked
+/// (GET, in order), or the client commands a tcp or ssh engine runs instead
+/// (with the engine's environment, as for `NAME-docker`).
+pub struct Question {
+    pub api: Vec<String>,
+    pub client: Vec<Vec<String>>,
+}
+
+/// An engine's answers, in the question's order.
+pub enum Answer {
+    /// The API's bodies (JSON as the engine wrote it).
+    Api(Vec<Vec<u8>>),
+    /// The client's standard outputs.
+    Client(Vec<Vec<u8>>),
+}
+
+/// The most an engine's API answer may hold: `ps -a` of thousands of
+/// containers is megabytes, but never this.
+const ANSWER_CAP: usize = 64 << 20;
+
+/// Asks `engines` `question` concurrently under one deadline, as
+/// [`probe_all`] probes them; an engine that cannot answer gets the status
+/// that says why (and the fix).
+pub fn ask_all(
+    cfg: &Config,
+    engines: &[&Engine],
+    timeout: Duration,
+    question: Question,
+) -> Vec<Result<Answer, Status>> {
+    fan_out(cfg, engines, timeout, move |t, reach| {
+        match (t.kind, &reach.docker) {
+            (Kind::Unix, _) => {
+                let socket = Socket::open(t, reach.deadline, reach.timeout)?;
+                let bodies = question
+                    .api
+                    .iter()
+                    .map(|what| socket.get(what, ANSWER_CAP).map(|r| r.body))
+                    .collect::<Result<_, _>>()?;
+                Ok(Answer::Api(bodies))
+            }
+            (_, Ok(docker)) => {
+                let outs = question
+                    .client
+                    .iter()
+                    .map(|args| run_client(reach, docker, t, args))
+                    .collect::<Result<_, _>>()?;
+                Ok(Answer::Client(outs))
+            }
+            (_, Err(why)) => Err(no_client(why)),
+        }
+    })
+}
+
+/// What every job gets besides its engine.
+struct Reach {
+    /// The docker client, for tcp and ssh engines.
+    docker: Result<PathBuf, String>,
+    /// Every client started belongs to it: closed, none is left running.
+    batch: Arc<Batch>,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+/// Runs `job` for each engine on a few threads under one deadline; returns
+/// the results in the engines' order, all within `timeout` (plus a few
+/// milliseconds), with every docker client started killed.
+fn fan_out<R, F>(
+    cfg: &Config,
+    engines: &[&Engine],
+    timeout: Duration,
+    job: F,
+) -> Vec<Result<R, Status>>
+where
+    R: Send + 'static,
+    F: Fn(&Target, &Reach) -> Result<R, Status> + Send + Sync + 'static,
+{
     let deadline = Instant::now() + timeout;
     // The client is only looked for when a non-unix engine needs it.
     let needs_client = engines.iter().any(|e| e.kind != Kind::Unix);
@@ -170,30 +267,35 @@ pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<St
         Err(String::new())
     };
     let batch = Arc::new(Batch::new());
+    let reach = Reach {
+        docker,
+        batch: Arc::clone(&batch),
+        deadline,
+        timeout,
+    };
     let targets: Vec<Target> = engines.iter().map(|e| Target::new(e)).collect();
-    let clients = Arc::clone(&batch);
-    // A little grace so a probe that gives up exactly at the deadline is heard.
+    // A little grace so a job that gives up exactly at the deadline is heard.
     let give_up = deadline + Duration::from_millis(100);
-    let statuses = pool::map(targets, WORKERS, give_up, move |target: Target| {
+    let results = pool::map(targets, WORKERS, give_up, move |target: Target| {
         if Instant::now() >= deadline {
-            return not_asked(timeout);
+            return Err(not_asked(timeout));
         }
-        match (target.kind, &docker) {
-            (Kind::Unix, _) => probe_unix(&target, deadline, timeout),
-            (_, Ok(docker)) => probe_client(&clients, docker, &target, deadline, timeout),
-            (_, Err(why)) => Status::failed(
-                State::Unknown,
-                format!("cannot ask the engine: {why}"),
-                None,
-            ),
-        }
+        job(&target, &reach)
     });
-    // Probes still running past the grace: their clients die now, and none starts later.
+    // Jobs still running past the grace: their clients die now, and none starts later.
     batch.close();
-    statuses
+    results
         .into_iter()
-        .map(|s| s.unwrap_or_else(|| timed_out(timeout)))
+        .map(|r| r.unwrap_or_else(|| Err(timed_out(timeout))))
         .collect()
+}
+
+fn no_client(why: &str) -> Status {
+    Status::failed(
+        State::Unknown,
+        format!("cannot ask the engine: {why}"),
+        None,
+    )
 }
 
 /// An engine whose turn came after the deadline.
@@ -247,59 +349,93 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> Status {
-    let path = crate::host::unix_socket(&t.host).unwrap_or(Path::new(""));
-    let shown = path.display();
-    let start_it = || {
-        Some(
-            t.hint
-                .clone()
-                .unwrap_or_else(|| "start the engine (or fix its host in the config)".into()),
-        )
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Status::failed(State::NoSocket, format!("no socket at {shown}"), start_it());
-        }
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-            return Status::failed(
-                State::PermissionDenied,
-                format!("cannot reach {shown}: a directory on the way is not open to you"),
-                Some(format!(
-                    "ask for access to the directories on the way to {shown} (ls -ld each), or run it as root"
-                )),
-            );
-        }
-        Err(e) => return Status::failed(State::Error, format!("{shown}: {e}"), None),
-    };
-    if !meta.file_type().is_socket() {
-        let what = if meta.is_dir() {
-            "a directory"
-        } else {
-            "not a socket"
-        };
-        return Status::failed(
-            State::NotASocket,
-            format!("{shown} is {what}"),
-            Some("fix the engine's host in the config".into()),
-        );
-    }
-    let talk_error = |e: std::io::Error| {
-        if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
-            timed_out(timeout)
-        } else {
-            Status::failed(
-                State::Error,
-                format!("{shown}: {e}"),
-                Some("check that this socket belongs to a docker engine".into()),
+/// A unix socket that is there and is a socket: its engine's API, asked
+/// under the deadline, every failure a status with its fix.
+struct Socket<'a> {
+    t: &'a Target,
+    path: &'a Path,
+    meta: std::fs::Metadata,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl<'a> Socket<'a> {
+    fn open(t: &'a Target, deadline: Instant, timeout: Duration) -> Result<Socket<'a>, Status> {
+        let path = crate::host::unix_socket(&t.host).unwrap_or(Path::new(""));
+        let shown = path.display();
+        let start_it = || {
+            Some(
+                t.hint
+                    .clone()
+                    .unwrap_or_else(|| "start the engine (or fix its host in the config)".into()),
             )
+        };
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(Status::failed(
+                    State::NoSocket,
+                    format!("no socket at {shown}"),
+                    start_it(),
+                ));
+            }
+            Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                return Err(Status::failed(
+                    State::PermissionDenied,
+                    format!("cannot reach {shown}: a directory on the way is not open to you"),
+                    Some(format!(
+                        "ask for access to the directories on the way to {shown} (ls -ld each), or run it as root"
+                    )),
+                ));
+            }
+            Err(e) => return Err(Status::failed(State::Error, format!("{shown}: {e}"), None)),
+        };
+        if !meta.file_type().is_socket() {
+            let what = if meta.is_dir() {
+                "a directory"
+            } else {
+                "not a socket"
+            };
+            return Err(Status::failed(
+                State::NotASocket,
+                format!("{shown} is {what}"),
+                Some("fix the engine's host in the config".into()),
+            ));
         }
+        Ok(Socket {
+            t,
+            path,
+            meta,
+            deadline,
+            timeout,
+        })
+    }
+
+    /// `GET what`, its answer at most `limit` bytes.
+    fn get(&self, what: &str, limit: usize) -> Result<Response, Status> {
+        let mut stream = connect(self.path, self.deadline)
+            .map_err(|e| connect_error(self.t, self.path, &self.meta, e))?;
+        http_get(&mut stream, what, self.deadline, limit).map_err(|e| {
+            if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+                timed_out(self.timeout)
+            } else {
+                Status::failed(
+                    State::Error,
+                    format!("{}: {e}", self.path.display()),
+                    Some("check that this socket belongs to a docker engine".into()),
+                )
+            }
+        })
+    }
+}
+
+fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> Status {
+    let socket = match Socket::open(t, deadline, timeout) {
+        Ok(s) => s,
+        Err(status) => return status,
     };
-    let get = |what: &str| match connect(path, deadline) {
-        Ok(mut stream) => http_get(&mut stream, what, deadline).map_err(talk_error),
-        Err(e) => Err(connect_error(t, path, &meta, e)),
-    };
+    let shown = socket.path.display();
+    let get = |what: &str| socket.get(what, 1 << 20);
     // /_ping is the cheapest answer; docker's carries both versions in its headers.
     let ping = match get("/_ping") {
         Ok(r) => r,
@@ -428,7 +564,12 @@ struct Response {
 
 /// `GET what` over an open connection. Every read and write is bounded by
 /// what is left until `deadline`.
-fn http_get(stream: &mut UnixStream, what: &str, deadline: Instant) -> std::io::Result<Response> {
+fn http_get(
+    stream: &mut UnixStream,
+    what: &str,
+    deadline: Instant,
+    limit: usize,
+) -> std::io::Result<Response> {
     let left = || {
         let d = deadline.saturating_duration_since(Instant::now());
         if d.is_zero() {
@@ -449,7 +590,7 @@ fn http_get(stream: &mut UnixStream, what: &str, deadline: Instant) -> std::io::
             break;
         }
         buf.extend_from_slice(&chunk[..n]);
-        if buf.len() > 1 << 20 {
+        if buf.len() > limit {
             return Err(std::io::Error::other("answer too long"));
         }
     }
@@ -556,33 +697,11 @@ fn probe_client(
     deadline: Instant,
     timeout: Duration,
 ) -> Status {
-    let mut cmd = Command::new(docker);
-    cmd.args(["version", "--format", "{{json .Server}}"])
-        // ssh must not ask for a password or a host key on the user's terminal.
-        .env("SSH_ASKPASS_REQUIRE", "never");
-    engine::set_env(&mut cmd, &t.env);
-    let done = match batch.run_until(&mut cmd, deadline) {
+    let args = ["version", "--format", "{{json .Server}}"];
+    let done = match client_output(batch, docker, t, &args, deadline, timeout) {
         Ok(done) => done,
-        Err(Unfinished::TimedOut | Unfinished::Closed) => return timed_out(timeout),
-        Err(Unfinished::Spawn(e)) => {
-            return Status::failed(
-                State::Unknown,
-                format!("cannot run {}: {e}", docker.display()),
-                None,
-            );
-        }
+        Err(status) => return status,
     };
-    if done.overflowed {
-        return Status::failed(
-            State::Error,
-            format!(
-                "{} version wrote more than {} MiB",
-                docker.display(),
-                crate::children::OUTPUT_CAP >> 20
-            ),
-            Some("check that the docker client is docker's".into()),
-        );
-    }
     let server: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap_or_default();
     let field = |k: &str| server.get(k).and_then(|x| x.as_str()).map(str::to_string);
     if done.status.success() && server.is_object() {
@@ -591,10 +710,69 @@ fn probe_client(
     classify_client_error(t, docker_message(&done.stderr))
 }
 
+/// `docker ARGS…` for [`ask_all`]: its output when it succeeds.
+fn run_client(
+    reach: &Reach,
+    docker: &Path,
+    t: &Target,
+    args: &[String],
+) -> Result<Vec<u8>, Status> {
+    let done = client_output(&reach.batch, docker, t, args, reach.deadline, reach.timeout)?;
+    if done.status.success() {
+        Ok(done.stdout)
+    } else {
+        Err(classify_client_error(t, docker_message(&done.stderr)))
+    }
+}
+
+/// The client run with the engine's environment until it exits or the
+/// deadline comes.
+fn client_output(
+    batch: &Batch,
+    docker: &Path,
+    t: &Target,
+    args: &[impl AsRef<std::ffi::OsStr>],
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<crate::children::Finished, Status> {
+    let mut cmd = Command::new(docker);
+    cmd.args(args)
+        // ssh must not ask for a password or a host key on the user's terminal.
+        .env("SSH_ASKPASS_REQUIRE", "never");
+    engine::set_env(&mut cmd, &t.env);
+    let done = match batch.run_until(&mut cmd, deadline) {
+        Ok(done) => done,
+        Err(Unfinished::TimedOut | Unfinished::Closed) => return Err(timed_out(timeout)),
+        Err(Unfinished::Spawn(e)) => {
+            return Err(Status::failed(
+                State::Unknown,
+                format!("cannot run {}: {e}", docker.display()),
+                None,
+            ));
+        }
+    };
+    if done.overflowed {
+        let first = args
+            .first()
+            .map(|a| a.as_ref().to_string_lossy().into_owned());
+        return Err(Status::failed(
+            State::Error,
+            format!(
+                "{} {} wrote more than {} MiB",
+                docker.display(),
+                first.unwrap_or_default(),
+                crate::children::OUTPUT_CAP >> 20
+            ),
+            Some("check that the docker client is docker's".into()),
+        ));
+    }
+    Ok(done)
+}
+
 /// docker's own error text, on one line.
 fn docker_message(stderr: &[u8]) -> String {
     match escape::one_line(stderr) {
-        m if m.is_empty() => "docker version failed without a message".to_string(),
+        m if m.is_empty() => "docker failed without a message".to_string(),
         m => m,
     }
 }

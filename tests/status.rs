@@ -134,7 +134,7 @@ fn a_stopped_engine_is_shown_down_within_the_timeout() {
 
 /// `n` unix sockets that never answer: half never accept, half accept and
 /// then say nothing. Returns what keeps them open, and their config.
-fn hanging_engines(dir: &Path, n: usize) -> (Vec<UnixListener>, String) {
+pub fn hanging_engines(dir: &Path, n: usize) -> (Vec<UnixListener>, String) {
     let mut listeners = Vec::new();
     let mut config = String::new();
     for i in 0..n {

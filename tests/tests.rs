@@ -9,6 +9,7 @@ mod dispatch;
 mod edit;
 mod engines;
 mod exec_ssh;
+mod fanout;
 mod hardening;
 mod links;
 mod management;

@@ -232,7 +232,8 @@ fn values(arg: &Arg, cur: &str, cfg: Option<&Config>) -> Answer {
                 .collect();
         }
         // Engine names and command names come from the config as it is now.
-        Some("ENGINE" | "COMMAND") => {
+        // A PATTERN is most often an engine's name.
+        Some("ENGINE" | "PATTERN" | "COMMAND") => {
             let Some(cfg) = cfg else {
                 answer.directive = ERROR;
                 return answer;
