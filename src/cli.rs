@@ -12,11 +12,13 @@ use crate::config_cmd::{self, ConfigCmd};
 use crate::contexts::{self, ContextsCmd};
 use crate::discover::{self, DiscoverArgs};
 use crate::doctor::{self, DoctorArgs};
+use crate::each::{self, EachArgs};
 use crate::edit::{self, AddArgs, RemoveArgs, RenameArgs};
 use crate::env_cmd::{self, EnvArgs};
 use crate::error::{Error, Result};
 use crate::exec::{self, ExecArgs};
 use crate::exit_codes;
+use crate::find::{self, FindArgs};
 use crate::links::{self, LinkArgs, UnlinkArgs};
 use crate::list::{self, ListArgs};
 use crate::ps::{self, PsArgs};
@@ -47,6 +49,10 @@ pub enum Command {
     Env(EnvArgs),
     /// Every engine's containers in one table (or one JSON array)
     Ps(PsArgs),
+    /// Run one docker command on each engine, in parallel, output lines prefixed `NAME | `
+    Each(EachArgs),
+    /// Which engine holds a container, image, volume or network (by name or ID prefix)
+    Find(FindArgs),
     /// Run any program with an engine's environment (DOCKER_HOST, TLS)
     Exec(ExecArgs),
     /// Make a NAME-docker link (and one per alias) to dockmux for each engine
@@ -128,6 +134,8 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
     match &cli.command {
         Command::List(args) => list::run(args, &sources),
         Command::Ps(args) => ps::run(args, &sources),
+        Command::Each(args) => each::run(args, &sources),
+        Command::Find(args) => find::run(args, &sources),
         Command::Doctor(args) => doctor::run(args, &sources),
         Command::Env(args) => env_cmd::run(args, &sources),
         Command::Exec(args) => exec::run(args, &sources),

@@ -219,3 +219,345 @@ fn ps_with_a_stopped_and_a_hung_engine_answers_within_the_deadline_and_exits_1()
         }
     }
 }
+
+/// `dockmux each PATTERNS… -- ARGS…`.
+fn each(env: &Env, patterns: &[&str], args: &[&str]) -> Out {
+    Out::of(env.dockmux(["each"]).args(patterns).arg("--").args(args))
+}
+
+fn volume(env: &Env, cmd: &str, name: &str) {
+    env.run(cmd, ["volume", "create", name]).ok();
+}
+
+fn has_volume(engine: &testbed::Engine, name: &str) -> bool {
+    Out::of(engine.docker().args(["volume", "inspect", name])).code == Some(0)
+}
+
+#[test]
+fn each_prefixes_every_line_with_its_engine_and_groups_on_request() {
+    let env = bed_env();
+    let (on_pg, on_lzc) = (unique("each-pg"), unique("each-lzc"));
+    volume(&env, "pg-docker", &on_pg);
+    volume(&env, "lzc-docker", &on_lzc);
+    for group in [false, true] {
+        let args: &[&str] = if group { &["--group"] } else { &[] };
+        let out = each(&env, args, &["volume", "ls", "-q"]);
+        let text = out.ok();
+        assert!(out.stderr.is_empty(), "{out}");
+        assert!(
+            text.lines()
+                .all(|l| l.starts_with("pg  | ") || l.starts_with("lzc | ")),
+            "{out}"
+        );
+        assert!(text.lines().any(|l| l == format!("pg  | {on_pg}")), "{out}");
+        assert!(
+            text.lines().any(|l| l == format!("lzc | {on_lzc}")),
+            "{out}"
+        );
+        assert!(!text.contains(&format!("| {on_lzc}\npg")) || group, "{out}");
+        assert!(
+            !text.lines().any(|l| l == format!("lzc | {on_pg}")),
+            "{out}"
+        );
+        if group {
+            // One block per engine, in name order.
+            let engines: Vec<&str> = text.lines().map(|l| l.split(' ').next().unwrap()).collect();
+            let mut sorted = engines.clone();
+            sorted.sort();
+            assert_eq!(engines, sorted, "{out}");
+        }
+    }
+    // Exclusion and globs pick the engines.
+    let out = each(&env, &["^lzc"], &["volume", "ls", "-q"]);
+    assert!(out.ok().lines().all(|l| l.starts_with("pg | ")), "{out}");
+    let out = each(&env, &["l*"], &["volume", "ls", "-q"]);
+    assert!(out.ok().lines().all(|l| l.starts_with("lzc | ")), "{out}");
+    let err = each(&env, &["pgx"], &["volume", "ls"])
+        .fails(125)
+        .to_string();
+    assert!(err.contains("did you mean 'pg'?"), "{err}");
+}
+
+#[test]
+fn each_exits_1_naming_the_engines_that_failed_and_their_codes() {
+    let env = bed_env();
+    let on_pg = unique("fail-pg");
+    volume(&env, "pg-docker", &on_pg);
+    let out = each(
+        &env,
+        &[],
+        &["volume", "inspect", "--format", "{{.Name}}", &on_pg],
+    );
+    assert_eq!(out.code, Some(1), "{out}");
+    // (docker writes an empty line for the volume it did not find)
+    let stdout: Vec<&str> = out.stdout.lines().collect();
+    assert!(stdout.contains(&format!("pg  | {on_pg}").as_str()), "{out}");
+    assert!(
+        stdout
+            .iter()
+            .all(|l| l.starts_with("pg  | ") || l.starts_with("lzc | ")),
+        "{out}"
+    );
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l.starts_with("lzc | ")),
+        "{out}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"dockmux each: failed on lzc (exit 1)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn each_refuses_a_terminal_and_runs_nothing() {
+    let env = bed_env();
+    let bed = testbed::shared();
+    for flag in ["-it", "-t", "--interactive", "-i=true"] {
+        let name = unique("tty");
+        let err = each(
+            &env,
+            &[],
+            &[
+                "run",
+                "--name",
+                &name,
+                flag,
+                "--network",
+                "none",
+                IMAGE,
+                "true",
+            ],
+        )
+        .fails(125)
+        .to_string();
+        assert!(
+            err.contains("refusing '-") && err.contains("no terminal"),
+            "{flag}: {err}"
+        );
+        for e in [&bed.pg, &bed.lzc] {
+            let ps = Out::of(
+                e.docker()
+                    .args(["ps", "-aq", "--filter", &format!("name={name}")]),
+            );
+            assert_eq!(ps.ok(), "", "{flag} ran on {}", e.name);
+        }
+    }
+    // -t after the image is the container's: it runs.
+    let out = each(
+        &env,
+        &["pg"],
+        &["run", "--rm", "--network", "none", IMAGE, "echo", "-t"],
+    );
+    assert_eq!(out.ok(), "pg | -t\n", "{out}");
+}
+
+#[test]
+fn each_on_a_protected_engine_without_a_terminal_runs_nowhere() {
+    let bed = testbed::shared();
+    let env = bed_env();
+    let name = unique("guarded");
+    volume(&env, "pg-docker", &name);
+    volume(&env, "lzc-docker", &name);
+    env.user_config(&format!(
+        "[engines.pg]\nhost = \"{}\"\nprotect = true\n\n[engines.lzc]\nhost = \"{}\"\n",
+        bed.pg.host, bed.lzc.host
+    ));
+    let err = each(&env, &[], &["volume", "rm", &name])
+        .fails(125)
+        .to_string();
+    assert!(err.contains("'pg'") && err.contains("nothing ran"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "DOCKMUX_CONFIRM=pg dockmux each -- volume rm {name}"
+        )),
+        "{err}"
+    );
+    assert!(has_volume(&bed.pg, &name) && has_volume(&bed.lzc, &name));
+    // Another engine's name confirms nothing.
+    let mut wrong = env.dockmux(["each", "--", "volume", "rm", &name]);
+    wrong.env("DOCKMUX_CONFIRM", "lzc");
+    Out::of(&mut wrong).fails(125);
+    assert!(has_volume(&bed.pg, &name) && has_volume(&bed.lzc, &name));
+    // A reading command runs as ever.
+    each(&env, &[], &["volume", "ls", "-q"]).ok();
+    // A read-only engine refuses before anything runs anywhere.
+    env.user_config(&format!(
+        "[engines.pg]\nhost = \"{}\"\n\n[engines.lzc]\nhost = \"{}\"\nreadonly = true\n",
+        bed.pg.host, bed.lzc.host
+    ));
+    let err = each(&env, &[], &["volume", "rm", &name])
+        .fails(125)
+        .to_string();
+    assert!(err.contains("'lzc' is read-only"), "{err}");
+    assert!(has_volume(&bed.pg, &name) && has_volume(&bed.lzc, &name));
+    // Confirmed: it runs on both.
+    env.user_config(&format!(
+        "[engines.pg]\nhost = \"{}\"\nprotect = true\n\n[engines.lzc]\nhost = \"{}\"\n",
+        bed.pg.host, bed.lzc.host
+    ));
+    let mut yes = env.dockmux(["each", "--", "volume", "rm", &name]);
+    yes.env("DOCKMUX_CONFIRM", "pg");
+    Out::of(&mut yes).ok();
+    assert!(!has_volume(&bed.pg, &name) && !has_volume(&bed.lzc, &name));
+}
+
+#[test]
+fn each_gives_every_engine_exactly_the_environment_of_name_docker() {
+    let env = bed_env();
+    let rec = env.root().join("envs");
+    std::fs::create_dir(&rec).unwrap();
+    let client = env.root().join("client");
+    std::fs::write(
+        &client,
+        format!(
+            "#!/bin/sh\n/usr/bin/env -0 | /usr/bin/sort -z > {}/\"$DOCKMUX_ENGINE.$1\"\n",
+            rec.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&client, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let bed = testbed::shared();
+    env.user_config(&format!(
+        "docker = \"{}\"\n[engines.pg]\nhost = \"{}\"\n[engines.lzc]\nhost = \"{}\"\n",
+        client.display(),
+        bed.pg.host,
+        bed.lzc.host
+    ));
+    each(&env, &[], &["each"]).ok();
+    for name in ["pg", "lzc"] {
+        env.run(&format!("{name}-docker"), ["direct"]).ok();
+        let read = |how: &str| std::fs::read(rec.join(format!("{name}.{how}"))).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&read("each")),
+            String::from_utf8_lossy(&read("direct")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn find_names_the_engine_of_each_kind_by_name_and_id_prefix() {
+    let bed = testbed::shared();
+    let env = bed_env();
+    let (c, v, n) = (unique("findc"), unique("findv"), unique("findn"));
+    create(&env, "lzc-docker", &c);
+    volume(&env, "pg-docker", &v);
+    env.run("pg-docker", ["network", "create", "--internal", &n])
+        .ok();
+    let id_of =
+        |e: &testbed::Engine, what: &[&str]| Out::of(e.docker().args(what)).ok().trim().to_string();
+    let cid = id_of(&bed.lzc, &["inspect", "--format", "{{.Id}}", &c]);
+    let nid = id_of(&bed.pg, &["network", "inspect", "--format", "{{.Id}}", &n]);
+    let rows = |args: &[&str]| {
+        let out = Out::of(env.dockmux(["find"]).args(args));
+        (
+            out.code,
+            out.stdout
+                .lines()
+                .skip(1)
+                .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+            out,
+        )
+    };
+    let (code, found, out) = rows(&[&c]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        found,
+        [vec![
+            "lzc".to_string(),
+            "container".into(),
+            c.clone(),
+            cid[..12].to_string()
+        ]],
+        "{out}"
+    );
+    let (_, found, out) = rows(&[&cid[..8]]);
+    assert!(
+        found
+            .iter()
+            .any(|r| r[..3] == ["lzc", "container", c.as_str()]),
+        "{out}"
+    );
+    let (_, found, out) = rows(&[&v]);
+    assert_eq!(
+        found,
+        [vec![
+            "pg".to_string(),
+            "volume".into(),
+            v.clone(),
+            "-".into()
+        ]],
+        "{out}"
+    );
+    let (_, found, out) = rows(&[&n]);
+    assert_eq!(
+        found,
+        [vec![
+            "pg".to_string(),
+            "network".into(),
+            n.clone(),
+            nid[..12].to_string()
+        ]],
+        "{out}"
+    );
+    // The test image is on both engines.
+    let (_, found, out) = rows(&[IMAGE]);
+    let engines: Vec<&str> = found
+        .iter()
+        .filter(|r| r[1] == "image")
+        .map(|r| r[0].as_str())
+        .collect();
+    assert_eq!(engines, ["lzc", "pg"], "{out}");
+    let (_, found, _) = rows(&[IMAGE, "^lzc"]);
+    assert_eq!(found.len(), 1);
+    // JSON: the full ID.
+    let out = Out::of(&mut env.dockmux(["find", "--json", &c]));
+    let v: Value = serde_json::from_str(out.ok()).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([{"engine": "lzc", "kind": "container", "name": c, "id": cid}])
+    );
+    // Nothing: exit 1 and a line that says so.
+    let out = Out::of(&mut env.dockmux(["find", &unique("nothing")]));
+    assert!(
+        out.fails(1)
+            .contains("no container, image, volume or network"),
+        "{out}"
+    );
+}
+
+#[test]
+fn find_with_a_hung_engine_answers_within_the_deadline() {
+    let bed = testbed::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let (_hung, hanging) = hanging_engines(dir.path(), 2);
+    let env = bed_env();
+    env.user_config(&format!(
+        "[engines.pg]\nhost = \"{}\"\n{hanging}",
+        bed.pg.host
+    ));
+    let start = Instant::now();
+    let out = Out::of(&mut env.dockmux(["find", "--timeout", "1s", IMAGE]));
+    assert!(
+        start.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("pg ") && l.contains(" image ")),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("hang0: no answer within 1s")
+            && out.stderr.contains("hang1: no answer within 1s"),
+        "{out}"
+    );
+}

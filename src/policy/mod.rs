@@ -20,7 +20,7 @@ mod confirm;
 mod run_flags;
 pub mod tree;
 
-pub use confirm::CONFIRM_VAR;
+pub use confirm::{CONFIRM_VAR, confirm};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {

@@ -1,0 +1,396 @@
+//! `dockmux each [PATTERN…] [-j N] [--group] -- DOCKER-ARGS…`: the same
+//! docker command on each selected engine, in parallel, each with exactly
+//! the environment `NAME-docker` gives it. Every check comes before anything
+//! runs anywhere: the engines, an engine-moving flag (`-H`), a terminal
+//! flag (`-it`: there is no terminal to share), and the engines' policies —
+//! a read-only engine refuses, protected ones are confirmed once, together.
+//! Output lines carry `NAME | `; a line is written whole, so no line holds
+//! two engines' bytes.
+
+use std::ffi::OsString;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use crate::config::{self, Engine, Sources};
+use crate::engine;
+use crate::error::{Error, Result};
+use crate::escape;
+use crate::flags::{self, Scan};
+use crate::policy::{self, Verdict, commands};
+use crate::{client, pool, selection};
+
+#[derive(Args, Debug)]
+pub struct EachArgs {
+    /// Engines: names, globs ('nas*'), ^NAME or ^GLOB to leave out [default: all]
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Engines at a time
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// Print each engine's output as one block, in name order, once all are done
+    #[arg(long)]
+    pub group: bool,
+    /// The docker command line (after --)
+    #[arg(value_name = "DOCKER-ARGS", last = true, required = true)]
+    pub docker: Vec<OsString>,
+}
+
+/// A line longer than this is written in pieces (each still prefixed).
+const LINE_CAP: usize = 64 * 1024;
+
+pub fn run(args: &EachArgs, sources: &Sources) -> Result<i32> {
+    let cfg = config::load(sources)?;
+    let engines = selection::select(&cfg, &args.patterns)?;
+    let shown = policy::shown(
+        "dockmux",
+        &std::iter::once(OsString::from("each"))
+            .chain(args.patterns.iter().map(OsString::from))
+            .chain(std::iter::once(OsString::from("--")))
+            .chain(args.docker.iter().cloned())
+            .collect::<Vec<_>>(),
+    );
+    check_line(&args.docker, &engines)?;
+    check_policies(&engines, &args.docker, &shown)?;
+    let docker = client::find(cfg.docker.as_ref())?;
+    let depth = engine::next_depth()?.to_string();
+    let width = engines
+        .iter()
+        .map(|e| e.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let jobs: Vec<Job> = engines
+        .iter()
+        .map(|e| Job {
+            prefix: format!("{:<width$} | ", e.name),
+            env: engine::docker_env(e).into_iter().collect(),
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        docker,
+        args: args.docker.clone(),
+        depth,
+        group: args.group,
+        out: Mutex::new(()),
+    });
+    let worker = Arc::clone(&shared);
+    // No deadline: a command runs as long as it runs, as with NAME-docker.
+    let forever = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
+    let results = pool::map(jobs, args.jobs.into(), forever, move |job: Job| {
+        worker.run(&job)
+    });
+    let mut failed = Vec::new();
+    for (e, result) in engines.iter().zip(results) {
+        let done = result.unwrap_or_else(|| Done::failed("did not finish"));
+        if args.group {
+            shared.write(&done.stdout, &done.stderr);
+        }
+        if let Some(why) = done.failure {
+            failed.push(format!("{} ({why})", e.name));
+        }
+    }
+    if failed.is_empty() {
+        return Ok(0);
+    }
+    eprintln!("dockmux each: failed on {}", failed.join(", "));
+    Ok(1)
+}
+
+/// What docker would do with the line that `each` cannot allow.
+fn check_line(args: &[OsString], engines: &[&Engine]) -> Result<()> {
+    if let Scan::Refused { word, .. } = flags::scan(args) {
+        return Err(Error::RefusedFlag {
+            flag: word,
+            engine: names(engines),
+        });
+    }
+    let line = commands::read(args);
+    let attaches = line.node.is_some_and(|n| {
+        matches!(
+            n.same_as,
+            "container run" | "container create" | "container exec" | "container start"
+        )
+    });
+    let terminal = line.flags.iter().find(|f| {
+        let on = f
+            .value
+            .is_none_or(|v| commands::parse_bool(v) == Some(true));
+        on && matches!(
+            f.name,
+            commands::Name::Short(b'i' | b't') | commands::Name::Long(b"interactive" | b"tty")
+        )
+    });
+    match terminal {
+        Some(f) if attaches => {
+            let flag = match f.name {
+                commands::Name::Short(c) => format!("-{}", c as char),
+                commands::Name::Long(l) => format!("--{}", String::from_utf8_lossy(l)),
+            };
+            Err(Error::Usage(format!(
+                "refusing '{flag}': `dockmux each` runs on several engines at once with standard \
+                 input /dev/null and no terminal; drop -i/-t, or run it on one engine with NAME-docker"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Read-only engines refuse before anything runs; protected ones that
+/// would hold the command are confirmed once, all named together.
+fn check_policies(engines: &[&Engine], args: &[OsString], shown: &str) -> Result<()> {
+    let mut held: Vec<&Engine> = Vec::new();
+    let mut why = String::new();
+    for e in engines {
+        match policy::judge(e, args) {
+            Verdict::Run => {}
+            Verdict::Refuse => {
+                return Err(Error::ReadOnly {
+                    engine: e.name.clone(),
+                    command: shown.to_string(),
+                    origin: e.origin.to_string(),
+                });
+            }
+            Verdict::Hold(w) => {
+                held.push(e);
+                why = w;
+            }
+        }
+    }
+    if held.is_empty() {
+        return Ok(());
+    }
+    policy::confirm(&held, shown, &why)
+}
+
+fn names(engines: &[&Engine]) -> String {
+    engines
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One engine's run: plain owned data (an `Engine` is not `Send`).
+struct Job {
+    prefix: String,
+    env: Vec<(&'static str, Option<String>)>,
+}
+
+struct Shared {
+    docker: PathBuf,
+    args: Vec<OsString>,
+    depth: String,
+    group: bool,
+    /// Held while a line (or a group's block) is written.
+    out: Mutex<()>,
+}
+
+/// How one engine's command ended, and (with --group) what it wrote.
+struct Done {
+    failure: Option<String>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl Done {
+    fn failed(why: &str) -> Done {
+        Done {
+            failure: Some(why.to_string()),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
+    }
+}
+
+impl Shared {
+    fn run(&self, job: &Job) -> Done {
+        let mut cmd = Command::new(&self.docker);
+        cmd.args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        engine::set_env(&mut cmd, &job.env);
+        cmd.env("DOCKMUX_DEPTH", &self.depth);
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let done = Done::failed(&format!("cannot run {}: {e}", self.docker.display()));
+                let line = format!("{}cannot run {}: {e}\n", job.prefix, self.docker.display());
+                return self.emit(done, line.as_bytes());
+            }
+        };
+        let mut streams = [
+            Stream::new(
+                child
+                    .stdout
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn ReadFd + Send>),
+            ),
+            Stream::new(
+                child
+                    .stderr
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn ReadFd + Send>),
+            ),
+        ];
+        let mut done = Done::failed("");
+        while streams.iter().any(|s| s.source.is_some()) {
+            let ready = wait_readable(&streams);
+            for (i, s) in streams.iter_mut().enumerate() {
+                if !ready[i] {
+                    continue;
+                }
+                for line in s.read_lines(&job.prefix) {
+                    if self.group {
+                        [&mut done.stdout, &mut done.stderr][i].extend_from_slice(&line);
+                    } else {
+                        self.write_one(i, &line);
+                    }
+                }
+            }
+        }
+        done.failure = match child.wait() {
+            Ok(status) => failure(status),
+            Err(e) => Some(format!("cannot wait for docker: {e}")),
+        };
+        done
+    }
+
+    /// A spawn failure's line, as the other output goes.
+    fn emit(&self, mut done: Done, line: &[u8]) -> Done {
+        if self.group {
+            done.stderr.extend_from_slice(line);
+        } else {
+            self.write_one(1, line);
+        }
+        done
+    }
+
+    fn write_one(&self, stream: usize, bytes: &[u8]) {
+        if stream == 0 {
+            self.write(bytes, b"");
+        } else {
+            self.write(b"", bytes);
+        }
+    }
+
+    /// Writes whole lines under the lock: no other engine's bytes between.
+    fn write(&self, stdout: &[u8], stderr: &[u8]) {
+        let _held = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if !stdout.is_empty() {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(stdout).and_then(|()| out.flush())
+                && e.kind() == ErrorKind::BrokenPipe
+            {
+                // The reader has gone (`| head`): as for the other commands.
+                std::process::exit(0);
+            }
+        }
+        if !stderr.is_empty() {
+            let _ = std::io::stderr().lock().write_all(stderr);
+        }
+    }
+}
+
+/// `None` for exit 0; else "exit 3" or "signal 9".
+fn failure(status: ExitStatus) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(0), _) => None,
+        (Some(code), _) => Some(format!("exit {code}")),
+        (None, Some(sig)) => Some(format!("signal {sig}")),
+        (None, None) => Some("ended".to_string()),
+    }
+}
+
+trait ReadFd: Read + AsRawFd {}
+impl ReadFd for std::process::ChildStdout {}
+impl ReadFd for std::process::ChildStderr {}
+
+/// One of the child's outputs, cut into lines.
+struct Stream {
+    source: Option<Box<dyn ReadFd + Send>>,
+    partial: Vec<u8>,
+}
+
+impl Stream {
+    fn new(source: Option<Box<dyn ReadFd + Send>>) -> Stream {
+        Stream {
+            source,
+            partial: Vec::new(),
+        }
+    }
+
+    /// Reads what is there and returns the complete lines, each prefixed,
+    /// escaped (a `\r` must not overwrite the prefix) and ended by `\n`; at
+    /// the end, the last line even without its `\n`.
+    fn read_lines(&mut self, prefix: &str) -> Vec<Vec<u8>> {
+        let Some(src) = self.source.as_mut() else {
+            return Vec::new();
+        };
+        let mut chunk = [0u8; 16 * 1024];
+        let ended = match src.read(&mut chunk) {
+            Ok(0) => true,
+            Ok(n) => {
+                self.partial.extend_from_slice(&chunk[..n]);
+                false
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => false,
+            Err(_) => true,
+        };
+        let mut lines = Vec::new();
+        while let Some(nl) = memchr::memchr(b'\n', &self.partial) {
+            let rest = self.partial.split_off(nl + 1);
+            lines.push(line(prefix, &self.partial[..nl]));
+            self.partial = rest;
+        }
+        if self.partial.len() >= LINE_CAP || (ended && !self.partial.is_empty()) {
+            lines.push(line(prefix, &self.partial));
+            self.partial.clear();
+        }
+        if ended {
+            self.source = None;
+        }
+        lines
+    }
+}
+
+fn line(prefix: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(prefix.len() + bytes.len() + 1);
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(escape::bytes(bytes).as_bytes());
+    out.push(b'\n');
+    out
+}
+
+/// Blocks until one of the open streams has something (or ends); which.
+fn wait_readable(streams: &[Stream]) -> [bool; 2] {
+    let mut fds: Vec<(usize, libc::pollfd)> = streams
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.source.as_ref().map(|src| (i, src)))
+        .map(|(i, s)| {
+            let fd = libc::pollfd {
+                fd: s.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            (i, fd)
+        })
+        .collect();
+    let mut raw: Vec<libc::pollfd> = fds.iter().map(|f| f.1).collect();
+    // SAFETY: raw is a valid array of raw.len() pollfds.
+    let rc = unsafe { libc::poll(raw.as_mut_ptr(), raw.len() as libc::nfds_t, -1) };
+    let mut ready = [false; 2];
+    for ((i, _), r) in fds.iter_mut().zip(&raw) {
+        // An interrupted poll: every open stream is read (a read blocks at most until data).
+        ready[*i] = rc < 0 || r.revents != 0;
+    }
+    ready
+}
