@@ -28,7 +28,7 @@ use crate::{client, pool, selection};
 #[derive(Args, Debug)]
 pub struct EachArgs {
     /// Engines: names, globs ('nas*'), ^NAME or ^GLOB to leave out [default: all]
-    #[arg(value_name = "PATTERN")]
+    #[arg(value_name = "ENGINE")]
     pub patterns: Vec<String>,
     /// Engines at a time
     #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 8,
@@ -59,7 +59,7 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<i32> {
     check_line(&args.docker, &engines)?;
     check_policies(&engines, &args.docker, &shown)?;
     let docker = client::find(cfg.docker.as_ref())?;
-    let depth = engine::next_depth()?.to_string();
+    let depth = engine::next_depth(&docker)?.to_string();
     let width = engines
         .iter()
         .map(|e| e.name.chars().count())

@@ -23,7 +23,7 @@ pub struct FindArgs {
     #[arg(value_name = "TEXT")]
     pub text: String,
     /// Engines: names, globs ('nas*'), ^NAME or ^GLOB to leave out [default: all]
-    #[arg(value_name = "PATTERN")]
+    #[arg(value_name = "ENGINE")]
     pub patterns: Vec<String>,
     /// Print a JSON array of matches (engine, kind, name, full id)
     #[arg(long)]

@@ -21,7 +21,7 @@ use crate::selection;
 #[derive(Args, Debug)]
 pub struct PsArgs {
     /// Engines: names, globs ('nas*'), ^NAME or ^GLOB to leave out [default: all]
-    #[arg(value_name = "PATTERN")]
+    #[arg(value_name = "ENGINE")]
     pub patterns: Vec<String>,
     /// Show all containers (default shows just running)
     #[arg(short, long)]

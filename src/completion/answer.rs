@@ -232,8 +232,7 @@ fn values(arg: &Arg, cur: &str, cfg: Option<&Config>) -> Answer {
                 .collect();
         }
         // Engine names and command names come from the config as it is now.
-        // A PATTERN is most often an engine's name.
-        Some("ENGINE" | "PATTERN" | "COMMAND") => {
+        Some("ENGINE" | "COMMAND") => {
             let Some(cfg) = cfg else {
                 answer.directive = ERROR;
                 return answer;
@@ -426,6 +425,8 @@ mod tests {
             "completions shell",
             "completions commands",
             "exec command",
+            "each docker",
+            "find text",
             "contexts import contexts",
         ];
         let mut engine_args = Vec::new();
@@ -463,6 +464,9 @@ mod tests {
             "list engines",
             "link engines",
             "unlink engines",
+            "ps patterns",
+            "each patterns",
+            "find patterns",
         ] {
             assert!(
                 engine_args.iter().any(|k| k == want),
