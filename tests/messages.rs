@@ -35,17 +35,18 @@ fn a_renamed_binary_acts_as_dockmux_and_says_so_when_it_cannot() {
         env.last_call().var("DOCKER_HOST"),
         Some("unix:///nonexistent/pg.sock")
     );
-    let out = env.run("dmx", ["ps"]);
+    // `images` is docker's, not dockmux's (`ps` is both).
+    let out = env.run("dmx", ["images"]);
     let err = out.fails(125);
     assert!(
         err.starts_with("dmx: 'dmx' is not an engine command")
             && err.contains("so it runs as dockmux under that name")
-            && err.contains("'ps' is not a dockmux command"),
+            && err.contains("'images' is not a dockmux command"),
         "{out}"
     );
     assert!(!err.contains("dockmux add dmx"), "{out}");
     // A link named like an alias, mistyped: the alias is offered.
-    let out = invoked_as(&env, "playgrond", &["ps"]);
+    let out = invoked_as(&env, "playgrond", &["images"]);
     assert!(
         out.fails(125).contains("did you mean 'playground'?"),
         "{out}"
