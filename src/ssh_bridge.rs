@@ -122,16 +122,22 @@ pub fn start(name: &str, spec: &SshSpec) -> Result<String> {
         -1 => Err(fail("fork")),
         0 => {
             // SAFETY: as above.
-            if unsafe { libc::fork() } == 0 {
+            let bridge = unsafe { libc::fork() };
+            if bridge == 0 {
                 serve(&listener, program.as_ref(), me, &args, &dir, name);
             }
-            // SAFETY: leaving the intermediate child without running anything of the parent's.
-            unsafe { libc::_exit(0) }
+            // SAFETY: leaving the intermediate child without running anything
+            // of the parent's; its status says whether the bridge started.
+            unsafe { libc::_exit(i32::from(bridge < 0)) }
         }
         child => {
             let mut status = 0;
             // SAFETY: waits for the child just forked.
-            unsafe { libc::waitpid(child, &mut status, 0) };
+            let waited = unsafe { libc::waitpid(child, &mut status, 0) };
+            if waited != child || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+                // Nobody would serve the socket: the program would hang on it.
+                return Err(fail("fork"));
+            }
             Ok(format!("unix://{}", sock.display()))
         }
     }
