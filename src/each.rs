@@ -65,13 +65,16 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<i32> {
         .map(|e| e.name.chars().count())
         .max()
         .unwrap_or(0);
+    // Every engine's TLS material checked before any command runs.
     let jobs: Vec<Job> = engines
         .iter()
-        .map(|e| Job {
-            prefix: format!("{:<width$} | ", e.name),
-            env: engine::docker_env(e).into_iter().collect(),
+        .map(|e| {
+            Ok(Job {
+                prefix: format!("{:<width$} | ", e.name),
+                env: engine::checked_env(e)?.into_iter().collect(),
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let shared = Arc::new(Shared {
         docker,
         args: args.docker.clone(),
@@ -98,7 +101,7 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<i32> {
     if failed.is_empty() {
         return Ok(0);
     }
-    eprintln!("dockmux each: failed on {}", failed.join(", "));
+    crate::output::note(&format!("dockmux each: failed on {}", failed.join(", ")));
     Ok(1)
 }
 

@@ -115,12 +115,12 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<i32> {
     };
     output::print(&shown)?;
     if found.is_empty() {
-        eprintln!(
+        output::note(&format!(
             "dockmux: no container, image, volume or network is named '{}' or has an ID starting with it",
             escape::text(text)
-        );
+        ));
     }
-    eprint!("{failed}");
+    output::notes(&failed);
     Ok(if found.is_empty() || !failed.is_empty() {
         1
     } else {

@@ -75,6 +75,12 @@ pub fn note(line: &str) {
         .and_then(|()| err.write_all(b"\n"));
 }
 
+/// Writes `text` as it is (lines with their newlines) to stderr; a failed
+/// write is ignored, as by [`note`].
+pub fn notes(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Pretty JSON with a final newline, for `--json`. serde_json escapes C0
 /// but writes C1 (8-bit CSI…), DEL and bidi controls raw: those are
 /// `\uNNNN` here too, so no string reaches a terminal able to command it.

@@ -79,7 +79,7 @@ pub fn run(args: &PsArgs, sources: &Sources) -> Result<i32> {
     if failed.is_empty() {
         return Ok(0);
     }
-    eprint!("{failed}");
+    output::notes(&failed);
     Ok(1)
 }
 

@@ -153,6 +153,7 @@ fn tls_material_others_can_change_is_refused_wherever_it_would_be_used() {
             vec!["env", "r"],
             vec!["exec", "r", "/bin/true"],
             vec!["contexts", "export", "r"],
+            vec!["each", "r", "--", "ps"],
         ] {
             let out = Out::of(&mut env.dockmux(&args));
             let err = out.fails(125);
