@@ -6,7 +6,6 @@
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -53,29 +52,6 @@ pub fn resolve(path: &Path) -> Result<PathBuf> {
         }),
         _ => Ok(path.to_path_buf()),
     }
-}
-
-/// An exclusive lock on the directory holding a config, held while a command
-/// reads, edits and writes it, so two `dockmux add` at once cannot lose one
-/// update. Dropped (and released) with the value.
-pub struct DirLock(#[allow(dead_code)] File);
-
-/// Locks the directory of `path` if it exists (a directory that does not
-/// exist yet holds no config to race on).
-pub fn lock_dir_of(path: &Path) -> Result<Option<DirLock>> {
-    let dir = parent(path);
-    let file = match File::open(dir) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("cannot open {}", dir.display()), e)),
-    };
-    // SAFETY: flock on a file descriptor we own; it blocks until the lock is ours.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(Error::io(format!("cannot lock {}", dir.display()), e));
-    }
-    remove_stale_temps(path);
-    Ok(Some(DirLock(file)))
 }
 
 /// Replaces `path` with `bytes` atomically (see the module doc). `path` must
@@ -160,18 +136,36 @@ pub fn temp_name(path: &Path) -> PathBuf {
     parent(path).join(format!("{}{}", temp_prefix(path), std::process::id()))
 }
 
-/// Temp files left by a writer that was killed before its rename. Only
-/// called with the directory lock held, so no live writer owns one.
-fn remove_stale_temps(path: &Path) {
+/// Temp files left by a writer that was killed before its rename: those
+/// whose process is gone. Called with the config's lock held; a live
+/// writer's file stays even so (one who reached the file by another path
+/// took another lock).
+pub fn remove_stale_temps(path: &Path) {
     let prefix = temp_prefix(path);
     let Ok(entries) = std::fs::read_dir(parent(path)) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_string_lossy()
+            .strip_prefix(&prefix)
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if !pid.parse::<i32>().is_ok_and(alive) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// Is process `pid` running (as anyone)?
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
 }
 
 #[cfg(test)]
@@ -220,13 +214,16 @@ mod tests {
     }
 
     #[test]
-    fn stale_temps_are_removed_under_the_lock() {
+    fn only_temps_of_writers_that_are_gone_are_removed() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("engines.toml");
-        let stale = t.path().join(".engines.toml.dockmux-tmp-99999");
+        // A pid above the kernel's limit (2^22) is never a process.
+        let stale = t.path().join(".engines.toml.dockmux-tmp-99999999");
+        let live = temp_name(&p);
         std::fs::write(&stale, "half").unwrap();
-        let lock = lock_dir_of(&p).unwrap();
-        assert!(lock.is_some());
+        std::fs::write(&live, "being written").unwrap();
+        remove_stale_temps(&p);
         assert!(!stale.exists());
+        assert!(live.exists());
     }
 }

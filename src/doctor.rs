@@ -47,7 +47,7 @@ pub enum Level {
 
 #[derive(Debug, Serialize)]
 pub struct Check {
-    /// Which check: config, client, engine, policy, link, ssh_path, stale_link, environment, completion.
+    /// Which check: config, client, engine, policy, link, ssh_path, stale_link, shared_link, environment, completion.
     pub check: &'static str,
     pub level: Level,
     pub message: String,
@@ -97,6 +97,7 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
         check_shadowing(&mut c, cfg);
         check_ssh_path(&mut c, cfg, sources, &link_dirs);
         check_stale_links(&mut c, cfg, &link_dirs);
+        check_shared_links(&mut c, cfg, sources, &link_dirs);
         check_completion(&mut c, cfg);
     }
     check_environment(&mut c);
@@ -645,6 +646,30 @@ fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(PathBuf, String
     }
     if !any {
         c.ok("stale_link", "no links to dockmux that no engine claims");
+    }
+}
+
+/// Links every user runs that only this user's config serves.
+fn check_shared_links(c: &mut Checks, cfg: &Config, sources: &Sources, dirs: &[(PathBuf, String)]) {
+    for (dir, _) in dirs {
+        for (path, e) in crate::shared::private_links(dir, &cfg.engines, sources) {
+            c.push(
+                "shared_link",
+                Level::Warning,
+                format!(
+                    "{}: every user runs it, but engine '{}' is only in {}, so for everyone else it fails",
+                    path.display(),
+                    e.name,
+                    e.origin
+                ),
+                Some(format!(
+                    "as root, put it in the system config (dockmux remove {n}, then dockmux add --system {n} {}), or remove the link (rm {})",
+                    e.host,
+                    path.display(),
+                    n = e.name
+                )),
+            );
+        }
     }
 }
 

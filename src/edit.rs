@@ -1,23 +1,28 @@
-//! `dockmux add`, `remove`, `rename`: edit engines.toml in place with
-//! toml_edit, so the user's comments, order and formatting survive; check
-//! the result exactly as loading does (merged with the other config file)
-//! before anything is written; write it atomically (src/atomic.rs) under a
-//! directory lock. Discover and contexts import add engines through the same
+//! `dockmux add`, `remove`, `rename`: edit engines.toml in place, changing
+//! only the engine's own bytes (edit/text.rs), so the user's comments,
+//! order, formatting, line endings and BOM survive; check the result exactly
+//! as loading does (merged with the other config file) before anything is
+//! written; write it atomically (src/atomic.rs) under the config's lock
+//! (src/lock.rs). Discover and contexts import add engines through the same
 //! [`Session`].
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use toml_edit::{Array, DocumentMut, InlineTable, Item, Key, Table, value};
 
-use crate::atomic::{self, DirLock};
+use crate::atomic;
 use crate::config::{self, Config, Sources, Tls};
 use crate::context_store;
 use crate::error::{Error, Result};
 use crate::host;
 use crate::links::{self, Linker};
+use crate::lock::{self, Lock};
 use crate::output;
 use crate::policy::Policy;
+use crate::shared;
+
+mod text;
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
@@ -108,31 +113,31 @@ impl NewEngine {
         crate::config::commands(&self.name, &self.aliases)
     }
 
-    /// The `[engines.NAME]` table's body, formatted as a person would write it.
-    pub fn table(&self) -> Table {
-        let mut t = Table::new();
-        t["host"] = value(&self.host);
+    /// The engine's keys and their TOML values, in the order a person writes them.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut f = vec![("host", text::string(&self.host))];
         if let Some(d) = &self.description {
-            t["description"] = value(d);
+            f.push(("description", text::string(d)));
         }
         if !self.aliases.is_empty() {
-            t["aliases"] = value(self.aliases.iter().collect::<Array>());
+            let items: Vec<String> = self.aliases.iter().map(|a| text::string(a)).collect();
+            f.push(("aliases", format!("[{}]", items.join(", "))));
         }
         if let Some(h) = &self.hint {
-            t["hint"] = value(h);
+            f.push(("hint", text::string(h)));
         }
         if let Some(tls) = &self.tls {
-            let mut i = InlineTable::new();
-            i.insert("verify", tls.verify.into());
+            let mut t = format!("{{ verify = {}", tls.verify);
             if let Some(c) = &tls.cert_path {
-                i.insert("cert_path", c.into());
+                t.push_str(&format!(", cert_path = {}", text::string(c)));
             }
-            t["tls"] = value(i);
+            t.push_str(" }");
+            f.push(("tls", t));
         }
         if let Some(p) = self.policy {
-            t[p.as_str()] = value(true);
+            f.push((p.as_str(), "true".to_string()));
         }
-        t
+        f
     }
 
     /// Refuses what loading would refuse, with the reason, before any edit.
@@ -239,14 +244,9 @@ pub fn free_name(cfg: &Config, base: &str, taken: &std::collections::HashSet<Str
 
 /// Renders engines as config text, for `discover` to show what it would add.
 pub fn snippet(engines: &[NewEngine]) -> String {
-    let mut doc = DocumentMut::new();
-    let mut all = Table::new();
-    all.set_implicit(true);
-    for e in engines {
-        all.insert(&e.name, Item::Table(e.table()));
-    }
-    doc.insert("engines", Item::Table(all));
-    doc.to_string()
+    engines.iter().fold(String::new(), |acc, e| {
+        text::add(&acc, &e.name, &e.fields()).unwrap_or(acc)
+    })
 }
 
 /// Which file an edit goes to: the user's (or `$DOCKMUX_CONFIG`), or the system's.
@@ -278,26 +278,39 @@ pub struct Session {
     /// The file written (a symlinked config is written through).
     real: PathBuf,
     new_file: atomic::NewFile,
-    doc: DocumentMut,
+    /// The file's text, edited in place.
+    text: String,
     /// The merged config as it stands with the edits made so far.
     pub cfg: Config,
     /// The file did not exist and starts as a copy of the built-in engines.
     pub seeded: bool,
     exists: bool,
+    /// The system config is edited: other users see the change.
+    system: bool,
+    /// What users without a config of their own had before the edit.
+    others_before: Vec<config::Engine>,
     /// An edit was made (a session with none writes nothing, not even a seeded file).
     changed: bool,
-    _lock: Option<DirLock>,
+    lock: Lock,
 }
 
 impl Session {
     /// Locks and reads the file an edit goes to. A missing file starts empty,
-    /// or as the built-in engines when those are what is in use, so adding
-    /// one engine does not make the built-in ones vanish.
+    /// or as the built-in engines when those are what is in use (by the
+    /// caller, or for the system config, by users without a config of their
+    /// own), so adding one engine does not make the built-in ones vanish.
     pub fn open(sources: &Sources, system: bool) -> Result<Session> {
         let path = target_path(sources, system)?;
-        let lock = atomic::lock_dir_of(&path)?;
-        let cfg = config::load(sources)?;
         let real = atomic::resolve(&path)?;
+        refuse_foreign_tree(&path, &real, system)?;
+        let new_file = if system {
+            atomic::SHARED
+        } else {
+            atomic::PRIVATE
+        };
+        let lock = Lock::acquire(&real, new_file.dir_mode)?;
+        atomic::remove_stale_temps(&real);
+        let cfg = config::load(sources)?;
         let (text, exists) = match std::fs::read_to_string(&real) {
             Ok(t) => (t, true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
@@ -308,39 +321,37 @@ impl Session {
                 });
             }
         };
-        let seeded = !exists && cfg.built_in;
+        if exists {
+            refuse_read_only(&path, &real)?;
+        }
+        let others_before = if system {
+            others_view(sources, None)?.engines
+        } else {
+            Vec::new()
+        };
+        let seeded = !exists && (cfg.built_in || system);
         let text = if seeded { seed_text() } else { text };
-        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-            Error::Usage(format!(
-                "{}: {}; fix the TOML there, then rerun",
-                path.display(),
-                e.message().trim_end()
-            ))
-        })?;
+        // Loading read this text already; this says where toml_edit disagrees.
+        text::defines(&text, "").map_err(|e| unparsable(&path, e))?;
         Ok(Session {
             sources: sources.clone(),
-            new_file: if system {
-                atomic::SHARED
-            } else {
-                atomic::PRIVATE
-            },
+            new_file,
             path,
             real,
-            doc,
+            text,
             cfg,
             seeded,
             exists,
+            system,
+            others_before,
             changed: false,
-            _lock: lock,
+            lock,
         })
     }
 
     /// Is engine `name` defined in the file being edited?
     pub fn defines(&self, name: &str) -> bool {
-        self.doc
-            .get("engines")
-            .and_then(Item::as_table_like)
-            .is_some_and(|t| t.contains_key(name))
+        text::defines(&self.text, name).unwrap_or(false)
     }
 
     /// The engine that already answers to `command`, if any.
@@ -384,56 +395,26 @@ impl Session {
         Ok(())
     }
 
-    /// Adds `[engines.NAME]` at the end of the file.
+    /// Adds the engine: `[engines.NAME]` at the end of the file, or an entry
+    /// of `engines = { … }` where the engines are one inline table.
     pub fn add(&mut self, e: &NewEngine) -> Result<()> {
         e.check()?;
         self.check_free(e, None)?;
-        let last = last_position(self.doc.as_table());
-        // A comment block at the very end stays where it is, before the new table.
-        let trailing = self.doc.trailing().as_str().unwrap_or_default().to_string();
-        if let Some(inline) = self.engines_mut().as_inline_table_mut() {
-            let mut v: toml_edit::Value = e.table().into_inline_table().into();
-            // The space before the closing brace moves to the new last entry.
-            if let Some((_, last)) = inline.iter_mut().last()
-                && let Some(suffix) = last.decor().suffix().cloned()
-            {
-                last.decor_mut().set_suffix("");
-                v.decor_mut().set_suffix(suffix);
-            }
-            inline.insert(&e.name, v);
-        } else {
-            let mut t = e.table();
-            t.set_position(Some(last + 1));
-            if trailing.contains('#') {
-                let sep = if trailing.ends_with('\n') { "" } else { "\n" };
-                t.decor_mut().set_prefix(format!("{trailing}{sep}\n"));
-                self.doc.set_trailing("");
-            }
-            if let Some(table) = self.engines_mut().as_table_mut() {
-                table.insert(&e.name, Item::Table(t));
-            }
-        }
+        self.text = text::add(&self.text, &e.name, &e.fields()).map_err(|u| self.unparsable(u))?;
         self.recheck()
     }
 
-    /// Removes `[engines.NAME]` (with the comments just above it); returns
-    /// the removed engine as it was loaded.
+    /// Removes the engine (with the comments just above it); returns the
+    /// removed engine as it was loaded.
     pub fn remove(&mut self, name: &str) -> Result<config::Engine> {
         self.check_here(name)?;
         let removed = self.cfg.require(name)?.clone();
-        let taken = self
-            .engines_mut()
-            .as_table_like_mut()
-            .and_then(|t| t.remove(name));
-        if let Some(Item::Table(table)) = taken {
-            self.keep_detached_comments(&table);
-        }
+        self.text = text::remove(&self.text, name).map_err(|u| self.unparsable(u))?;
         self.recheck()?;
         Ok(removed)
     }
 
-    /// Renames `[engines.OLD]` to `[engines.NEW]` in place: same position,
-    /// same comments, same body.
+    /// Renames the engine in place: only its keys change.
     pub fn rename(&mut self, old: &str, new: &str) -> Result<()> {
         self.check_here(old)?;
         let engine = self.cfg.require(old)?;
@@ -453,55 +434,54 @@ impl Session {
                 "command '{new}-docker' is an alias of '{old}' already; remove that alias or pick another name"
             )));
         }
-        rename_key(self.engines_mut(), old, new);
+        self.text = text::rename(&self.text, old, new).map_err(|u| self.unparsable(u))?;
         self.recheck()
     }
 
     /// Writes the edited file atomically. Nothing is written when nothing changed.
-    pub fn commit(&self) -> Result<()> {
+    pub fn commit(&mut self) -> Result<()> {
         if !self.changed {
             return Ok(());
         }
-        let text = self.doc.to_string();
-        let same =
-            self.exists && std::fs::read(&self.real).is_ok_and(|before| before == text.as_bytes());
+        self.lock.keep_dirs();
+        let same = self.exists
+            && std::fs::read(&self.real).is_ok_and(|before| before == self.text.as_bytes());
         if same {
             return Ok(());
         }
-        atomic::write(&self.real, text.as_bytes(), self.new_file)
+        atomic::write(&self.real, self.text.as_bytes(), self.new_file)
     }
 
-    /// The comment lines right above a removed `[engines.NAME]` go with it;
-    /// comments separated from it by a blank line (a section heading, say)
-    /// stay, moved onto whatever now follows.
-    fn keep_detached_comments(&mut self, removed: &Table) {
-        let prefix = removed
-            .decor()
-            .prefix()
-            .and_then(|p| p.as_str())
-            .unwrap_or_default();
-        let lines: Vec<&str> = prefix.split_inclusive('\n').collect();
-        let Some(blank) = lines.iter().rposition(|l| l.trim().is_empty()) else {
-            return;
-        };
-        let keep: String = lines[..blank].concat();
-        if !keep.contains('#') {
-            return;
+    /// For an edit of the system config: what users without a config of
+    /// their own lose by it, as report lines (empty when nothing).
+    pub fn others_lose(&self) -> Result<String> {
+        if !self.system || !self.changed {
+            return Ok(String::new());
         }
-        let after = removed.position().unwrap_or(isize::MAX);
-        let next = next_table_after(self.doc.as_table(), after);
-        match next.and_then(|pos| table_at_mut(self.doc.as_table_mut(), pos)) {
-            Some(t) => {
-                let old = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("\n");
-                let joined = format!("{keep}{old}");
-                t.decor_mut().set_prefix(joined);
-            }
-            None => {
-                let old = self.doc.trailing().as_str().unwrap_or_default();
-                let joined = format!("{keep}{old}");
-                self.doc.set_trailing(joined);
-            }
+        let after = others_view(&self.sources, Some((&self.path, &self.text)))?;
+        let mut lost: Vec<String> = self
+            .others_before
+            .iter()
+            .flat_map(|e| e.commands())
+            .filter(|c| after.engine_for_command(c).is_none())
+            .collect();
+        lost.sort();
+        let mut out = String::new();
+        if !lost.is_empty() {
+            out.push_str(&format!(
+                "         note: for other users these commands stop working (unless their own config has them): {}\n",
+                lost.join(", ")
+            ));
         }
+        if after.engines.is_empty() && !self.others_before.is_empty() {
+            out.push_str(&format!(
+                "         note: {} holds no engines now, so users without a config of their own have none; \
+                 to give them the built-in engines back: rm {}\n",
+                self.path.display(),
+                self.path.display()
+            ));
+        }
+        Ok(out)
     }
 
     /// The engine must be in this file, not only in the other one.
@@ -530,27 +510,90 @@ impl Session {
         )))
     }
 
-    fn engines_mut(&mut self) -> &mut Item {
-        if !self.doc.contains_key("engines") {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            self.doc.insert("engines", Item::Table(t));
-        }
-        &mut self.doc["engines"]
+    fn unparsable(&self, e: text::Unparsable) -> Error {
+        unparsable(&self.path, e)
     }
 
     /// Checks the edited text as loading would, merged with the other file,
     /// and keeps the merged result for the next edit's checks.
     fn recheck(&mut self) -> Result<()> {
         self.changed = true;
-        let text = self.doc.to_string();
-        self.cfg = config::check_edit(&self.sources, &self.path, &text).map_err(|e| {
+        self.cfg = config::check_edit(&self.sources, &self.path, &self.text).map_err(|e| {
             Error::Usage(format!(
                 "the change would make the config invalid, so nothing was written: {e}"
             ))
         })?;
         Ok(())
     }
+}
+
+fn unparsable(path: &Path, e: text::Unparsable) -> Error {
+    Error::Usage(format!(
+        "{}: {}; fix the TOML there, then rerun",
+        path.display(),
+        e.0
+    ))
+}
+
+/// What a user without a config of their own sees: the system config (with
+/// `replace` standing in for it), or the built-in engines when it is missing.
+fn others_view(sources: &Sources, replace: Option<(&Path, &str)>) -> Result<Config> {
+    let system_only = Sources {
+        explicit: None,
+        system: sources.system.clone(),
+        user: None,
+    };
+    match replace {
+        Some((path, text)) => config::check_edit(&system_only, path, text),
+        None => config::load(&system_only),
+    }
+}
+
+/// Root editing a config in a tree someone else owns (`sudo -E dockmux add`
+/// keeps the user's HOME) would leave root-owned files and directories
+/// there, which that user could then not change: refused, before anything
+/// is made.
+fn refuse_foreign_tree(path: &Path, real: &Path, system: bool) -> Result<()> {
+    if crate::secure::euid() != 0 {
+        return Ok(());
+    }
+    for p in [path, real] {
+        // The nearest thing on the way that exists: where root would create or write.
+        let Some((at, owner)) = p
+            .ancestors()
+            .find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m.uid())))
+        else {
+            continue;
+        };
+        if owner != 0 {
+            let fix = if system {
+                "run it as that user".to_string()
+            } else {
+                "run it as that user (without sudo), or add --system to edit the system config"
+                    .to_string()
+            };
+            return Err(Error::Usage(format!(
+                "{} is owned by {}, not root: an edit as root would leave files there that user cannot change; {fix}",
+                at.display(),
+                lock::user_name(owner)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A config its owner made read-only is not replaced behind their back.
+fn refuse_read_only(path: &Path, real: &Path) -> Result<()> {
+    let mode = std::fs::metadata(real).map(|m| m.mode()).unwrap_or(0o600);
+    if mode & 0o200 != 0 {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} is read-only (mode {:o}), so it was not edited; to edit it, make it writable first: chmod u+w {}",
+        path.display(),
+        mode & 0o7777,
+        real.display()
+    )))
 }
 
 /// What a new config file starts as when the built-in engines are in use.
@@ -564,73 +607,6 @@ fn seed_text() -> String {
         "# dockmux engines. `dockmux add`, `remove` and `rename` edit this file and keep\n\
          # your comments. It started as a copy of the built-in LazyCat engines.\n\n{body}"
     )
-}
-
-/// The largest table position in the document, so a new table goes last.
-fn last_position(t: &Table) -> isize {
-    let mut max = t.position().unwrap_or(0);
-    for (_, item) in t.iter() {
-        match item {
-            Item::Table(sub) => max = max.max(last_position(sub)),
-            Item::ArrayOfTables(a) => {
-                for sub in a.iter() {
-                    max = max.max(last_position(sub));
-                }
-            }
-            _ => {}
-        }
-    }
-    max
-}
-
-/// The position of the first table after position `after`.
-fn next_table_after(t: &Table, after: isize) -> Option<isize> {
-    let mut best = t.position().filter(|&p| p > after);
-    for (_, item) in t.iter() {
-        if let Item::Table(sub) = item
-            && let Some(p) = next_table_after(sub, after)
-        {
-            best = Some(best.map_or(p, |b| b.min(p)));
-        }
-    }
-    best
-}
-
-fn table_at_mut(t: &mut Table, pos: isize) -> Option<&mut Table> {
-    if t.position() == Some(pos) {
-        return Some(t);
-    }
-    t.iter_mut().find_map(|(_, item)| match item {
-        Item::Table(sub) => table_at_mut(sub, pos),
-        _ => None,
-    })
-}
-
-/// Renames a key in place: entries are taken out and put back in order,
-/// the renamed one with its old key's decoration.
-fn rename_key(engines: &mut Item, old: &str, new: &str) {
-    let rekey = |k: Key| {
-        if k.get() == old {
-            Key::new(new)
-                .with_leaf_decor(k.leaf_decor().clone())
-                .with_dotted_decor(k.dotted_decor().clone())
-        } else {
-            k
-        }
-    };
-    if let Some(t) = engines.as_table_mut() {
-        let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
-        let entries: Vec<(Key, Item)> = keys.iter().filter_map(|k| t.remove_entry(k)).collect();
-        for (k, v) in entries {
-            t.insert_formatted(&rekey(k), v);
-        }
-    } else if let Some(t) = engines.as_inline_table_mut() {
-        let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
-        let entries: Vec<_> = keys.iter().filter_map(|k| t.remove_entry(k)).collect();
-        for (k, v) in entries {
-            t.insert_formatted(&rekey(k), v);
-        }
-    }
 }
 
 pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
@@ -648,11 +624,23 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
         policy: Policy::from_keys(args.protect, args.readonly),
     };
     // Everything is checked before anything is written: the engine, the link
-    // directory and the files in the way.
+    // directory, who it serves, and the files in the way.
     engine.check()?;
     links::refuse_shadowing(engine.commands())?;
     let linker = if args.link {
         let l = Linker::new(args.dir.as_deref(), false, false)?;
+        if !args.system && shared::serves_others(&l.dir) {
+            return Err(Error::Usage(format!(
+                "{} serves every user, but engine '{}' would be only in your own config ({}), \
+                 so its commands there would fail for everyone else; add --system to put it in {} \
+                 for all, or link into a directory of your own (--dir ~/.local/bin)",
+                l.dir.display(),
+                engine.name,
+                target_path(sources, false)?.display(),
+                sources.system.display()
+            )));
+        }
+        writable(&l.dir)?;
         let conflicts = l.conflicts(engine.commands());
         if !conflicts.is_empty() {
             return Err(Error::Usage(links::conflict_error(&conflicts).to_string()));
@@ -671,21 +659,55 @@ pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
         session.path.display()
     );
     if session.seeded {
-        report.push_str("         (the file was new: it also holds the built-in engines)\n");
+        report.push_str(if args.system {
+            "         (the file was new: it also holds the built-in engines, which users without a config of their own had)\n"
+        } else {
+            "         (the file was new: it also holds the built-in engines)\n"
+        });
     }
-    if let Some(l) = &linker {
-        let conflicts = l.link(engine.commands(), &mut report)?;
+    let Some(l) = &linker else {
         output::print(&report)?;
-        if let Some(note) = l.path_note() {
-            output::note(&note);
-        }
-        if !conflicts.is_empty() {
-            return Err(links::conflict_error(&conflicts));
-        }
         return Ok(0);
-    }
+    };
+    // The engine is in the config now: a failure from here on says so, and how to finish.
+    let finish = format!(
+        "engine '{}' was added to {}, but",
+        engine.name,
+        session.path.display()
+    );
+    let rerun = format!("dockmux link --dir {} {}", l.dir.display(), engine.name);
+    let linked = l.link(engine.commands(), &mut report);
     output::print(&report)?;
-    Ok(0)
+    if let Some(note) = l.path_note() {
+        output::note(&note);
+    }
+    match linked {
+        Ok(conflicts) if conflicts.is_empty() => Ok(0),
+        Ok(conflicts) => Err(Error::Failed(format!(
+            "{finish} {}; to finish: move the file away, then {rerun}",
+            links::conflict_error(&conflicts)
+        ))),
+        Err(e) => Err(Error::Failed(format!(
+            "{finish} its links were not made: {e}; to finish, once that is fixed: {rerun}"
+        ))),
+    }
+}
+
+/// The link directory takes new entries; checked before the config is touched.
+fn writable(dir: &Path) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| Error::Usage(format!("{} holds a NUL byte", dir.display())))?;
+    // SAFETY: access reads a NUL-terminated path and has no other effect.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    Err(Error::Usage(format!(
+        "cannot make links in {}: {e}{}; nothing was changed",
+        dir.display(),
+        crate::error::permission_fix(&e)
+    )))
 }
 
 pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
@@ -710,16 +732,66 @@ pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
             now.name, now.origin, now.host
         ));
     } else {
-        if let Some(dir) = &dir {
-            links::unlink_commands(dir, removed.commands(), &mut report)?;
+        match &dir {
+            Some(dir) => {
+                links::unlink_commands(dir, removed.commands(), &mut report)?;
+            }
+            None => report.push_str(&left_links(&session.cfg, &removed, args.dir.as_deref())),
         }
         // The docker context `contexts export` made for it stands for nothing now.
         if let Some(line) = context_store::remove_exported(&removed.name) {
             report.push_str(&line);
         }
     }
+    report.push_str(&session.others_lose()?);
     output::print(&report)?;
     Ok(0)
+}
+
+/// Links to dockmux named after a removed engine's commands that no engine
+/// answers to now (next to dockmux, in `--dir`, or on PATH), as a note with
+/// the command that removes them.
+fn left_links(cfg: &Config, removed: &config::Engine, dir: Option<&Path>) -> String {
+    let mut dirs: Vec<PathBuf> = dir.map(Path::to_path_buf).into_iter().collect();
+    dirs.extend(links::SelfExe::find().ok().map(|e| e.dir().to_path_buf()));
+    dirs.extend(
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths),
+    );
+    let mut found: Vec<PathBuf> = Vec::new();
+    for command in removed.commands() {
+        if cfg.engine_for_command(&command).is_some() {
+            continue;
+        }
+        for d in &dirs {
+            let p = d.join(&command);
+            // The same directory may be on the list twice, spelt differently.
+            let seen = found.iter().any(|f| {
+                f.file_name() == p.file_name()
+                    && crate::paths::same_file(crate::paths::parent(f), d)
+            });
+            if !seen && std::fs::symlink_metadata(&p).is_ok() && links::is_ours(&p) {
+                found.push(p);
+            }
+        }
+    }
+    if found.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = found
+        .iter()
+        .map(|p| crate::quote::sh(&p.display().to_string()))
+        .collect();
+    format!(
+        "         note: {} still run{} dockmux, which has no engine for {} now; \
+         remove {}: rm {}\n",
+        list.join(", "),
+        if found.len() == 1 { "s" } else { "" },
+        if found.len() == 1 { "it" } else { "them" },
+        if found.len() == 1 { "it" } else { "them" },
+        list.join(" ")
+    )
 }
 
 /// Renames the engine; its `OLD-docker` link, if there is one, becomes
@@ -758,6 +830,7 @@ pub fn rename(args: &RenameArgs, sources: &Sources) -> Result<i32> {
         l.link([format!("{}-docker", args.new)], &mut report)?;
         links::unlink_commands(dir, [format!("{}-docker", args.old)], &mut report)?;
     }
+    report.push_str(&session.others_lose()?);
     output::print(&report)?;
     Ok(0)
 }

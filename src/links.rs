@@ -352,6 +352,7 @@ pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
     let cfg = config::load(sources)?;
     let engines = cfg.select_to_use(&args.engines)?;
     let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
+    crate::shared::refuse_private(&linker.dir, &engines, sources)?;
     let mut report = String::new();
     let skipped = linker.link_all(engines.iter().flat_map(|e| e.commands()), &mut report)?;
     if args.prune {

@@ -251,10 +251,10 @@ fn a_missing_config_to_edit_is_refused_and_not_created() {
 #[test]
 fn system_edits_go_to_the_system_file_readable_by_all() {
     let env = Env::new();
+    env.system_config("");
     env.user_config("[engines.mine]\nhost = \"unix:///m.sock\"\n");
     run(&env, &["add", "--system", "shared", "tcp://10.1.1.1:2375"]).ok();
     let sys = &env.system_config_path;
-    assert_eq!(std::fs::metadata(sys).unwrap().mode() & 0o777, 0o644);
     assert_eq!(
         read(sys),
         "[engines.shared]\nhost = \"tcp://10.1.1.1:2375\"\n"
@@ -266,6 +266,60 @@ fn system_edits_go_to_the_system_file_readable_by_all() {
     run(&env, &["remove", "--system", "team"]).ok();
     assert_eq!(read(sys), "");
     assert_eq!(run(&env, &["list", "--names"]).ok(), "mine\n");
+}
+
+/// `list --names` as a user with no config of their own sees it.
+fn others_see(env: &Env) -> String {
+    let mut c = env.dockmux(["list", "--names"]);
+    c.env("HOME", env.root().join("someone-else"));
+    Out::of(&mut c).ok().to_string()
+}
+
+#[test]
+fn a_first_system_config_keeps_the_built_in_engines_and_losses_are_told() {
+    let env = Env::new();
+    env.user_config("[engines.mine]\nhost = \"unix:///m.sock\"\n");
+    assert_eq!(others_see(&env), "lzc\npg\n");
+    let out = run(&env, &["add", "--system", "media", "tcp://10.1.1.1:2375"]);
+    assert!(
+        out.ok()
+            .contains("which users without a config of their own had"),
+        "{out}"
+    );
+    let sys = &env.system_config_path;
+    assert_eq!(std::fs::metadata(sys).unwrap().mode() & 0o777, 0o644);
+    assert_eq!(others_see(&env), "lzc\nmedia\npg\n");
+    assert_eq!(
+        run(&env, &["list", "--names"]).ok(),
+        "lzc\nmedia\nmine\npg\n"
+    );
+
+    let out = run(&env, &["rename", "--system", "pg", "play"]);
+    assert!(
+        out.ok().contains(
+            "these commands stop working (unless their own config has them): pg-docker\n"
+        ),
+        "{out}"
+    );
+    let out = run(&env, &["remove", "--system", "lzc"]);
+    assert!(
+        out.ok()
+            .contains("stop working (unless their own config has them): lzc-docker\n"),
+        "{out}"
+    );
+    run(&env, &["remove", "--system", "media"]).ok();
+    let out = run(&env, &["remove", "--system", "play"]);
+    let text = out.ok();
+    assert!(text.contains("play-docker"), "{out}");
+    assert!(
+        text.contains(&format!("{} holds no engines now", sys.display()))
+            && text.contains(&format!("rm {}", sys.display())),
+        "{out}"
+    );
+    assert_eq!(others_see(&env), "");
+    // A user's own edits take nothing from anyone: no such note.
+    let out = run(&env, &["remove", "mine"]);
+    assert!(!out.ok().contains("note"), "{out}");
 }
 
 #[test]
@@ -283,26 +337,28 @@ fn removing_a_user_override_brings_back_the_system_entry() {
     assert_eq!(v[0]["host"], "unix:///sys/pg.sock");
 }
 
+/// `add nas … --alias nasd --link --dir BIN`.
+fn add_nas_linked(env: &Env, bin: &str) {
+    let args = [
+        "add",
+        "nas",
+        "ssh://me@nas",
+        "--alias",
+        "nasd",
+        "--link",
+        "--dir",
+        bin,
+    ];
+    run(env, &args).ok();
+}
+
 #[test]
 fn add_link_and_remove_unlink_manage_the_engines_commands() {
     let env = Env::new();
     env.user_config(&commented_fake());
     env.fake_docker();
     let bin = env.bin.to_str().unwrap();
-    run(
-        &env,
-        &[
-            "add",
-            "nas",
-            "ssh://me@nas",
-            "--alias",
-            "nasd",
-            "--link",
-            "--dir",
-            bin,
-        ],
-    )
-    .ok();
+    add_nas_linked(&env, bin);
     for cmd in ["nas-docker", "nasd"] {
         env.clear_record();
         env.run(cmd, ["ps"]).ok();
@@ -470,4 +526,278 @@ fn remove_unlink_and_rename_refuse_a_link_dir_that_is_not_there_and_edit_nothing
     }
     let out = run(&env, &["unlink", "--dir", nowhere]);
     assert!(out.fails(125).contains("does not exist"), "{out}");
+}
+
+#[test]
+fn crlf_bom_inline_and_spaced_headers_keep_their_bytes() {
+    let env = Env::new();
+    let cases = [
+        "\u{feff}# mine\r\n[engines.pg]\r\nhost = \"unix:///pg.sock\"\r\n",
+        "engines = { pg = { host = \"unix:///pg.sock\" } }\n",
+        "[ engines . pg ]\nhost = \"unix:///pg.sock\"\n",
+        "[engines]\npg.host = \"unix:///pg.sock\"   # dotted\n",
+        "engines.pg.host = \"unix:///pg.sock\"",
+    ];
+    let path = env.user_config_path();
+    for text in cases {
+        env.user_config(text);
+        run(&env, &["add", "zz", "unix:///zz.sock", "--alias", "zed"]).ok();
+        let added = read(&path);
+        assert!(one_insertion(text, &added), "{added:?}");
+        assert_eq!(
+            added.contains("\r\n"),
+            text.contains("\r\n"),
+            "line endings: {added:?}"
+        );
+        assert!(
+            !added.contains("[engines .zz]") && !added.contains("}}"),
+            "{added:?}"
+        );
+        assert_eq!(
+            run(&env, &["list", "--names"]).ok(),
+            "pg\nzz\n",
+            "{added:?}"
+        );
+        run(&env, &["remove", "zz"]).ok();
+        assert_eq!(read(&path), text);
+    }
+}
+
+#[test]
+fn a_read_only_config_is_refused_and_left_alone() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let before = snapshot(&path);
+    for args in [
+        vec!["add", "x", "unix:///x.sock"],
+        vec!["remove", "pg"],
+        vec!["rename", "pg", "play"],
+    ] {
+        let out = run(&env, &args);
+        let err = out.fails(125);
+        assert!(
+            err.contains("read-only (mode 400)")
+                && err.contains(&format!("chmod u+w {}", path.display())),
+            "{args:?}: {out}"
+        );
+        assert_eq!(snapshot(&path), before, "{args:?}");
+        assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o400);
+    }
+}
+
+#[test]
+fn fifty_first_time_adds_at_once_are_all_kept() {
+    let env = Env::new();
+    assert!(!env.home.join(".config").exists());
+    let children: Vec<_> = (0..50)
+        .map(|i| {
+            env.dockmux(["add", &format!("e{i}"), &format!("unix:///run/e{i}.sock")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = Out::from_output(child.wait_with_output().unwrap());
+        assert_eq!(out.code, Some(0), "add e{i}: {out}");
+    }
+    let names = run(&env, &["list", "--names"]);
+    let mut want: Vec<String> = (0..50).map(|i| format!("e{i}")).collect();
+    want.extend(["lzc".to_string(), "pg".to_string()]);
+    want.sort();
+    assert_eq!(names.ok(), format!("{}\n", want.join("\n")));
+    let left: Vec<_> = std::fs::read_dir(env.user_config_path().parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["engines.toml"], "temp or lock files left behind");
+}
+
+/// Is `after` `before` with one run of bytes inserted somewhere?
+fn one_insertion(before: &str, after: &str) -> bool {
+    let (b, a) = (before.as_bytes(), after.as_bytes());
+    let prefix = b.iter().zip(a).take_while(|(x, y)| x == y).count();
+    let suffix = b[prefix..]
+        .iter()
+        .rev()
+        .zip(a[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    a.len() > b.len() && prefix + suffix == b.len()
+}
+
+/// Config texts in the shapes the loader accepts, from a seed: engines as
+/// `[engines.NAME]` tables (spaced, quoted, with sub-tables), under
+/// `[engines]` as dotted keys or inline tables, as top-level dotted keys, or
+/// all in one inline `engines = { … }` (one line or several); LF or CRLF,
+/// with or without a BOM, a final newline, comments and blank lines.
+fn config_shape(seed: u64) -> String {
+    let mut rng = Rng(seed | 1);
+    let mut pick = |n: u64| (rng.next() % n) as usize;
+    let nl = if pick(3) == 0 { "\r\n" } else { "\n" };
+    let names = ["pg", "lzc", "a.b", "n-1", "x_y"];
+    let count = 1 + pick(3);
+    let engines: Vec<(&str, Vec<String>)> = (0..count)
+        .map(|i| {
+            let mut fields = vec![format!("host = \"tcp://h{i}:2376\"")];
+            if pick(2) == 0 {
+                fields.push(format!("aliases = [ \"al{i}\" ,'bl{i}']"));
+            }
+            if pick(2) == 0 {
+                fields.push(if pick(2) == 0 {
+                    "description   =  \"it's \\\"quoted\\\" # not a comment\"".to_string()
+                } else {
+                    "description='a [table] {inline} # literal'".to_string()
+                });
+            }
+            (names[i], fields)
+        })
+        .collect();
+    let key = |n: &str, pick: &mut dyn FnMut(u64) -> usize| {
+        if n.contains('.') || pick(4) == 0 {
+            format!("\"{n}\"")
+        } else {
+            n.to_string()
+        }
+    };
+    let comment = |pick: &mut dyn FnMut(u64) -> usize| match pick(4) {
+        0 => format!("# a note{nl}"),
+        1 => nl.to_string(),
+        _ => String::new(),
+    };
+    let mut out = String::new();
+    if pick(4) == 0 {
+        out.push('\u{feff}');
+    }
+    out.push_str(&comment(&mut pick));
+    if pick(3) == 0 {
+        out.push_str(&format!("docker = \"/usr/bin/docker\"  # client{nl}"));
+    }
+    match pick(4) {
+        // [engines.NAME] tables.
+        0 => {
+            for (n, fields) in &engines {
+                out.push_str(&comment(&mut pick));
+                let k = key(n, &mut pick);
+                if pick(2) == 0 {
+                    out.push_str(&format!("[ engines . {k} ]  # {n}{nl}"));
+                } else {
+                    out.push_str(&format!("[engines.{k}]{nl}"));
+                }
+                for f in fields {
+                    out.push_str(&format!("{f}{nl}"));
+                }
+                if pick(3) == 0 {
+                    out.push_str(&format!("{nl}[engines.{k}.tls]{nl}verify = true{nl}"));
+                }
+            }
+        }
+        // [engines] with dotted keys or inline tables.
+        1 => {
+            out.push_str(&format!("[engines]{nl}"));
+            for (n, fields) in &engines {
+                let k = key(n, &mut pick);
+                out.push_str(&comment(&mut pick));
+                if pick(2) == 0 {
+                    out.push_str(&format!("{k} = {{ {} }}{nl}", fields.join(", ")));
+                } else {
+                    for f in fields {
+                        out.push_str(&format!("{k}.{f}{nl}"));
+                    }
+                }
+            }
+        }
+        // Top-level dotted keys.
+        2 => {
+            for (n, fields) in &engines {
+                let k = key(n, &mut pick);
+                out.push_str(&comment(&mut pick));
+                if pick(2) == 0 {
+                    out.push_str(&format!("engines.{k} = {{ {} }}{nl}", fields.join(", ")));
+                } else {
+                    for f in fields {
+                        out.push_str(&format!("engines . {k}.{f}{nl}"));
+                    }
+                }
+            }
+        }
+        // One inline table, on one line or several.
+        _ => {
+            let multi = pick(2) == 0;
+            let entries: Vec<String> = engines
+                .iter()
+                .map(|(n, fields)| format!("{} = {{ {} }}", key(n, &mut pick), fields.join(", ")))
+                .collect();
+            if multi {
+                let trailing = if pick(2) == 0 { "," } else { "" };
+                out.push_str(&format!(
+                    "engines = {{{nl}  {}{trailing}  # last{nl}}}{nl}",
+                    entries.join(&format!(",{nl}  "))
+                ));
+            } else {
+                out.push_str(&format!(
+                    "engines = {{ {} }}   # all{nl}",
+                    entries.join(", ")
+                ));
+            }
+        }
+    }
+    out.push_str(&comment(&mut pick));
+    if pick(3) == 0 {
+        out.truncate(out.trim_end_matches(['\r', '\n']).len());
+    }
+    out
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..Default::default()
+    })]
+
+    /// `add` then `remove` of one engine gives the file back byte for byte,
+    /// in every shape the loader accepts.
+    #[test]
+    fn add_then_remove_gives_the_file_back_byte_for_byte(seed in proptest::prelude::any::<u64>()) {
+        let env = Env::new();
+        let text = config_shape(seed);
+        let path = env.user_config(&text);
+        let before = run(&env, &["list", "--names"]);
+        proptest::prop_assert_eq!(before.code, Some(0), "the generated config does not load:\n{}\n{}", text, before);
+        let added = run(&env, &["add", "zz", "tcp://10.0.0.9:2375", "--alias", "zed", "--description", "new \"one\""]);
+        proptest::prop_assert_eq!(added.code, Some(0), "{}\n{}", text, added);
+        let after = read(&path);
+        proptest::prop_assert!(one_insertion(&text, &after), "add changed other bytes: {:?}", after);
+        let listed = run(&env, &["list", "--names"]);
+        let mut want: Vec<&str> = before.stdout.lines().chain(["zz"]).collect();
+        want.sort_unstable();
+        proptest::prop_assert_eq!(listed.ok().lines().collect::<Vec<_>>(), want, "{:?}", after);
+        run(&env, &["remove", "zz"]).ok();
+        proptest::prop_assert_eq!(read(&path), text, "after add it was {:?}", after);
+    }
+}
+
+#[test]
+fn remove_without_unlink_names_the_links_it_leaves_and_how_to_remove_them() {
+    let env = Env::new();
+    env.user_config(&commented_fake());
+    let bin = env.bin.to_str().unwrap();
+    add_nas_linked(&env, bin);
+    let out = run(&env, &["remove", "nas"]);
+    let (link, alias) = (env.bin.join("nas-docker"), env.bin.join("nasd"));
+    assert!(
+        out.ok().contains(&format!(
+            "note: '{}', '{}' still run dockmux, which has no engine for them now; remove them: rm '{}' '{}'\n",
+            link.display(),
+            alias.display(),
+            link.display(),
+            alias.display()
+        )),
+        "{out}"
+    );
+    // The links of other engines are not named.
+    assert!(!out.stdout.contains("pg-docker"), "{out}");
 }

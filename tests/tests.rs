@@ -7,6 +7,7 @@ mod contexts;
 mod discover;
 mod dispatch;
 mod edit;
+mod edit_users;
 mod engines;
 mod exec_ssh;
 mod fanout;
