@@ -11,7 +11,7 @@
 //! bounded per holder and says who holds the lock.
 
 use std::fs::{File, OpenOptions};
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -51,6 +51,7 @@ impl Lock {
         let lock = lock_path(path);
         let mut created = Vec::new();
         let mut clock = Clock::new();
+        let mut vanished = 0;
         loop {
             make_dirs(dir, dir_mode, &mut created)?;
             let file = match OpenOptions::new()
@@ -62,8 +63,12 @@ impl Lock {
                 .open(&lock)
             {
                 Ok(f) => f,
-                // Another editor's clean-up removed the new directory meanwhile.
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                // Another editor's clean-up removed the new directory meanwhile
+                // (a few times at most; a dangling symlink in its place, for good).
+                Err(e) if e.kind() == ErrorKind::NotFound && vanished < 20 => {
+                    vanished += 1;
+                    continue;
+                }
                 Err(e) => {
                     return Err(Error::io(
                         format!(
@@ -198,7 +203,9 @@ fn wait_for(file: &File, lock: &Path, config: &Path, clock: &mut Clock) -> Resul
         }
         if waited >= SAY_AFTER && !clock.said {
             clock.said = true;
-            eprintln!(
+            // A note only: a closed or full stderr does not stop the edit.
+            let _ = writeln!(
+                std::io::stderr(),
                 "dockmux: waiting for {who}, which is editing {} (lock {})",
                 config.display(),
                 lock.display()
