@@ -642,15 +642,23 @@ fn config_shape(seed: u64) -> String {
     let engines: Vec<(&str, Vec<String>)> = (0..count)
         .map(|i| {
             let mut fields = vec![format!("host = \"tcp://h{i}:2376\"")];
-            if pick(2) == 0 {
-                fields.push(format!("aliases = [ \"al{i}\" ,'bl{i}']"));
+            match pick(3) {
+                0 => fields.push(format!("aliases = [ \"al{i}\" ,'bl{i}']")),
+                // Across lines, with comments and a trailing comma.
+                1 => fields.push(format!(
+                    "aliases = [{nl}  \"al{i}\", # first{nl}  'bl{i}',{nl}]"
+                )),
+                _ => {}
             }
-            if pick(2) == 0 {
-                fields.push(if pick(2) == 0 {
-                    "description   =  \"it's \\\"quoted\\\" # not a comment\"".to_string()
-                } else {
-                    "description='a [table] {inline} # literal'".to_string()
-                });
+            match pick(4) {
+                0 => fields
+                    .push("description   =  \"it's \\\"quoted\\\" # not a comment\"".to_string()),
+                1 => fields.push("description='a [table] {inline} # literal'".to_string()),
+                // Lines in a string that look like a header, a comment and a blank line.
+                2 => fields.push(format!(
+                    "description = \"\"\"{nl}[engines.fake]{nl}# no comment{nl}{nl}\"\"\""
+                )),
+                _ => {}
             }
             (names[i], fields)
         })
