@@ -89,7 +89,9 @@ impl Lock {
                     keep_dirs: false,
                 });
             }
-            // The holder removed the file as it let go: lock the one in place now.
+            // The holder removed the file as it let go: the queue moved on;
+            // lock the one in place now.
+            clock.moved_on();
         }
     }
 
@@ -161,6 +163,12 @@ impl Clock {
             said: false,
         }
     }
+
+    /// Another edit finished: the wait for the next one starts now.
+    fn moved_on(&mut self) {
+        self.since = Instant::now();
+        self.holder = None;
+    }
 }
 
 /// Waits for the lock on `file`, saying after a while who holds it, and
@@ -175,10 +183,12 @@ fn wait_for(file: &File, lock: &Path, config: &Path, clock: &mut Clock) -> Resul
         if e.kind() != ErrorKind::WouldBlock && e.kind() != ErrorKind::Interrupted {
             return Err(Error::io(format!("cannot lock {}", lock.display()), e));
         }
-        let holder = holder_of(file);
-        if holder != clock.holder {
+        // A holder that is not found (it let go meanwhile) leaves the clock running.
+        if let Some(holder) = holder_of(file)
+            && Some(&holder) != clock.holder.as_ref()
+        {
             // Someone else's turn now: the queue is moving.
-            clock.holder = holder;
+            clock.holder = Some(holder);
             clock.since = Instant::now();
         }
         let waited = clock.since.elapsed();
