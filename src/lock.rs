@@ -11,7 +11,7 @@
 //! bounded per holder and says who holds the lock.
 
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -214,12 +214,11 @@ fn wait_for(file: &File, lock: &Path, config: &Path, clock: &mut Clock) -> Resul
         if waited >= SAY_AFTER && !clock.said {
             clock.said = true;
             // A note only: a closed or full stderr does not stop the edit.
-            let _ = writeln!(
-                std::io::stderr(),
+            crate::output::note(&format!(
                 "dockmux: waiting for {who}, which is editing {} (lock {})",
                 config.display(),
                 lock.display()
-            );
+            ));
         }
         std::thread::sleep(POLL);
     }

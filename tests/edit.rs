@@ -654,9 +654,10 @@ fn config_shape(seed: u64) -> String {
                 0 => fields
                     .push("description   =  \"it's \\\"quoted\\\" # not a comment\"".to_string()),
                 1 => fields.push("description='a [table] {inline} # literal'".to_string()),
-                // Lines in a string that look like a header, a comment and a blank line.
+                // Lines in a string that look like a header, a comment and a blank
+                // line (joined by line-ending backslashes: a value holds no newline).
                 2 => fields.push(format!(
-                    "description = \"\"\"{nl}[engines.fake]{nl}# no comment{nl}{nl}\"\"\""
+                    "description = \"\"\"{nl}[engines.fake] \\{nl}# no comment \\{nl}{nl}\"\"\""
                 )),
                 _ => {}
             }
