@@ -522,8 +522,13 @@ fn key_repr(name: &str, old: Option<&str>) -> String {
     }
 }
 
-/// A TOML basic string: quotes, backslashes and control characters escaped.
+/// A TOML string as a person writes it: literal (`'C:\x'`) where that
+/// needs no escape but a basic one would, else basic with quotes,
+/// backslashes and control characters escaped.
 pub fn string(s: &str) -> String {
+    if s.contains(['\\', '"']) && !s.contains('\'') && !s.chars().any(char::is_control) {
+        return format!("'{s}'");
+    }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -642,5 +647,7 @@ mod tests {
     #[test]
     fn strings_are_escaped() {
         assert_eq!(string("a\"b\\c\n\u{7f}"), "\"a\\\"b\\\\c\\n\\u007F\"");
+        assert_eq!(string("x\\ntouch \"it\""), "'x\\ntouch \"it\"'");
+        assert_eq!(string("it's \"x\""), "\"it's \\\"x\\\"\"");
     }
 }
