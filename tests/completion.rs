@@ -5,7 +5,6 @@
 //! client is old. Plus the files `dockmux link` installs and the checked-in
 //! scripts.
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::engines::{bed_env, unique};
+use crate::harness::exe::write_executable;
 use crate::harness::testbed::{self, IMAGE};
 use crate::harness::{Env, Out, SYSTEM_PATH, TWO_ENGINES};
 
@@ -600,12 +600,10 @@ fn tab_stays_quiet_and_bounded_with_a_hung_engine_or_an_old_client() {
     std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
     // A client from before cobra's completion: error text, exit 1.
     let ancient = env.root().join("docker-ancient");
-    std::fs::write(
+    write_executable(
         &ancient,
         "#!/bin/sh\necho \"docker: '$1' is not a docker command.\" >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&ancient, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let config = |docker: &str| {
         env.user_config(&format!(
             "{docker}[engines.hung]\nhost = \"unix://{}\"\n\n[engines.pg]\nhost = \"{}\"\n",
@@ -1003,8 +1001,7 @@ fn every_directive_is_honoured(sh: Sh) {
     require_tools();
     let env = Env::new();
     let client = env.root().join("canned-docker-client");
-    std::fs::write(&client, CANNED_CLIENT).unwrap();
-    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&client, CANNED_CLIENT);
     env.user_config(&format!(
         "docker = \"{}\"\n[engines.fx]\nhost = \"unix:///nonexistent/fx.sock\"\n",
         client.display()
@@ -1100,7 +1097,7 @@ fn dockmux_completes_engines_and_then_programs(sh: Sh) {
     ] {
         let p = env.bin.join(name);
         std::fs::write(&p, "#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
     }
     let cwd = env.root().join("cwd");
     std::fs::create_dir_all(&cwd).unwrap();

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 
+use crate::harness::exe::write_executable;
 use crate::harness::{Env, TWO_ENGINES, write_fake};
 
 fn env_with_fake() -> Env {
@@ -415,8 +416,7 @@ fn a_docker_wrapper_that_calls_back_into_dockmux_terminates() {
     env.user_config(TWO_ENGINES);
     env.link("pg-docker");
     let docker = env.bin.join("docker");
-    std::fs::write(&docker, "#!/bin/sh\nexec pg-docker \"$@\"\n").unwrap();
-    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&docker, "#!/bin/sh\nexec pg-docker \"$@\"\n");
     env.var("PATH", format!("{}:/usr/bin:/bin", env.bin.display()));
     let out = env.run("pg-docker", ["ps"]);
     assert!(out.fails(125).contains("DOCKMUX_DEPTH=10"), "{out}");

@@ -411,15 +411,13 @@ fn each_gives_every_engine_exactly_the_environment_of_name_docker() {
     let rec = env.root().join("envs");
     std::fs::create_dir(&rec).unwrap();
     let client = env.root().join("client");
-    std::fs::write(
+    crate::harness::exe::write_executable(
         &client,
         format!(
             "#!/bin/sh\n/usr/bin/env -0 | /usr/bin/sort -z > {}/\"$DOCKMUX_ENGINE.$1\"\n",
             rec.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&client, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     let bed = testbed::shared();
     env.user_config(&format!(
         "docker = \"{}\"\n[engines.pg]\nhost = \"{}\"\n[engines.lzc]\nhost = \"{}\"\n",

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::harness::exe::{copy_executable, write_executable};
 use crate::harness::{Env, Out, TWO_ENGINES, dockmux_bin};
 
 /// `bin/dockmux`, a copy of the binary under test, as an install has it.
@@ -24,10 +25,8 @@ fn install_build(dm: &Path, trailer: &[u8]) {
     let tmp = dm.with_file_name(".dockmux.new");
     let mut bytes = std::fs::read(dockmux_bin()).unwrap();
     bytes.extend_from_slice(trailer);
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    write_executable(&tmp, bytes);
     std::fs::rename(&tmp, dm).unwrap();
-    crate::harness::wait_runnable(dm);
 }
 
 fn inode(p: &Path) -> u64 {
@@ -103,7 +102,7 @@ fn unlink_removes_only_links_to_this_dockmux_or_that_it_recorded_making() {
     for (name, target) in dangling {
         std::os::unix::fs::symlink(target, env.bin.join(name)).unwrap();
     }
-    std::fs::copy(&dm, env.bin.join("dmx")).unwrap();
+    copy_executable(&dm, &env.bin.join("dmx"));
     std::fs::write(env.bin.join("mine-docker"), "#!/bin/sh\necho mine\n").unwrap();
     let theirs = ["mytool", "other-docker", "tool2", "dmx", "mine-docker"];
 
@@ -173,8 +172,7 @@ fn links_never_stand_in_front_of_other_programs_but_engine_commands_may() {
     let run = |args: &[&str]| Out::of(env.cmd("dockmux").args(args));
     // A program of the test's own, and system ones.
     let tool = later.join("mytool");
-    std::fs::write(&tool, "#!/bin/sh\necho mytool\n").unwrap();
-    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    write_executable(&tool, "#!/bin/sh\necho mytool\n");
     let config = std::fs::read(env.user_config_path()).unwrap();
     for alias in ["ssh", "ls", "sh", "mytool"] {
         let out = run(&[
@@ -266,9 +264,7 @@ fn an_engine_command_may_stand_in_front_of_an_existing_one_and_says_so() {
         installed(&env);
         let script = other_dir.join("lzc-docker");
         let text = "#!/bin/sh\necho the box's own\n";
-        std::fs::write(&script, text).unwrap();
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        write_executable(&script, text);
         let out = Out::of(env.cmd("dockmux").args(["link", "lzc"]));
         let report = out.ok();
         assert!(

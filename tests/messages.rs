@@ -3,7 +3,6 @@
 //! each message names the real values and gives only the hints that apply.
 
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -196,8 +195,7 @@ fn a_wrapper_loop_says_the_engine_is_down_once_and_names_the_client() {
     env.user_config(TWO_ENGINES);
     // `docker` is a script that runs an engine command: a loop.
     let wrapper = env.bin.join("docker");
-    std::fs::write(&wrapper, "#!/bin/sh\nexec pg-docker \"$@\"\n").unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::harness::exe::write_executable(&wrapper, "#!/bin/sh\nexec pg-docker \"$@\"\n");
     env.link("pg-docker");
     let out = env.run("pg-docker", ["ps"]);
     let err = out.fails(125);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::engines::{bed_env, unique};
+use crate::harness::exe::write_executable;
 use crate::harness::sshd::{self, SshdOpts};
 use crate::harness::testbed::{self, IMAGE};
 use crate::harness::{Env, Out, SYSTEM_PATH, copy_dockmux};
@@ -717,12 +718,10 @@ fn doctor_warns_when_the_docker_client_is_too_old_for_completion() {
     let env = installed(&bed_config(""));
     let docker = env.bin.join("docker");
     std::fs::remove_file(&docker).unwrap();
-    std::fs::write(
+    write_executable(
         &docker,
         "#!/bin/sh\necho 'Docker version 20.10.24+dfsg1, build 297e128'\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let (_, report) = doctor_json(&env);
     let client: Vec<&Value> = findings(&report)
         .into_iter()
@@ -738,7 +737,12 @@ fn doctor_warns_when_the_docker_client_is_too_old_for_completion() {
 
 #[test]
 fn doctor_knows_whether_ssh_commands_find_the_links() {
-    let env = installed(&bed_config(""));
+    // sshd's built-in PATH has /usr/local/bin, where an installed dockmux
+    // links the usual names: this engine's name is one no install has.
+    let bed = testbed::shared();
+    let name = unique("sshpath");
+    let command = format!("{name}-docker");
+    let env = installed(&format!("[engines.{name}]\nhost = \"{}\"\n", bed.pg.host));
     let config = env.user_config_path().display().to_string();
     let with_links = format!("{}:{SYSTEM_PATH}", env.bin.display());
     let cases = [
@@ -759,7 +763,9 @@ fn doctor_knows_whether_ssh_commands_find_the_links() {
             ..Default::default()
         });
         // What really happens over ssh.
-        let out = Out::of(&mut sshd.ssh("pg-docker version --format '{{.Server.Version}}'"));
+        let out = Out::of(&mut sshd.ssh(&format!(
+            "{command} version --format '{{{{.Server.Version}}}}'"
+        )));
         assert_eq!(out.code == Some(0), reachable, "{out}");
         if !reachable {
             assert_eq!(out.code, Some(127), "{out}");
@@ -794,19 +800,12 @@ fn doctor_knows_whether_ssh_commands_find_the_links() {
             assert!(!fix.starts_with("as root: dockmux link"), "{fix}");
             assert!(
                 fix.contains("which no other user's commands read")
-                    && fix.contains(&format!("dockmux add pg {}", bed_pg_host(&env)))
+                    && fix.contains(&format!("dockmux add {name} {}", bed.pg.host))
                     && fix.contains("--system --link"),
                 "{fix}"
             );
         }
     }
-}
-
-fn bed_pg_host(env: &Env) -> String {
-    let cfg = std::fs::read_to_string(env.user_config_path()).unwrap();
-    let at = cfg.find("[engines.pg]").unwrap();
-    let line = cfg[at..].lines().find(|l| l.starts_with("host")).unwrap();
-    line.split('"').nth(1).unwrap().to_string()
 }
 
 /// The user's shell finds the links in ~/.local/bin first; ssh sessions get

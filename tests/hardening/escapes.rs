@@ -4,7 +4,6 @@
 //! them as text in `list` and `doctor`, tables, notes and `--json` alike.
 
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 
@@ -92,14 +91,12 @@ fn engine_and_docker_answers_reach_the_terminal_escaped() {
     ];
     // A client whose version line and error text carry terminal commands too.
     let client = env.bin.join("docker");
-    std::fs::write(
+    crate::harness::exe::write_executable(
         &client,
         "#!/bin/sh\n\
          if [ \"$1\" = --version ]; then printf 'Docker version 28.2.2\\033]0;OWNED\\007, build x\\n'; exit 0; fi\n\
          printf 'Cannot connect\\033[2J\\r\\nforged   up 28.2.2\\n' >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     env.user_config(&format!(
         "[engines.title]\nhost = \"unix://{0}/title.sock\"\n\n\
          [engines.clear]\nhost = \"unix://{0}/clear.sock\"\n\n\
@@ -168,12 +165,10 @@ fn dockers_error_text_from_contexts_export_is_escaped() {
     let env = Env::new();
     // A client whose `context create` fails with terminal commands in its error.
     let client = env.bin.join("docker");
-    std::fs::write(
+    crate::harness::exe::write_executable(
         &client,
         "#!/bin/sh\nprintf 'context failed\\033]0;OWNED\\007\\r\\nforged line\\n' >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     env.user_config("[engines.pg]\nhost = \"unix:///nonexistent/pg.sock\"\n");
     let out = Out::of(&mut env.dockmux(["contexts", "export"]));
     assert_eq!(out.code, Some(1), "{out}");

@@ -25,8 +25,7 @@ fn silent_engines(dir: &Path, n: usize) -> (UnixListener, String) {
 /// A fake docker client: `body` after a shebang, executable.
 fn fake_client(env: &Env, body: &str) {
     let path = env.bin.join("docker");
-    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::harness::exe::write_executable(&path, format!("#!/bin/sh\n{body}"));
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
+pub mod exe;
 pub mod sshd;
 pub mod testbed;
 pub mod users;
@@ -44,32 +45,16 @@ pub fn finishes(cmd: &mut Command) -> Out {
     }
 }
 
-/// A copy of dockmux at `to`, ready to run. A child another test forks while
-/// the copy is open for writing holds it open until it execs, and running
-/// the copy meanwhile fails with ETXTBSY: wait that out.
+/// A copy of dockmux at `to`, ready to run (see [`exe`]: no ETXTBSY).
 pub fn copy_dockmux(to: &Path) {
-    std::fs::copy(dockmux_bin(), to).unwrap();
-    wait_runnable(to);
-}
-
-/// Waits until the dockmux at `to`, just written, can be run: another test
-/// thread forking while it was open for writing holds it a moment longer
-/// (ETXTBSY).
-pub fn wait_runnable(to: &Path) {
-    for _ in 0..100 {
-        match Command::new(to).arg("--version").output() {
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            Err(e) => panic!("cannot run {}: {e}", to.display()),
-            Ok(_) => return,
-        }
-    }
-    panic!("{} stayed busy", to.display());
+    exe::copy_executable(&dockmux_bin(), to);
 }
 
 /// System directories every child gets on PATH after the test's own bin dir.
-pub const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+/// Not /usr/local/bin: that is where an installed dockmux puts its links
+/// (`scripts/install` as root), and a test must not find them. The tests that
+/// need the newer docker client there link it into their own bin dir.
+pub const SYSTEM_PATH: &str = "/usr/bin:/bin";
 
 pub struct Env {
     root: TempDir,
@@ -245,8 +230,7 @@ pub fn write_fake(path: &Path, record: &Path) {
          code=0; [ -f '{rec}/exit' ] && read -r code < '{rec}/exit'\n\
          exit \"$code\"\n"
     );
-    std::fs::write(path, script).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    exe::write_executable(path, script);
 }
 
 fn write_private(p: &Path, text: &str) {

@@ -173,16 +173,14 @@ impl Sshd {
             format!("'{s}'")
         };
         let wrapper = bin.join("ssh");
-        fs::write(
+        super::exe::write_executable(
             &wrapper,
             format!(
                 "#!/bin/sh\nexec {} -F {} \"$@\"\n",
                 quoted(&real_ssh),
                 quoted(&config)
             ),
-        )
-        .unwrap();
-        fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+        );
         bin
     }
 
@@ -237,10 +235,21 @@ impl Sshd {
             d("sshd.pid"),
             d("authorized_keys"),
         );
-        if !opts.env.is_empty() {
+        // The machine's own system config and completion files (an installed
+        // dockmux's) stay out of the sessions, unless a test sets them.
+        let mut env = opts.env.clone();
+        for (k, file) in [
+            ("DOCKMUX_SYSTEM_CONFIG", "system-engines.toml"),
+            ("DOCKMUX_SYSTEM_SHARE", "system-share"),
+        ] {
+            if !env.iter().any(|(key, _)| key == k) {
+                env.push((k.to_string(), d(file)));
+            }
+        }
+        {
             // One line: sshd keeps only the first SetEnv directive.
             cfg.push_str("SetEnv");
-            for (k, v) in &opts.env {
+            for (k, v) in &env {
                 assert!(!v.contains('"'), "SetEnv value with a quote: {v}");
                 cfg.push_str(&format!(" {k}=\"{v}\""));
             }
