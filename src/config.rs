@@ -156,11 +156,37 @@ pub enum FileState {
     Missing,
 }
 
+/// A command name that more than one claim (`NAME-docker` or an alias)
+/// leads to. It runs no engine until the config says which; every other
+/// command runs, so one user's alias cannot lock everyone out.
+#[derive(Clone, Debug)]
+pub struct Clash {
+    pub command: String,
+    /// The engines claiming it, in reading order (one name twice when an
+    /// engine claims it twice).
+    pub engines: Vec<String>,
+    /// The claim read last, which is the one to change (in the user's own
+    /// file when the other is the system's).
+    pub place: Place,
+    pub message: String,
+}
+
+impl Clash {
+    pub fn error(&self) -> Error {
+        Error::ConfigAt {
+            place: self.place.clone(),
+            message: self.message.clone(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Config {
     pub docker: Option<Client>,
     /// Sorted by name.
     pub engines: Vec<Engine>,
+    /// Commands claimed more than once, sorted by command.
+    pub clashes: Vec<Clash>,
     /// Each candidate file and whether it was there.
     pub files: Vec<(PathBuf, FileState)>,
     /// True when no file existed and the built-in engines are in use.
@@ -175,12 +201,32 @@ impl Config {
             .map(|i| &self.engines[i])
     }
 
-    /// The engine a command name (argv[0]'s basename) stands for: an alias, or `NAME-docker`.
+    /// The engine a command name (argv[0]'s basename) stands for: an alias, or
+    /// `NAME-docker`; none for a command that clashes.
     pub fn engine_for_command(&self, command: &str) -> Option<&Engine> {
+        if self.clash(command).is_some() {
+            return None;
+        }
         self.engines
             .iter()
             .find(|e| e.aliases.iter().any(|a| a == command))
             .or_else(|| command.strip_suffix("-docker").and_then(|n| self.engine(n)))
+    }
+
+    /// The engine for `command`, or why there is none: its clash, or the unknown-engine error.
+    pub fn resolve(&self, command: &str) -> Result<&Engine> {
+        if let Some(clash) = self.clash(command) {
+            return Err(clash.error());
+        }
+        self.engine_for_command(command)
+            .ok_or_else(|| self.unknown_command(command))
+    }
+
+    pub fn clash(&self, command: &str) -> Option<&Clash> {
+        self.clashes
+            .binary_search_by(|c| c.command.as_str().cmp(command))
+            .ok()
+            .map(|i| &self.clashes[i])
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -308,10 +354,24 @@ pub fn load(sources: &Sources) -> Result<Config> {
 /// Checks an edited config before it is written: the files are loaded and
 /// merged exactly as [`load`] does, with `text` standing in for the file at
 /// `path` (which need not exist yet), so a change that would break loading —
-/// a bad host, or a command claimed both here and in the other file — is
-/// refused before anything is written.
+/// a bad host — or make a new clash — a command claimed both here and in the
+/// other file — is refused before anything is written. A clash the files
+/// already had does not block edits (one may be the fix).
 pub fn check_edit(sources: &Sources, path: &Path, text: &str) -> Result<Config> {
-    merge(read_texts(sources, Some((path, text)))?)
+    let edited = merge(read_texts(sources, Some((path, text)))?)?;
+    let before = read_texts(sources, None)
+        .and_then(merge)
+        .map(|c| c.clashes)
+        .unwrap_or_default();
+    let is_new = |c: &&Clash| {
+        !before
+            .iter()
+            .any(|b| b.command == c.command && c.engines.iter().all(|e| b.engines.contains(e)))
+    };
+    match edited.clashes.iter().find(is_new) {
+        Some(clash) => Err(clash.error()),
+        None => Ok(edited),
+    }
 }
 
 /// The engine path's load: the engine `command` (argv[0]'s basename) reaches
@@ -324,10 +384,8 @@ pub fn load_engine(sources: &Sources, command: &str) -> Result<(Engine, Option<C
         return Ok(found);
     }
     let cfg = merge(texts)?;
-    match cfg.engine_for_command(command) {
-        Some(engine) => Ok((engine.clone(), cfg.docker)),
-        None => Err(cfg.unknown_command(command)),
-    }
+    let engine = cfg.resolve(command)?.clone();
+    Ok((engine, cfg.docker))
 }
 
 /// `replace`: a text standing in for one file (see [`check_edit`]).
@@ -388,10 +446,11 @@ fn merge((texts, files): Texts) -> Result<Config> {
         }
     }
     engines.sort_by(|a, b| a.name.cmp(&b.name));
-    check_claims(&engines).map_err(|(src, span, msg)| at(src, span, msg))?;
+    let clashes = clashes(&engines, &texts);
     Ok(Config {
         docker,
         engines,
+        clashes,
         files,
         built_in,
     })
@@ -744,38 +803,103 @@ pub fn check_alias(alias: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Every command name (`NAME-docker`, aliases) must lead to exactly one engine.
-fn check_claims(engines: &[Engine]) -> std::result::Result<(), (usize, Range<usize>, String)> {
-    let mut claims: HashMap<String, &str> = HashMap::with_capacity(engines.len() * 2);
+/// One claim on a command name: engine `engine`'s `NAME-docker` (`alias`
+/// false) or one of its aliases, at `span` of text `src`.
+struct Claim<'a> {
+    engine: &'a str,
+    alias: bool,
+    src: usize,
+    span: Range<usize>,
+}
+
+/// Every command name (`NAME-docker`, aliases) claimed more than once.
+fn clashes(engines: &[Engine], texts: &[(Origin, String)]) -> Vec<Clash> {
+    let mut claims: HashMap<String, Vec<Claim>> = HashMap::with_capacity(engines.len() * 2);
     for e in engines {
-        if let Some(prev) = claims.insert(format!("{}-docker", e.name), &e.name) {
-            return Err((
-                e.src,
-                e.name_span.clone(),
-                format!(
-                    "command '{}-docker' is claimed twice: by engine '{}' and by an alias of '{prev}'; remove or rename one",
-                    e.name, e.name
-                ),
-            ));
-        }
-    }
-    for e in engines {
+        let own = Claim {
+            engine: &e.name,
+            alias: false,
+            src: e.src,
+            span: e.name_span.clone(),
+        };
+        claims
+            .entry(format!("{}-docker", e.name))
+            .or_default()
+            .push(own);
         for (alias, span) in e.aliases.iter().zip(&e.alias_spans) {
-            if let Some(prev) = claims.insert(alias.clone(), &e.name) {
-                let who = if prev == e.name {
-                    format!("twice by engine '{prev}'")
-                } else {
-                    format!("by engines '{prev}' and '{}'", e.name)
-                };
-                return Err((
-                    e.src,
-                    span.clone(),
-                    format!("command '{alias}' is claimed {who}; remove or rename one"),
-                ));
-            }
+            let claim = Claim {
+                engine: &e.name,
+                alias: true,
+                src: e.src,
+                span: span.clone(),
+            };
+            claims.entry(alias.clone()).or_default().push(claim);
         }
     }
-    Ok(())
+    let mut out: Vec<Clash> = claims
+        .into_iter()
+        .filter(|(_, c)| c.len() > 1)
+        .map(|(command, mut c)| {
+            c.sort_by_key(|c| (c.src, c.span.start));
+            clash(command, &c, texts)
+        })
+        .collect();
+    out.sort_by(|a, b| a.command.cmp(&b.command));
+    out
+}
+
+/// The clash of `claims` (two or more, in reading order) on `command`.
+fn clash(command: String, claims: &[Claim], texts: &[(Origin, String)]) -> Clash {
+    let mut names: Vec<&str> = Vec::new();
+    for c in claims {
+        if !names.contains(&c.engine) {
+            names.push(c.engine);
+        }
+    }
+    let quoted = |names: &[&str]| {
+        let q: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        match q.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => q.join(""),
+        }
+    };
+    let who = match claims.iter().find(|c| !c.alias) {
+        _ if names.len() == 1 => format!("twice by engine '{}'", names[0]),
+        Some(owner) => {
+            let others: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| *n != owner.engine)
+                .collect();
+            format!(
+                "by engine '{}' and by an alias of {}",
+                owner.engine,
+                quoted(&others)
+            )
+        }
+        None => format!("by engines {}", quoted(&names)),
+    };
+    let (last, others) = claims.split_last().expect("a clash has two claims");
+    let elsewhere: Vec<String> = others
+        .iter()
+        .map(|c| place(&texts[c.src], c.span.clone()).to_string())
+        .collect();
+    let message = format!(
+        "command '{command}' is claimed {who}; remove or rename one (the other claim{} {}). \
+         Until then '{command}' runs no engine; the engines' other commands work",
+        if elsewhere.len() > 1 {
+            "s are at"
+        } else {
+            " is at"
+        },
+        elsewhere.join(", ")
+    );
+    Clash {
+        command,
+        engines: claims.iter().map(|c| c.engine.to_string()).collect(),
+        place: place(&texts[last.src], last.span.clone()),
+        message,
+    }
 }
 
 fn place((origin, text): &(Origin, String), span: Range<usize>) -> Place {
@@ -804,16 +928,14 @@ fn place_of_bytes(file: Option<&Path>, bytes: &[u8], offset: usize) -> Place {
 mod tests {
     use super::*;
 
+    /// One text's engines; a clash is an error here.
     fn parse_str(text: &str) -> std::result::Result<Vec<Engine>, String> {
-        let entry = (Origin::BuiltIn, text.to_string());
-        parse(text, 0, &entry.0)
-            .and_then(|p| {
-                let mut e = p.engines;
-                e.sort_by(|a, b| a.name.cmp(&b.name));
-                check_claims(&e).map_err(|(_, s, m)| (s, m))?;
-                Ok(e)
-            })
-            .map_err(|(span, m)| format!("{}: {m}", place(&entry, span)))
+        let cfg = merge((vec![(Origin::BuiltIn, text.to_string())], Vec::new()))
+            .map_err(|e| e.to_string())?;
+        match cfg.clashes.first() {
+            Some(c) => Err(c.error().to_string()),
+            None => Ok(cfg.engines),
+        }
     }
 
     #[test]

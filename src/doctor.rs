@@ -176,10 +176,18 @@ fn check_config(c: &mut Checks, sources: &Sources) -> Option<Config> {
                     ),
                 );
             }
+            for clash in &cfg.clashes {
+                c.push(
+                    "clash",
+                    Level::Problem,
+                    clash.error().to_string(),
+                    Some(format!("edit {}", clash.place)),
+                );
+            }
             Some(cfg)
         }
         Err(e) => {
-            // Files that are fine alone can still clash (a command claimed twice).
+            // Files that are fine alone can still fail together (an insecure one).
             if each_ok {
                 config_finding(c, e);
             }

@@ -43,6 +43,14 @@ pub struct EngineJson<'a> {
     pub source: String,
     /// `None` (null) when not probed.
     pub status: Option<Status>,
+    /// This engine's commands that another claim also names: they run no engine.
+    pub clashes: Vec<ClashJson>,
+}
+
+#[derive(Serialize)]
+pub struct ClashJson {
+    pub command: String,
+    pub error: String,
 }
 
 #[derive(Serialize)]
@@ -52,7 +60,7 @@ pub struct TlsJson<'a> {
 }
 
 impl<'a> EngineJson<'a> {
-    pub fn new(e: &'a Engine, status: Option<Status>) -> Self {
+    pub fn new(cfg: &Config, e: &'a Engine, status: Option<Status>) -> Self {
         EngineJson {
             name: &e.name,
             commands: e.commands().collect(),
@@ -66,6 +74,14 @@ impl<'a> EngineJson<'a> {
             policy: e.policy.map(|p| p.as_str()),
             source: e.origin.to_string(),
             status,
+            clashes: e
+                .commands()
+                .filter_map(|c| cfg.clash(&c))
+                .map(|c| ClashJson {
+                    command: c.command.clone(),
+                    error: c.error().to_string(),
+                })
+                .collect(),
         }
     }
 }
@@ -87,9 +103,9 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<i32> {
             .collect()
     };
     let text = if args.json {
-        json(&engines, statuses)
+        json(&cfg, &engines, statuses)
     } else {
-        table(&engines, &statuses)
+        table(&cfg, &engines, &statuses)
     };
     output::print(&text)?;
     Ok(0)
@@ -124,17 +140,18 @@ fn chosen<'a>(cfg: &'a Config, patterns: &[String]) -> Result<Vec<&'a Engine>> {
         .collect())
 }
 
-fn json(engines: &[&Engine], statuses: Vec<Option<Status>>) -> String {
+fn json(cfg: &Config, engines: &[&Engine], statuses: Vec<Option<Status>>) -> String {
     let engines: Vec<EngineJson> = engines
         .iter()
         .zip(statuses)
-        .map(|(e, s)| EngineJson::new(e, s))
+        .map(|(e, s)| EngineJson::new(cfg, e, s))
         .collect();
     output::json(&engines)
 }
 
-/// The table, then one line per engine that is not up: what is wrong and the fix.
-fn table(engines: &[&Engine], statuses: &[Option<Status>]) -> String {
+/// The table, then one line per engine that is not up and per command of
+/// theirs that clashes: what is wrong and the fix.
+fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> String {
     let probed = statuses.iter().any(Option::is_some);
     let mut header = vec!["NAME", "COMMAND", "HOST"];
     if probed {
@@ -149,11 +166,14 @@ fn table(engines: &[&Engine], statuses: &[Option<Status>]) -> String {
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     let mut notes = String::new();
     for (e, status) in engines.iter().zip(statuses) {
-        let mut row = vec![
-            e.name.clone(),
-            e.commands().collect::<Vec<_>>().join(", "),
-            e.host.clone(),
-        ];
+        let commands: Vec<String> = e
+            .commands()
+            .map(|c| match cfg.clash(&c) {
+                Some(_) => format!("{c} (clash)"),
+                None => c,
+            })
+            .collect();
+        let mut row = vec![e.name.clone(), commands.join(", "), e.host.clone()];
         if let Some(s) = status {
             row.push(s.summary());
             if !s.is_up() {
@@ -165,6 +185,14 @@ fn table(engines: &[&Engine], statuses: &[Option<Status>]) -> String {
         }
         row.push(e.origin.to_string());
         rows.push(row);
+    }
+    let listed = |c: &&config::Clash| {
+        c.engines
+            .iter()
+            .any(|n| engines.iter().any(|e| e.name == *n))
+    };
+    for clash in cfg.clashes.iter().filter(listed) {
+        notes.push_str(&format!("{}\n", clash.error()));
     }
     let mut out = output::table(&rows);
     if !notes.is_empty() {

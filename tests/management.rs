@@ -470,3 +470,107 @@ fn xdg_config_home_moves_the_user_config() {
     let out = crate::harness::Out::of(&mut env.dockmux(["list", "--names"]));
     assert_eq!(out.ok(), "lzc\npg\n");
 }
+
+#[test]
+fn a_clash_stops_only_the_command_it_names_and_list_and_doctor_report_it() {
+    // The admin's engine and a user's both claim `work`: the user's own
+    // engines, the admin's, and every other command keep running.
+    let env = Env::new();
+    env.fake_docker();
+    let sys = env.system_config(
+        "[engines.db]\nhost = \"unix:///sys/db.sock\"\naliases = [\"work\"]\n[engines.other]\nhost = \"unix:///sys/other.sock\"\n",
+    );
+    let user = env.user_config(
+        "[engines.mine]\nhost = \"unix:///mine.sock\"\naliases = [\"work\", \"mine\"]\n",
+    );
+    for (command, host) in [
+        ("other-docker", "unix:///sys/other.sock"),
+        ("db-docker", "unix:///sys/db.sock"),
+        ("mine-docker", "unix:///mine.sock"),
+        ("mine", "unix:///mine.sock"),
+    ] {
+        env.link(command);
+        env.run(command, ["ps"]).ok();
+        assert_eq!(env.last_call().var("DOCKER_HOST"), Some(host), "{command}");
+    }
+    env.clear_record();
+    env.link("work");
+    let out = env.run("work", ["ps"]);
+    let err = out.fails(125);
+    // Named at the user's claim (the one a user can change), with the other's place.
+    let want = format!(
+        "work: {}:3:12: command 'work' is claimed by engines 'db' and 'mine'; remove or rename one (the other claim is at {}:3:12)",
+        user.display(),
+        sys.display()
+    );
+    assert!(err.starts_with(&want), "want {want:?}\n{out}");
+    assert!(!env.fake_ran(), "{out}");
+
+    let list = crate::harness::Out::of(&mut env.dockmux(["list", "--no-probe"]));
+    let text = list.ok();
+    assert!(text.contains("mine-docker, work (clash), mine"), "{list}");
+    assert!(text.contains(&want["work: ".len()..]), "{list}");
+    let json = crate::harness::Out::of(&mut env.dockmux(["list", "--no-probe", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    let clashes: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| {
+            let name = e["name"].as_str().unwrap();
+            e["clashes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |c| (name, c["command"].as_str().unwrap()))
+        })
+        .collect();
+    assert_eq!(clashes, [("db", "work"), ("mine", "work")], "{json}");
+
+    let doctor = crate::harness::Out::of(&mut env.dockmux(["doctor", "--json"]));
+    assert_eq!(doctor.code, Some(1), "{doctor}");
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let found: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "clash")
+        .collect();
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert_eq!(found[0]["level"], "problem");
+    assert!(
+        found[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{}:3:12", user.display())),
+        "{report:#}"
+    );
+    // The engine checks still ran.
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "engine"),
+        "{report:#}"
+    );
+
+    // Edits go on (one may be the fix); a new claim on `work` is refused.
+    let out = crate::harness::Out::of(&mut env.dockmux(["add", "more", "unix:///more.sock"]));
+    out.ok();
+    let out = crate::harness::Out::of(&mut env.dockmux([
+        "add",
+        "third",
+        "unix:///third.sock",
+        "--alias",
+        "work",
+    ]));
+    assert!(out.fails(125).contains("'work'"), "{out}");
+    let out = crate::harness::Out::of(&mut env.dockmux(["remove", "mine"]));
+    out.ok();
+    env.run("work", ["ps"]).ok();
+    assert_eq!(
+        env.last_call().var("DOCKER_HOST"),
+        Some("unix:///sys/db.sock")
+    );
+}

@@ -48,7 +48,7 @@ pub(super) fn engine_for(
         scan_text(text, src, &mut scan)?;
     }
     let entries = merged(&scan.entries)?;
-    check_claims(&entries, &scan.aliases)?;
+    claimed_once(&entries, &scan.aliases, command)?;
     let entry = find(&entries, &scan.aliases, command)?;
 
     let text = &texts[entry.src].1;
@@ -105,25 +105,19 @@ fn merged<'s, 'a>(all: &'s [Entry<'a>]) -> Option<Vec<&'s Entry<'a>>> {
     Some(out)
 }
 
-/// Each command name leads to one engine: no alias repeats, and none is
-/// another engine's `NAME-docker`. Conflicts are the full parser's to report.
-fn check_claims(entries: &[&Entry], aliases: &[&str]) -> Option<()> {
-    let mut claimed: Vec<&str> = entries
+/// `command` is claimed at most once (as an alias or a `NAME-docker`). A
+/// clash is the full parser's to report; clashes of other commands do not
+/// stop this one.
+fn claimed_once(entries: &[&Entry], aliases: &[&str], command: &str) -> Option<()> {
+    let as_alias = entries
         .iter()
-        .flat_map(|e| aliases[e.aliases.clone()].iter().copied())
-        .collect();
-    for a in &claimed {
-        if let Some(stem) = a.strip_suffix("-docker")
-            && entries.binary_search_by(|e| e.name.cmp(stem)).is_ok()
-        {
-            return None;
-        }
-    }
-    claimed.sort_unstable();
-    if claimed.windows(2).any(|w| w[0] == w[1]) {
-        return None;
-    }
-    Some(())
+        .flat_map(|e| &aliases[e.aliases.clone()])
+        .filter(|a| **a == command)
+        .count();
+    let as_name = command
+        .strip_suffix("-docker")
+        .is_some_and(|stem| entries.binary_search_by(|e| e.name.cmp(stem)).is_ok());
+    (as_alias + usize::from(as_name) <= 1).then_some(())
 }
 
 /// As `Config::engine_for_command`: an alias, else `NAME-docker`.
@@ -543,6 +537,18 @@ mod tests {
             agree(&two, "pgx").is_none(),
             "pgx went with the replaced entry"
         );
+        // A clash (here across files) stops only the command it touches.
+        let clash = [
+            "[engines.db]\nhost = \"unix:///db\"\naliases = [\"work\"]\n".to_string(),
+            "[engines.mine]\nhost = \"unix:///m\"\naliases = [\"work\", \"db-docker\"]\n[engines.other]\nhost = \"unix:///o\"\n"
+                .to_string(),
+        ];
+        for cmd in ["mine-docker", "other-docker"] {
+            assert!(agree(&clash, cmd).is_some(), "{cmd}");
+        }
+        for cmd in ["work", "db-docker"] {
+            assert!(agree(&clash, cmd).is_none(), "{cmd}");
+        }
     }
 
     #[test]
@@ -564,13 +570,14 @@ mod tests {
                 "[engines.pg]\nhost = \"unix:///s\"\ntls = {}\n",
                 "pg-docker",
             ),
+            // A clashing command is the parser's to report.
             (
                 "[engines.pg]\nhost = \"unix:///s\"\naliases = [\"a\", \"a\"]\n",
-                "pg-docker",
+                "a",
             ),
             (
                 "[engines.a]\nhost = \"unix:///s\"\n[engines.b]\nhost = \"unix:///s\"\naliases = [\"a-docker\"]\n",
-                "b-docker",
+                "a-docker",
             ),
             (
                 "[engines.pg]\nhost = \"unix:///s\"\nhostname = 1\n",

@@ -18,6 +18,8 @@ const CORPUS: &[&str] = &[
     "docker = \"/usr/bin/docker\"\n\n[engines.remote]\nhost = \"tcp://10.0.0.5:2376\"\ntls = { verify = true, cert_path = \"/etc/dockmux/certs/remote\" }\n\n[engines.nas]\nhost = \"ssh://me@nas.local:2222/run/docker.sock\"\n",
     "# comment\r\n[engines]\r\npg = { host = 'unix:///s', aliases = ['p', 'q'] }\r\n[engines.\"db.prod\"]\r\nhost = \"tcp://[::1]:2375\" # v6\r\n",
     "[engines.a]\nhost = \"unix:///a\"\n[engines.b]\nhost = \"unix:///b\"\naliases = [\n  \"x\",\n  \"y\",\n]\n[engines.c]\nhost = \"tcp://c:2376\"\n[engines.c.tls]\nverify = false\n",
+    // Clashes: `x` twice, and `a-docker` as an alias; the other commands run.
+    "[engines.db]\nhost = \"unix:///db\"\naliases = [\"x\"]\n[engines.mine]\nhost = \"unix:///m\"\naliases = [\"x\", \"a-docker\", \"playground\"]\n[engines.a]\nhost = \"unix:///a\"\n",
     "docker = \"docker\"\n[engines.lab]\nhost = \"tcp://lab:2376\"\ntls.verify = false\ndescription = \"\"\"\nmulti-line form, one line (no value holds a newline)\"\"\"\n",
     "[engines.lzc]\nhost = \"unix:///lzc.sock\"\nprotect = true\n[engines.a]\nhost = \"unix:///a\"\nreadonly = true # audit\nprotect = false\n",
 ];
@@ -95,8 +97,13 @@ fn check(bytes: &[u8], tally: &mut [usize; 2]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(format!("{client:?}"), format!("{:?}", cfg.docker));
             }
             (Ok(cfg), Err(e)) => {
+                // Not claimed, or claimed more than once: the same error either way.
                 prop_assert!(cfg.engine_for_command(cmd).is_none(), "{cmd}: {e}");
-                prop_assert_eq!(e.to_string(), cfg.unknown_command(cmd).to_string());
+                if cfg.clash(cmd).is_some() {
+                    names_the_place(&e, &c.path, bytes)?;
+                }
+                let want = cfg.resolve(cmd).map(|e| e.name.clone());
+                prop_assert_eq!(e.to_string(), want.unwrap_err().to_string());
             }
             (Err(want), Err(got)) => prop_assert_eq!(got.to_string(), want.to_string()),
             (Err(want), Ok(_)) => {
