@@ -236,7 +236,8 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<i32> {
             ));
             continue;
         }
-        if host::check(&ctx.host).is_err() {
+        // A control character is refused below by name, as `add` refuses it.
+        if crate::plain::check("host", &ctx.host).is_ok() && host::check(&ctx.host).is_err() {
             report.push_str(&format!(
                 "skipped  context '{}': host {} is not one dockmux can use\n",
                 ctx.name, ctx.host

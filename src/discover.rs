@@ -489,7 +489,8 @@ fn client_host(listen: &str) -> Option<String> {
         "unix://" => DEFAULT_SOCKET.to_string(),
         l => l.to_string(),
     };
-    host::check(&url).is_ok().then_some(url)
+    // A host with control characters stays, to be shown escaped as unusable.
+    host::check(&escape::text(&url)).is_ok().then_some(url)
 }
 
 /// A name from a socket path: the file's stem, or its directory when the

@@ -98,7 +98,7 @@ fn config_errors_name_file_line_and_column() {
         ),
         (
             "[engines.pg]\nhost = \"ssh://u:pw@h\"\n",
-            ":2:8: host 'ssh://u:pw@h': plain-text passwords",
+            ":2:8: host 'ssh://u:pw@h' has a password: plain-text passwords",
         ),
         (
             "[engines.pg]\nhost = \"unix:///s\"\n[engines.x]\nhost = \"unix:///x\"\naliases = [\"pg-docker\"]\n",

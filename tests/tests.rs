@@ -12,6 +12,7 @@ mod engines;
 mod exec_ssh;
 mod fanout;
 mod hardening;
+mod hosts;
 mod links;
 mod management;
 mod messages;
