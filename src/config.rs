@@ -30,8 +30,8 @@ const BUILT_IN: &str = include_str!("default_engines.toml");
 /// per engine), far below what would cost time or memory to refuse.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-const TOP_KEYS: &[&str] = &["docker", "engines"];
-const ENGINE_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &["docker", "engines"];
+pub(crate) const ENGINE_KEYS: &[&str] = &[
     "host",
     "description",
     "aliases",
@@ -40,7 +40,7 @@ const ENGINE_KEYS: &[&str] = &[
     "protect",
     "readonly",
 ];
-const TLS_KEYS: &[&str] = &["verify", "cert_path"];
+pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
 /// Which files are read, in order; later files win.
 #[derive(Clone, Debug)]

@@ -32,6 +32,7 @@ pub mod link_record;
 pub mod links;
 pub mod list;
 pub mod lock;
+pub mod man;
 pub mod output;
 pub mod paths;
 pub mod pattern;

@@ -14,6 +14,7 @@ mod fanout;
 mod hardening;
 mod hosts;
 mod links;
+mod man;
 mod management;
 mod messages;
 mod policy;
