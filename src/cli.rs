@@ -6,23 +6,23 @@ use std::ffi::OsString;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
 
+use crate::commands::config::{self as config_cmd, ConfigCmd};
+use crate::commands::contexts::{self, ContextsCmd};
+use crate::commands::discover::{self, DiscoverArgs};
+use crate::commands::doctor::{self, DoctorArgs};
+use crate::commands::each::{self, EachArgs};
+use crate::commands::env::{self as env_cmd, EnvArgs};
+use crate::commands::exec::{self, ExecArgs};
+use crate::commands::find::{self, FindArgs};
+use crate::commands::list::{self, ListArgs};
+use crate::commands::ps::{self, PsArgs};
+use crate::commands::wrappers::{self, WrappersArgs};
 use crate::completion::{self, CompletionsArgs};
 use crate::config::{self, Config, Sources};
-use crate::config_cmd::{self, ConfigCmd};
-use crate::contexts::{self, ContextsCmd};
-use crate::discover::{self, DiscoverArgs};
-use crate::doctor::{self, DoctorArgs};
-use crate::each::{self, EachArgs};
 use crate::edit::{self, AddArgs, RemoveArgs, RenameArgs};
-use crate::env_cmd::{self, EnvArgs};
 use crate::error::{Error, Result};
-use crate::exec::{self, ExecArgs};
 use crate::exit_codes;
-use crate::find::{self, FindArgs};
 use crate::links::{self, LinkArgs, UnlinkArgs};
-use crate::list::{self, ListArgs};
-use crate::ps::{self, PsArgs};
-use crate::wrappers::{self, WrappersArgs};
 use crate::{output, quote, suggest};
 
 #[derive(Parser, Debug)]

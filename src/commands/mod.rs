@@ -1,0 +1,14 @@
+//! The management commands, one file each. A command never imports another
+//! command: what two commands share is a module of its own outside this folder.
+
+pub mod config;
+pub mod contexts;
+pub mod discover;
+pub mod doctor;
+pub mod each;
+pub mod env;
+pub mod exec;
+pub mod find;
+pub mod list;
+pub mod ps;
+pub mod wrappers;
