@@ -1,28 +1,17 @@
-//! Management mode: the `dockmux` command line (clap). Each subcommand's
-//! arguments and work live in its own module; this file only routes.
+//! Management mode: the `dockmux` command line (clap). Each subcommand is one
+//! file in src/commands/ (its arguments and its work); this file only routes:
+//! a command is one variant of [`Command`] and one arm of the match in [`run`].
 
 use std::ffi::OsString;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::commands::config::{self as config_cmd, ConfigCmd};
-use crate::commands::contexts::{self, ContextsCmd};
-use crate::commands::discover::{self, DiscoverArgs};
-use crate::commands::doctor::{self, DoctorArgs};
-use crate::commands::each::{self, EachArgs};
-use crate::commands::env::{self as env_cmd, EnvArgs};
-use crate::commands::exec::{self, ExecArgs};
-use crate::commands::find::{self, FindArgs};
-use crate::commands::list::{self, ListArgs};
-use crate::commands::ps::{self, PsArgs};
-use crate::commands::wrappers::{self, WrappersArgs};
-use crate::completion::{self, CompletionsArgs};
+use crate::commands as cmd;
+use crate::completion;
 use crate::config::{self, Config, Sources};
-use crate::edit::{self, AddArgs, RemoveArgs, RenameArgs};
 use crate::error::{Error, Result};
 use crate::exit_codes;
-use crate::links::{self, LinkArgs, UnlinkArgs};
 use crate::{output, quote, suggest};
 
 #[derive(Parser, Debug)]
@@ -42,41 +31,41 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List the engines, whether each is up, and the commands that reach them
-    List(ListArgs),
+    List(cmd::list::ListArgs),
     /// Check config, client, engines, links, PATH and completion; print a fix for each finding
-    Doctor(DoctorArgs),
+    Doctor(cmd::doctor::DoctorArgs),
     /// Print shell lines that point the current shell's docker at an engine (for eval)
-    Env(EnvArgs),
+    Env(cmd::env::EnvArgs),
     /// Every engine's containers in one table (or one JSON array)
-    Ps(PsArgs),
+    Ps(cmd::ps::PsArgs),
     /// Run one docker command on each engine, in parallel, output lines prefixed `NAME | `
-    Each(EachArgs),
+    Each(cmd::each::EachArgs),
     /// Which engine holds a container, image, volume or network (by name or ID prefix)
-    Find(FindArgs),
+    Find(cmd::find::FindArgs),
     /// Run any program with an engine's environment (DOCKER_HOST, TLS)
-    Exec(ExecArgs),
+    Exec(cmd::exec::ExecArgs),
     /// Make a NAME-docker link (and one per alias) to dockmux for each engine
-    Link(LinkArgs),
+    Link(cmd::link::LinkArgs),
     /// Remove links to dockmux (and only those)
-    Unlink(UnlinkArgs),
+    Unlink(cmd::unlink::UnlinkArgs),
     /// Show the config files and the effective config
     #[command(subcommand)]
-    Config(ConfigCmd),
+    Config(cmd::config::ConfigCmd),
     /// Write POSIX sh wrapper scripts, for hosts that cannot run dockmux
-    Wrappers(WrappersArgs),
+    Wrappers(cmd::wrappers::WrappersArgs),
     /// Find the engines on this host and propose config entries for them
-    Discover(DiscoverArgs),
+    Discover(cmd::discover::DiscoverArgs),
     /// Add an engine to the config (keeps your comments and formatting)
-    Add(AddArgs),
+    Add(cmd::add::AddArgs),
     /// Remove an engine from the config
-    Remove(RemoveArgs),
+    Remove(cmd::remove::RemoveArgs),
     /// Rename an engine (and its NAME-docker link, if there is one)
-    Rename(RenameArgs),
+    Rename(cmd::rename::RenameArgs),
     /// Docker contexts: export engines as contexts, import contexts as engines
     #[command(subcommand)]
-    Contexts(ContextsCmd),
+    Contexts(cmd::contexts::ContextsCmd),
     /// Print the shell completion script for dockmux and the engine commands
-    Completions(CompletionsArgs),
+    Completions(cmd::completions::CompletionsArgs),
     /// Print dockmux's version (as --version does)
     Version,
 }
@@ -87,7 +76,7 @@ pub enum Command {
 pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
     // The shells' completion requests (cobra's protocol), answered before clap.
     if let Some(verb) = argv.get(1).filter(|v| completion::is_request(v)) {
-        return completion::answer(verb, &argv[2..]);
+        return completion::answer(verb, &argv[2..], Cli::command());
     }
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
@@ -138,27 +127,24 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
     }
     let sources = Sources::from_env();
     match &cli.command {
-        Command::List(args) => list::run(args, &sources),
-        Command::Ps(args) => ps::run(args, &sources),
-        Command::Each(args) => each::run(args, &sources),
-        Command::Find(args) => find::run(args, &sources),
-        Command::Doctor(args) => doctor::run(args, &sources),
-        Command::Env(args) => env_cmd::run(args, &sources),
-        Command::Exec(args) => exec::run(args, &sources),
-        Command::Link(args) => links::link(args, &sources),
-        Command::Unlink(args) => links::unlink(args, &sources),
-        Command::Config(cmd) => config_cmd::run(cmd, &sources),
-        Command::Wrappers(args) => wrappers::run(args, &sources),
-        Command::Discover(args) => discover::run(args, &sources),
-        Command::Add(args) => edit::add(args, &sources),
-        Command::Remove(args) => edit::remove(args, &sources),
-        Command::Rename(args) => edit::rename(args, &sources),
-        Command::Contexts(cmd) => contexts::run(cmd, &sources),
-        Command::Completions(args) => completion::run(args, &sources),
-        Command::Version => {
-            output::print(&format!("dockmux {}\n", env!("CARGO_PKG_VERSION")))?;
-            Ok(exit_codes::SUCCESS)
-        }
+        Command::List(args) => cmd::list::run(args, &sources),
+        Command::Ps(args) => cmd::ps::run(args, &sources),
+        Command::Each(args) => cmd::each::run(args, &sources),
+        Command::Find(args) => cmd::find::run(args, &sources),
+        Command::Doctor(args) => cmd::doctor::run(args, &sources),
+        Command::Env(args) => cmd::env::run(args, &sources),
+        Command::Exec(args) => cmd::exec::run(args, &sources),
+        Command::Link(args) => cmd::link::run(args, &sources),
+        Command::Unlink(args) => cmd::unlink::run(args, &sources),
+        Command::Config(args) => cmd::config::run(args, &sources),
+        Command::Wrappers(args) => cmd::wrappers::run(args, &sources),
+        Command::Discover(args) => cmd::discover::run(args, &sources),
+        Command::Add(args) => cmd::add::run(args, &sources),
+        Command::Remove(args) => cmd::remove::run(args, &sources),
+        Command::Rename(args) => cmd::rename::run(args, &sources),
+        Command::Contexts(args) => cmd::contexts::run(args, &sources),
+        Command::Completions(args) => cmd::completions::run(args, &sources),
+        Command::Version => cmd::version::run(),
     }
 }
 

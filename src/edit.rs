@@ -1,4 +1,5 @@
-//! `dockmux add`, `remove`, `rename`: edit engines.toml in place, changing
+//! The config edit session behind `dockmux add`, `remove`, `rename`,
+//! `discover --write` and `contexts import`: edit engines.toml in place, changing
 //! only the engine's own bytes (edit/text.rs), so the user's comments,
 //! order, formatting, line endings and BOM survive; check the result exactly
 //! as loading does (merged with the other config file) before anything is
@@ -9,92 +10,14 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-
 use crate::atomic;
 use crate::config::{self, Config, Sources, Tls};
-use crate::context_store;
 use crate::error::{Error, Result};
 use crate::host;
-use crate::links::{self, Linker};
 use crate::lock::{self, Lock};
-use crate::output;
 use crate::policy::Policy;
-use crate::shared;
 
 mod text;
-
-#[derive(Args, Debug)]
-pub struct AddArgs {
-    /// Engine name: `NAME-docker` will reach it
-    pub name: String,
-    /// unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT][/socket]
-    pub host: String,
-    /// A line saying what the engine is
-    #[arg(long)]
-    pub description: Option<String>,
-    /// Another command name for the engine (repeatable)
-    #[arg(long = "alias", value_name = "NAME")]
-    pub aliases: Vec<String>,
-    /// Shown when the engine's socket is missing
-    #[arg(long)]
-    pub hint: Option<String>,
-    /// TLS, verifying the server (tcp only)
-    #[arg(long, conflicts_with = "tls")]
-    pub tlsverify: bool,
-    /// TLS without verifying the server (tcp only)
-    #[arg(long)]
-    pub tls: bool,
-    /// Directory with ca.pem, cert.pem, key.pem (implies --tlsverify unless --tls)
-    #[arg(long, value_name = "DIR")]
-    pub cert_path: Option<String>,
-    /// Destructive commands on this engine need its name typed back
-    #[arg(long, conflicts_with = "readonly")]
-    pub protect: bool,
-    /// Only commands that read run on this engine
-    #[arg(long)]
-    pub readonly: bool,
-    /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
-    #[arg(long)]
-    pub system: bool,
-    /// Also make the engine's links (NAME-docker and one per alias)
-    #[arg(long)]
-    pub link: bool,
-    /// Directory for the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR", requires = "link")]
-    pub dir: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-pub struct RemoveArgs {
-    /// The engine to remove
-    #[arg(value_name = "ENGINE")]
-    pub name: String,
-    /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
-    #[arg(long)]
-    pub system: bool,
-    /// Also remove the engine's links to dockmux
-    #[arg(long)]
-    pub unlink: bool,
-    /// Directory holding the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR", requires = "unlink")]
-    pub dir: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-pub struct RenameArgs {
-    /// The engine's current name
-    #[arg(value_name = "ENGINE")]
-    pub old: String,
-    /// Its new name
-    pub new: String,
-    /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
-    #[arg(long)]
-    pub system: bool,
-    /// Directory holding the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
 
 /// An engine to add, as `add`, `discover --write` and `contexts import` build it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -141,7 +64,7 @@ impl NewEngine {
     }
 
     /// Refuses what loading would refuse, with the reason, before any edit.
-    fn check(&self) -> Result<()> {
+    pub fn check(&self) -> Result<()> {
         let plain = |key: &str, value: &str| {
             crate::plain::check(key, value)
                 .map_err(|m| Error::Usage(format!("engine '{}': {m}", self.name.escape_debug())))
@@ -607,230 +530,4 @@ fn seed_text() -> String {
         "# dockmux engines. `dockmux add`, `remove` and `rename` edit this file and keep\n\
          # your comments. It started as a copy of the built-in LazyCat engines.\n\n{body}"
     )
-}
-
-pub fn add(args: &AddArgs, sources: &Sources) -> Result<i32> {
-    let tls = (args.tls || args.tlsverify || args.cert_path.is_some()).then(|| Tls {
-        verify: !args.tls,
-        cert_path: args.cert_path.clone(),
-    });
-    let engine = NewEngine {
-        name: args.name.clone(),
-        host: args.host.clone(),
-        description: args.description.clone(),
-        aliases: args.aliases.clone(),
-        hint: args.hint.clone(),
-        tls,
-        policy: Policy::from_keys(args.protect, args.readonly),
-    };
-    // Everything is checked before anything is written: the engine, the link
-    // directory, who it serves, and the files in the way.
-    engine.check()?;
-    links::refuse_shadowing(engine.commands())?;
-    let linker = if args.link {
-        let l = Linker::new(args.dir.as_deref(), false, false)?;
-        if !args.system && shared::serves_others(&l.dir) {
-            return Err(Error::Usage(format!(
-                "{} serves every user, but engine '{}' would be only in your own config ({}), \
-                 so its commands there would fail for everyone else; add --system to put it in {} \
-                 for all, or link into a directory of your own (--dir ~/.local/bin)",
-                l.dir.display(),
-                engine.name,
-                target_path(sources, false)?.display(),
-                sources.system.display()
-            )));
-        }
-        writable(&l.dir)?;
-        let conflicts = l.conflicts(engine.commands());
-        if !conflicts.is_empty() {
-            return Err(Error::Usage(links::conflict_error(&conflicts).to_string()));
-        }
-        Some(l)
-    } else {
-        None
-    };
-    let mut session = Session::open(sources, args.system)?;
-    session.add(&engine)?;
-    session.commit()?;
-    let mut report = format!(
-        "added    engine '{}' ({}) to {}\n",
-        engine.name,
-        engine.host,
-        session.path.display()
-    );
-    if session.seeded {
-        report.push_str(if args.system {
-            "         (the file was new: it also holds the built-in engines, which users without a config of their own had)\n"
-        } else {
-            "         (the file was new: it also holds the built-in engines)\n"
-        });
-    }
-    let Some(l) = &linker else {
-        output::print(&report)?;
-        return Ok(0);
-    };
-    // The engine is in the config now: a failure from here on says so, and how to finish.
-    let finish = format!(
-        "engine '{}' was added to {}, but",
-        engine.name,
-        session.path.display()
-    );
-    let rerun = format!("dockmux link --dir {} {}", l.dir.display(), engine.name);
-    let linked = l.link(engine.commands(), &mut report);
-    output::print(&report)?;
-    if let Some(note) = l.path_note() {
-        output::note(&note);
-    }
-    match linked {
-        Ok(conflicts) if conflicts.is_empty() => Ok(0),
-        Ok(conflicts) => Err(Error::Failed(format!(
-            "{finish} {}; to finish: move the file away, then {rerun}",
-            links::conflict_error(&conflicts)
-        ))),
-        Err(e) => Err(Error::Failed(format!(
-            "{finish} its links were not made: {e}; to finish, once that is fixed: {rerun}"
-        ))),
-    }
-}
-
-/// The link directory takes new entries; checked before the config is touched.
-fn writable(dir: &Path) -> Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| Error::Usage(format!("{} holds a NUL byte", dir.display())))?;
-    // SAFETY: access reads a NUL-terminated path and has no other effect.
-    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
-        return Ok(());
-    }
-    let e = std::io::Error::last_os_error();
-    Err(Error::Usage(format!(
-        "cannot make links in {}: {e}{}; nothing was changed",
-        dir.display(),
-        crate::error::permission_fix(&e)
-    )))
-}
-
-pub fn remove(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
-    let dir = if args.unlink {
-        Some(links::existing_links_dir(args.dir.as_deref())?)
-    } else {
-        None
-    };
-    let mut session = Session::open(sources, args.system)?;
-    let removed = session.remove(&args.name)?;
-    session.commit()?;
-    let mut report = format!(
-        "removed  engine '{}' ({}) from {}\n",
-        removed.name,
-        removed.host,
-        session.path.display()
-    );
-    if let Some(now) = session.cfg.engine(&args.name) {
-        // The other file defines it too; that entry is in effect now.
-        report.push_str(&format!(
-            "         engine '{}' from {} ({}) is in effect now\n",
-            now.name, now.origin, now.host
-        ));
-    } else {
-        match &dir {
-            Some(dir) => {
-                links::unlink_commands(dir, removed.commands(), &mut report)?;
-            }
-            None => report.push_str(&left_links(&session.cfg, &removed, args.dir.as_deref())),
-        }
-        // The docker context `contexts export` made for it stands for nothing now.
-        if let Some(line) = context_store::remove_exported(&removed.name) {
-            report.push_str(&line);
-        }
-    }
-    report.push_str(&session.others_lose()?);
-    output::print(&report)?;
-    Ok(0)
-}
-
-/// Links to dockmux named after a removed engine's commands that no engine
-/// answers to now (next to dockmux, in `--dir`, or on PATH), as a note with
-/// the command that removes them.
-fn left_links(cfg: &Config, removed: &config::Engine, dir: Option<&Path>) -> String {
-    let mut dirs: Vec<PathBuf> = dir.map(Path::to_path_buf).into_iter().collect();
-    dirs.extend(links::SelfExe::find().ok().map(|e| e.dir().to_path_buf()));
-    dirs.extend(
-        std::env::var_os("PATH")
-            .iter()
-            .flat_map(std::env::split_paths),
-    );
-    let mut found: Vec<PathBuf> = Vec::new();
-    for command in removed.commands() {
-        if cfg.engine_for_command(&command).is_some() {
-            continue;
-        }
-        for d in &dirs {
-            let p = d.join(&command);
-            // The same directory may be on the list twice, spelt differently.
-            let seen = found.iter().any(|f| {
-                f.file_name() == p.file_name()
-                    && crate::paths::same_file(crate::paths::parent(f), d)
-            });
-            if !seen && std::fs::symlink_metadata(&p).is_ok() && links::is_ours(&p) {
-                found.push(p);
-            }
-        }
-    }
-    if found.is_empty() {
-        return String::new();
-    }
-    let list: Vec<String> = found
-        .iter()
-        .map(|p| crate::quote::sh(&p.display().to_string()))
-        .collect();
-    format!(
-        "         note: {} still run{} dockmux, which has no engine for {} now; \
-         remove {}: rm {}\n",
-        list.join(", "),
-        if found.len() == 1 { "s" } else { "" },
-        if found.len() == 1 { "it" } else { "them" },
-        if found.len() == 1 { "it" } else { "them" },
-        list.join(" ")
-    )
-}
-
-/// Renames the engine; its `OLD-docker` link, if there is one, becomes
-/// `NEW-docker` (the aliases, and so their links, are unchanged).
-pub fn rename(args: &RenameArgs, sources: &Sources) -> Result<i32> {
-    let mut session = Session::open(sources, args.system)?;
-    session.rename(&args.old, &args.new)?;
-    let dir = links::existing_links_dir(args.dir.as_deref())?;
-    let dir = dir.as_path();
-    let old_link = dir.join(format!("{}-docker", args.old));
-    let move_link = std::fs::symlink_metadata(&old_link).is_ok() && links::is_ours(&old_link);
-    let linker = if move_link {
-        let hard = !std::fs::symlink_metadata(&old_link)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(true);
-        let l = Linker::new(Some(dir), hard, false)?;
-        let conflicts = l.conflicts([format!("{}-docker", args.new)]);
-        if !conflicts.is_empty() {
-            return Err(Error::Usage(format!(
-                "{}; the engine was not renamed",
-                links::conflict_error(&conflicts)
-            )));
-        }
-        Some(l)
-    } else {
-        None
-    };
-    session.commit()?;
-    let mut report = format!(
-        "renamed  engine '{}' to '{}' in {}\n",
-        args.old,
-        args.new,
-        session.path.display()
-    );
-    if let Some(l) = linker {
-        l.link([format!("{}-docker", args.new)], &mut report)?;
-        links::unlink_commands(dir, [format!("{}-docker", args.old)], &mut report)?;
-    }
-    report.push_str(&session.others_lose()?);
-    output::print(&report)?;
-    Ok(0)
 }

@@ -1,54 +1,22 @@
-//! `dockmux link` / `unlink`: one link per engine command to this binary, the
+//! The linker behind `dockmux link`, `unlink`, `add --link` and `rename`: one
+//! link per engine command to this binary, the
 //! way busybox --install and rustup's proxies do it: a relative symlink when
 //! in the same directory, never clobbering a file that is not ours.
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-
-use clap::Args;
 
 use crate::atomic;
 use crate::builds;
 use crate::client;
 use crate::completion;
-use crate::config::{self, Config, Sources};
+use crate::config::Config;
 use crate::dispatch::is_docker_command;
 use crate::error::{Error, Result, permission_fix};
 use crate::link_record::Record;
-use crate::output;
 use crate::paths::same_file;
 use crate::programs;
-
-#[derive(Args, Debug)]
-pub struct LinkArgs {
-    /// Directory for the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// Make hard links instead of symlinks (existing hard links stay hard links)
-    #[arg(long)]
-    pub hard: bool,
-    /// Replace existing files that are not links to dockmux
-    #[arg(long)]
-    pub force: bool,
-    /// Also remove links to dockmux that no engine claims any more
-    #[arg(long)]
-    pub prune: bool,
-    /// Engines to link [default: all]
-    #[arg(value_name = "ENGINE")]
-    pub engines: Vec<String>,
-}
-
-#[derive(Args, Debug)]
-pub struct UnlinkArgs {
-    /// Directory holding the links [default: the directory holding dockmux]
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// Engines whose links to remove [default: every link to dockmux in DIR]
-    #[arg(value_name = "ENGINE")]
-    pub engines: Vec<String>,
-}
 
 /// The running binary and where links go by default.
 pub struct SelfExe {
@@ -125,7 +93,7 @@ pub struct Linker {
     pub hard: bool,
     pub force: bool,
     /// Where the linked names' completion files go.
-    completions: completion::Places,
+    pub completions: completion::Places,
 }
 
 impl Linker {
@@ -179,7 +147,7 @@ impl Linker {
         Ok(self.link_all(commands, report)?.in_the_way)
     }
 
-    fn link_all(
+    pub fn link_all(
         &self,
         commands: impl IntoIterator<Item = String>,
         report: &mut String,
@@ -257,11 +225,11 @@ impl Linker {
 
 /// What `link` left alone.
 #[derive(Default)]
-struct Skipped {
+pub struct Skipped {
     /// Files that are not links to dockmux (`--force` replaces them).
-    in_the_way: Vec<PathBuf>,
+    pub in_the_way: Vec<PathBuf>,
     /// Commands named like another program (never linked), with that program.
-    shadowing: Vec<(String, PathBuf)>,
+    pub shadowing: Vec<(String, PathBuf)>,
 }
 
 /// The other programs a link named `command` would stand in front of: none
@@ -348,47 +316,6 @@ pub fn conflict_error(conflicts: &[PathBuf]) -> Error {
     ))
 }
 
-pub fn link(args: &LinkArgs, sources: &Sources) -> Result<i32> {
-    let cfg = config::load(sources)?;
-    let engines = cfg.select_to_use(&args.engines)?;
-    let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
-    crate::shared::refuse_private(&linker.dir, &engines, sources)?;
-    let mut report = String::new();
-    let skipped = linker.link_all(engines.iter().flat_map(|e| e.commands()), &mut report)?;
-    if args.prune {
-        let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
-        let mut dir = Dir::new(&linker.dir);
-        for (path, name) in links_in(&linker.dir)? {
-            if !claimed.contains(&name) {
-                remove(&path)?;
-                dir.record.forget(&name);
-                report.push_str(&format!("pruned   {}\n", path.display()));
-            }
-        }
-        dir.record.save()?;
-        linker.completions.prune(&claimed, &mut report);
-    }
-    output::print(&report)?;
-    if let Some(note) = linker.path_note() {
-        output::note(&note);
-    }
-    if let Some((command, program)) = skipped.shadowing.first() {
-        let engine = cfg
-            .engine_for_command(command)
-            .map_or(String::new(), |e| format!(" of engine '{}'", e.name));
-        return Err(Error::Failed(format!(
-            "not linked: alias '{command}'{engine} names the program {}, which a link would \
-             hijack; remove the alias from the config (dockmux config show names the file)",
-            program.display()
-        )));
-    }
-    if skipped.in_the_way.is_empty() {
-        Ok(0)
-    } else {
-        Err(conflict_error(&skipped.in_the_way))
-    }
-}
-
 /// Removes those of `commands` in `dir` that are links to dockmux (and only
 /// those), and the completion files dockmux wrote for them, appending a line
 /// per removal to `report`; returns how many links it removed.
@@ -416,38 +343,6 @@ pub fn unlink_commands(
     // A command whose name holds another file keeps its completion files.
     completion::Places::for_links_in(dir).remove(&gone, report);
     Ok(removed)
-}
-
-pub fn unlink(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
-    let dir = existing_links_dir(args.dir.as_deref())?;
-    let mut report = String::new();
-    if args.engines.is_empty() {
-        let mut links = Dir::new(&dir);
-        let mut unlinked = Vec::new();
-        for (path, name) in links_in(&dir)? {
-            remove(&path)?;
-            links.record.forget(&name);
-            report.push_str(&format!("removed  {}\n", path.display()));
-            unlinked.push(name);
-        }
-        links.record.save()?;
-        if report.is_empty() {
-            report = format!("no links to dockmux in {}\n", dir.display());
-        }
-        completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
-    } else {
-        let cfg = config::load(sources)?;
-        let engines = cfg.select(&args.engines)?;
-        let commands = engines.iter().flat_map(|e| e.commands());
-        if unlink_commands(&dir, commands, &mut report)? == 0 {
-            report.insert_str(
-                0,
-                &format!("no links to dockmux for them in {}\n", dir.display()),
-            );
-        }
-    }
-    output::print(&report)?;
-    Ok(0)
 }
 
 /// Every link to dockmux in `dir`, with its name, sorted.
@@ -529,7 +424,7 @@ fn make_link(exe: &Path, target: &Path, path: &Path, hard: bool) -> Result<()> {
     })
 }
 
-fn remove(path: &Path) -> Result<()> {
+pub fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path).map_err(|e| {
         let fix = permission_fix(&e);
         Error::io(format!("cannot remove {}{fix}", path.display()), e)

@@ -1,6 +1,8 @@
 //! The management commands, one file each. A command never imports another
 //! command: what two commands share is a module of its own outside this folder.
 
+pub mod add;
+pub mod completions;
 pub mod config;
 pub mod contexts;
 pub mod discover;
@@ -9,6 +11,11 @@ pub mod each;
 pub mod env;
 pub mod exec;
 pub mod find;
+pub mod link;
 pub mod list;
 pub mod ps;
+pub mod remove;
+pub mod rename;
+pub mod unlink;
+pub mod version;
 pub mod wrappers;

@@ -8,9 +8,8 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use clap::{Arg, ArgAction, Command, CommandFactory, ValueHint};
+use clap::{Arg, ArgAction, Command, ValueHint};
 
-use crate::cli::Cli;
 use crate::config::{self, Config, Sources};
 use crate::error::Result;
 use crate::{dispatch, engine, output};
@@ -33,7 +32,8 @@ pub struct Answer {
 }
 
 /// Answers `dockmux VERB ARGS…`; the last argument is the word being completed.
-pub fn answer(verb: &OsStr, args: &[OsString]) -> Result<i32> {
+/// `root`: dockmux's command line (the caller's, so this module needs no CLI).
+pub fn answer(verb: &OsStr, args: &[OsString], root: Command) -> Result<i32> {
     // `dockmux pg-docker … WORD`: the engine command answers, as through its link.
     if args.len() > 1 && dispatch::is_docker_command(args[0].as_bytes()) {
         let mut rest = vec![verb.to_owned()];
@@ -45,7 +45,7 @@ pub fn answer(verb: &OsStr, args: &[OsString]) -> Result<i32> {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let cfg = config::load(&Sources::from_env()).ok();
-    let answer = complete(&words, cfg.as_ref());
+    let answer = complete(&words, cfg.as_ref(), root);
     let describe = verb == "__complete";
     let mut out = String::new();
     for (value, about) in &answer.candidates {
@@ -63,12 +63,11 @@ pub fn answer(verb: &OsStr, args: &[OsString]) -> Result<i32> {
 
 /// The candidates for the last of `words` (the arguments after `dockmux`).
 /// `cfg` is `None` when the config cannot be read.
-pub fn complete(words: &[String], cfg: Option<&Config>) -> Answer {
+pub fn complete(words: &[String], cfg: Option<&Config>, mut root: Command) -> Answer {
     let (cur, done) = match words.split_last() {
         Some((cur, done)) => (cur.as_str(), done),
         None => ("", &[][..]),
     };
-    let mut root = Cli::command();
     root.build();
     let mut cmd = &root;
     let mut used: Vec<&str> = Vec::new();
@@ -336,7 +335,10 @@ fn keep_prefixed(mut answer: Answer, cur: &str) -> Answer {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
+    use crate::cli::Cli;
     use std::path::PathBuf;
 
     /// The built-in engines (pg, lzc): no config file exists.
@@ -351,7 +353,7 @@ mod tests {
 
     fn values_for(words: &[&str], cfg: Option<&Config>) -> (Vec<String>, u32) {
         let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-        let a = complete(&words, cfg);
+        let a = complete(&words, cfg, Cli::command());
         (
             a.candidates.into_iter().map(|(v, _)| v).collect(),
             a.directive,

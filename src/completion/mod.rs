@@ -5,7 +5,7 @@
 //! containers of engine pg, because `pg-docker __complete …` runs against it.
 //!
 //! - `script`: the script for a shell and a set of command names
-//!   (`dockmux completions SHELL [COMMAND…]`);
+//!   (for `dockmux completions`, src/commands/completions.rs);
 //! - `files`: the per-name files `dockmux link` installs where each shell
 //!   finds them on its own, so names linked later complete in new shells;
 //! - `answer`: `dockmux __complete …`, dockmux's own candidates.
@@ -14,15 +14,12 @@ mod answer;
 mod files;
 mod script;
 
-use clap::{Args, ValueEnum};
-
-use crate::config::{self, Config, Sources};
-use crate::error::{Error, Result};
-use crate::{output, suggest};
+use clap::ValueEnum;
 
 pub use answer::{answer, is_request};
 pub use files::Places;
-use script::{MARK, script};
+use script::MARK;
+pub use script::script;
 
 /// The name dockmux completes itself under.
 pub const DOCKMUX: &str = "dockmux";
@@ -59,52 +56,5 @@ impl Shell {
             Shell::Zsh => file_name.strip_prefix('_'),
             Shell::Fish => file_name.strip_suffix(".fish"),
         }
-    }
-}
-
-#[derive(Args, Debug)]
-pub struct CompletionsArgs {
-    /// The shell to print the script for
-    #[arg(value_enum)]
-    pub shell: Shell,
-    /// Commands to complete [default: dockmux and every engine command]
-    #[arg(value_name = "COMMAND")]
-    pub commands: Vec<String>,
-}
-
-/// `dockmux completions SHELL [COMMAND…]`.
-pub fn run(args: &CompletionsArgs, sources: &Sources) -> Result<i32> {
-    let loaded = config::load(sources);
-    let commands = match &loaded {
-        Ok(cfg) if args.commands.is_empty() => all_commands(cfg),
-        Ok(cfg) => {
-            check_commands(&args.commands, cfg)?;
-            args.commands.clone()
-        }
-        // A broken config still gets dockmux completed (the script is usually
-        // eval'ed from an rc file); the error that follows says what to fix.
-        Err(_) if args.commands.is_empty() => vec![DOCKMUX.to_string()],
-        Err(_) => return loaded.map(|_| 0),
-    };
-    output::print(&script(args.shell, &commands))?;
-    loaded.map(|_| 0)
-}
-
-/// dockmux, then every engine command (`NAME-docker` and aliases).
-fn all_commands(cfg: &Config) -> Vec<String> {
-    std::iter::once(DOCKMUX.to_string())
-        .chain(cfg.engines.iter().flat_map(|e| e.commands()))
-        .collect()
-}
-
-fn check_commands(given: &[String], cfg: &Config) -> Result<()> {
-    let known = all_commands(cfg);
-    match given.iter().find(|c| !known.contains(c)) {
-        None => Ok(()),
-        Some(c) => Err(Error::Usage(format!(
-            "'{c}' is neither dockmux nor an engine command; known: {}{}",
-            known.join(", "),
-            suggest::did_you_mean(c, known.iter().map(String::as_str))
-        ))),
     }
 }

@@ -1,0 +1,157 @@
+//! `dockmux add`: one engine into engines.toml through the edit session
+//! (src/edit.rs), and with `--link` its links, all checked before anything
+//! is written.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::config::{Sources, Tls};
+use crate::edit::{NewEngine, Session, target_path};
+use crate::error::{Error, Result};
+use crate::links::{self, Linker};
+use crate::output;
+use crate::policy::Policy;
+use crate::shared;
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// Engine name: `NAME-docker` will reach it
+    pub name: String,
+    /// unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT][/socket]
+    pub host: String,
+    /// A line saying what the engine is
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Another command name for the engine (repeatable)
+    #[arg(long = "alias", value_name = "NAME")]
+    pub aliases: Vec<String>,
+    /// Shown when the engine's socket is missing
+    #[arg(long)]
+    pub hint: Option<String>,
+    /// TLS, verifying the server (tcp only)
+    #[arg(long, conflicts_with = "tls")]
+    pub tlsverify: bool,
+    /// TLS without verifying the server (tcp only)
+    #[arg(long)]
+    pub tls: bool,
+    /// Directory with ca.pem, cert.pem, key.pem (implies --tlsverify unless --tls)
+    #[arg(long, value_name = "DIR")]
+    pub cert_path: Option<String>,
+    /// Destructive commands on this engine need its name typed back
+    #[arg(long, conflicts_with = "readonly")]
+    pub protect: bool,
+    /// Only commands that read run on this engine
+    #[arg(long)]
+    pub readonly: bool,
+    /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
+    #[arg(long)]
+    pub system: bool,
+    /// Also make the engine's links (NAME-docker and one per alias)
+    #[arg(long)]
+    pub link: bool,
+    /// Directory for the links [default: the directory holding dockmux]
+    #[arg(long, value_name = "DIR", requires = "link")]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(args: &AddArgs, sources: &Sources) -> Result<i32> {
+    let tls = (args.tls || args.tlsverify || args.cert_path.is_some()).then(|| Tls {
+        verify: !args.tls,
+        cert_path: args.cert_path.clone(),
+    });
+    let engine = NewEngine {
+        name: args.name.clone(),
+        host: args.host.clone(),
+        description: args.description.clone(),
+        aliases: args.aliases.clone(),
+        hint: args.hint.clone(),
+        tls,
+        policy: Policy::from_keys(args.protect, args.readonly),
+    };
+    // Everything is checked before anything is written: the engine, the link
+    // directory, who it serves, and the files in the way.
+    engine.check()?;
+    links::refuse_shadowing(engine.commands())?;
+    let linker = if args.link {
+        let l = Linker::new(args.dir.as_deref(), false, false)?;
+        if !args.system && shared::serves_others(&l.dir) {
+            return Err(Error::Usage(format!(
+                "{} serves every user, but engine '{}' would be only in your own config ({}), \
+                 so its commands there would fail for everyone else; add --system to put it in {} \
+                 for all, or link into a directory of your own (--dir ~/.local/bin)",
+                l.dir.display(),
+                engine.name,
+                target_path(sources, false)?.display(),
+                sources.system.display()
+            )));
+        }
+        writable(&l.dir)?;
+        let conflicts = l.conflicts(engine.commands());
+        if !conflicts.is_empty() {
+            return Err(Error::Usage(links::conflict_error(&conflicts).to_string()));
+        }
+        Some(l)
+    } else {
+        None
+    };
+    let mut session = Session::open(sources, args.system)?;
+    session.add(&engine)?;
+    session.commit()?;
+    let mut report = format!(
+        "added    engine '{}' ({}) to {}\n",
+        engine.name,
+        engine.host,
+        session.path.display()
+    );
+    if session.seeded {
+        report.push_str(if args.system {
+            "         (the file was new: it also holds the built-in engines, which users without a config of their own had)\n"
+        } else {
+            "         (the file was new: it also holds the built-in engines)\n"
+        });
+    }
+    let Some(l) = &linker else {
+        output::print(&report)?;
+        return Ok(0);
+    };
+    // The engine is in the config now: a failure from here on says so, and how to finish.
+    let finish = format!(
+        "engine '{}' was added to {}, but",
+        engine.name,
+        session.path.display()
+    );
+    let rerun = format!("dockmux link --dir {} {}", l.dir.display(), engine.name);
+    let linked = l.link(engine.commands(), &mut report);
+    output::print(&report)?;
+    if let Some(note) = l.path_note() {
+        output::note(&note);
+    }
+    match linked {
+        Ok(conflicts) if conflicts.is_empty() => Ok(0),
+        Ok(conflicts) => Err(Error::Failed(format!(
+            "{finish} {}; to finish: move the file away, then {rerun}",
+            links::conflict_error(&conflicts)
+        ))),
+        Err(e) => Err(Error::Failed(format!(
+            "{finish} its links were not made: {e}; to finish, once that is fixed: {rerun}"
+        ))),
+    }
+}
+
+/// The link directory takes new entries; checked before the config is touched.
+fn writable(dir: &Path) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| Error::Usage(format!("{} holds a NUL byte", dir.display())))?;
+    // SAFETY: access reads a NUL-terminated path and has no other effect.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    Err(Error::Usage(format!(
+        "cannot make links in {}: {e}{}; nothing was changed",
+        dir.display(),
+        crate::error::permission_fix(&e)
+    )))
+}

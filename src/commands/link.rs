@@ -1,0 +1,72 @@
+//! `dockmux link`: one link per engine command to this binary, made by the
+//! linker (src/links.rs); `--prune` removes those no engine claims.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::config::{self, Sources};
+use crate::error::{Error, Result};
+use crate::links::{Dir, Linker, conflict_error, links_in, remove};
+use crate::output;
+
+#[derive(Args, Debug)]
+pub struct LinkArgs {
+    /// Directory for the links [default: the directory holding dockmux]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Make hard links instead of symlinks (existing hard links stay hard links)
+    #[arg(long)]
+    pub hard: bool,
+    /// Replace existing files that are not links to dockmux
+    #[arg(long)]
+    pub force: bool,
+    /// Also remove links to dockmux that no engine claims any more
+    #[arg(long)]
+    pub prune: bool,
+    /// Engines to link [default: all]
+    #[arg(value_name = "ENGINE")]
+    pub engines: Vec<String>,
+}
+
+pub fn run(args: &LinkArgs, sources: &Sources) -> Result<i32> {
+    let cfg = config::load(sources)?;
+    let engines = cfg.select_to_use(&args.engines)?;
+    let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
+    crate::shared::refuse_private(&linker.dir, &engines, sources)?;
+    let mut report = String::new();
+    let skipped = linker.link_all(engines.iter().flat_map(|e| e.commands()), &mut report)?;
+    if args.prune {
+        let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
+        let mut dir = Dir::new(&linker.dir);
+        for (path, name) in links_in(&linker.dir)? {
+            if !claimed.contains(&name) {
+                remove(&path)?;
+                dir.record.forget(&name);
+                report.push_str(&format!("pruned   {}\n", path.display()));
+            }
+        }
+        dir.record.save()?;
+        linker.completions.prune(&claimed, &mut report);
+    }
+    output::print(&report)?;
+    if let Some(note) = linker.path_note() {
+        output::note(&note);
+    }
+    if let Some((command, program)) = skipped.shadowing.first() {
+        let engine = cfg
+            .engine_for_command(command)
+            .map_or(String::new(), |e| format!(" of engine '{}'", e.name));
+        return Err(Error::Failed(format!(
+            "not linked: alias '{command}'{engine} names the program {}, which a link would \
+             hijack; remove the alias from the config (dockmux config show names the file)",
+            program.display()
+        )));
+    }
+    if skipped.in_the_way.is_empty() {
+        Ok(0)
+    } else {
+        Err(conflict_error(&skipped.in_the_way))
+    }
+}

@@ -1,0 +1,113 @@
+//! `dockmux remove`: an engine out of engines.toml through the edit session
+//! (src/edit.rs); with `--unlink` its links too, else a note naming them.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::config::{self, Config, Sources};
+use crate::context_store;
+use crate::edit::Session;
+use crate::error::Result;
+use crate::links;
+use crate::output;
+
+#[derive(Args, Debug)]
+pub struct RemoveArgs {
+    /// The engine to remove
+    #[arg(value_name = "ENGINE")]
+    pub name: String,
+    /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
+    #[arg(long)]
+    pub system: bool,
+    /// Also remove the engine's links to dockmux
+    #[arg(long)]
+    pub unlink: bool,
+    /// Directory holding the links [default: the directory holding dockmux]
+    #[arg(long, value_name = "DIR", requires = "unlink")]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
+    let dir = if args.unlink {
+        Some(links::existing_links_dir(args.dir.as_deref())?)
+    } else {
+        None
+    };
+    let mut session = Session::open(sources, args.system)?;
+    let removed = session.remove(&args.name)?;
+    session.commit()?;
+    let mut report = format!(
+        "removed  engine '{}' ({}) from {}\n",
+        removed.name,
+        removed.host,
+        session.path.display()
+    );
+    if let Some(now) = session.cfg.engine(&args.name) {
+        // The other file defines it too; that entry is in effect now.
+        report.push_str(&format!(
+            "         engine '{}' from {} ({}) is in effect now\n",
+            now.name, now.origin, now.host
+        ));
+    } else {
+        match &dir {
+            Some(dir) => {
+                links::unlink_commands(dir, removed.commands(), &mut report)?;
+            }
+            None => report.push_str(&left_links(&session.cfg, &removed, args.dir.as_deref())),
+        }
+        // The docker context `contexts export` made for it stands for nothing now.
+        if let Some(line) = context_store::remove_exported(&removed.name) {
+            report.push_str(&line);
+        }
+    }
+    report.push_str(&session.others_lose()?);
+    output::print(&report)?;
+    Ok(0)
+}
+
+/// Links to dockmux named after a removed engine's commands that no engine
+/// answers to now (next to dockmux, in `--dir`, or on PATH), as a note with
+/// the command that removes them.
+fn left_links(cfg: &Config, removed: &config::Engine, dir: Option<&Path>) -> String {
+    let mut dirs: Vec<PathBuf> = dir.map(Path::to_path_buf).into_iter().collect();
+    dirs.extend(links::SelfExe::find().ok().map(|e| e.dir().to_path_buf()));
+    dirs.extend(
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths),
+    );
+    let mut found: Vec<PathBuf> = Vec::new();
+    for command in removed.commands() {
+        if cfg.engine_for_command(&command).is_some() {
+            continue;
+        }
+        for d in &dirs {
+            let p = d.join(&command);
+            // The same directory may be on the list twice, spelt differently.
+            let seen = found.iter().any(|f| {
+                f.file_name() == p.file_name()
+                    && crate::paths::same_file(crate::paths::parent(f), d)
+            });
+            if !seen && std::fs::symlink_metadata(&p).is_ok() && links::is_ours(&p) {
+                found.push(p);
+            }
+        }
+    }
+    if found.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = found
+        .iter()
+        .map(|p| crate::quote::sh(&p.display().to_string()))
+        .collect();
+    format!(
+        "         note: {} still run{} dockmux, which has no engine for {} now; \
+         remove {}: rm {}\n",
+        list.join(", "),
+        if found.len() == 1 { "s" } else { "" },
+        if found.len() == 1 { "it" } else { "them" },
+        if found.len() == 1 { "it" } else { "them" },
+        list.join(" ")
+    )
+}
