@@ -654,7 +654,7 @@ mod tests {
         }
     }
 
-    const BUILT_IN_FOR_TESTS: &str = include_str!("../default_engines.toml");
+    const BUILT_IN_FOR_TESTS: &str = include_str!("default_engines.toml");
 
     /// Pieces configs are made of: valid and invalid, TOML and not.
     fn line() -> impl Strategy<Value = String> {
