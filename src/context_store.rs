@@ -48,7 +48,7 @@ pub struct Context {
 impl Context {
     /// The engine this context stands for, named `name`.
     pub fn engine(&self, name: String) -> NewEngine {
-        let tcp = host::check(&self.host) == Ok(host::Kind::Tcp);
+        let tcp = host::check(&self.host).is_ok_and(config::rules::tls_fits);
         let tls = (tcp && (self.skip_tls_verify || self.tls_dir.is_some())).then(|| Tls {
             verify: !self.skip_tls_verify,
             cert_path: self.tls_dir.as_ref().map(|d| d.display().to_string()),
@@ -75,7 +75,7 @@ impl Context {
             None => self
                 .name
                 .strip_suffix(SUFFIX)
-                .filter(|n| config::check_name(n).is_ok())
+                .filter(|n| config::rules::check_name(n).is_ok())
                 .unwrap_or(&self.name),
         }
     }
@@ -196,7 +196,7 @@ pub fn read_store(config_dir: &Path) -> (Vec<Context>, Vec<String>) {
             // A mark naming no valid engine is someone else's doing.
             exported_from: mark
                 .map(|m| m.engine)
-                .filter(|e| config::check_name(e).is_ok()),
+                .filter(|e| config::rules::check_name(e).is_ok()),
             owner,
         });
     }

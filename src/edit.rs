@@ -11,7 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::atomic;
-use crate::config::{self, Config, Sources, Tls};
+use crate::config::{self, Config, Sources, Tls, rules};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lock::{self, Lock};
@@ -83,13 +83,13 @@ impl NewEngine {
         for alias in &self.aliases {
             plain("aliases", alias)?;
         }
-        config::check_name(&self.name).map_err(|why| {
+        rules::check_name(&self.name).map_err(|why| {
             Error::Usage(format!("engine name '{}' is invalid: {why}", self.name))
         })?;
         let kind = host::check(&self.host).map_err(Error::Usage)?;
         let mut seen = std::collections::HashSet::new();
         for alias in &self.aliases {
-            config::check_alias(alias)
+            rules::check_alias(alias)
                 .map_err(|why| Error::Usage(format!("alias '{alias}' is invalid: {why}")))?;
             if !seen.insert(alias) || *alias == format!("{}-docker", self.name) {
                 return Err(Error::Usage(format!(
@@ -98,14 +98,14 @@ impl NewEngine {
                 )));
             }
         }
-        if self.tls.is_some() && kind != host::Kind::Tcp {
+        if self.tls.is_some() && !rules::tls_fits(kind) {
             return Err(Error::Usage(format!(
                 "TLS applies only to tcp:// hosts, and {} is not one; drop --tls/--tlsverify/--cert-path",
                 self.host
             )));
         }
         if let Some(c) = self.tls.as_ref().and_then(|t| t.cert_path.as_deref())
-            && !c.starts_with('/')
+            && !rules::cert_path_ok(c)
         {
             return Err(Error::Usage(format!(
                 "--cert-path {c} must be an absolute directory path"
@@ -346,7 +346,7 @@ impl Session {
             host: engine.host.clone(),
             ..NewEngine::default()
         };
-        config::check_name(new)
+        rules::check_name(new)
             .map_err(|why| Error::Usage(format!("engine name '{new}' is invalid: {why}")))?;
         if old != new {
             self.check_free(&renamed, Some(old))?;

@@ -1,25 +1,32 @@
 //! `engines.toml`: where it is looked for, how it is checked, and the merged
 //! result. This runs on the hot path of every `NAME-docker` command, so it
-//! reads each candidate file once (open + fstat + read) and parses it with
-//! toml's zero-copy spanned parser; spans become `file:line:col` only when
-//! there is an error to report.
+//! reads each candidate file once (open + fstat + read, read.rs) and takes a
+//! quick scan (scan.rs) of plain configs; the full parser (parse.rs) runs for
+//! anything else and for every error, and tests hold the two to the same
+//! answers. Each rule about an engine is written once (rules.rs); claims on
+//! one command name by two engines are clash.rs's.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 
 use crate::error::{Error, Place, Result};
 use crate::host;
 use crate::policy::Policy;
 use crate::suggest;
 
+mod clash;
+mod parse;
+mod read;
+pub mod rules;
 mod scan;
+
+use clash::{clashes, place};
+use parse::parse;
+#[cfg(test)]
+pub(crate) use parse::{ENGINE_KEYS, TLS_KEYS, TOP_KEYS};
+use read::{check_size, read_checked};
 
 /// The system-wide config. `DOCKMUX_SYSTEM_CONFIG` moves it, for tests and
 /// chroots, so a developer's own /etc cannot leak into a test run.
@@ -29,18 +36,6 @@ const BUILT_IN: &str = include_str!("default_engines.toml");
 /// The largest config file read: far above any real one (a few hundred bytes
 /// per engine), far below what would cost time or memory to refuse.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-pub(crate) const TOP_KEYS: &[&str] = &["docker", "engines"];
-pub(crate) const ENGINE_KEYS: &[&str] = &[
-    "host",
-    "description",
-    "aliases",
-    "hint",
-    "tls",
-    "protect",
-    "readonly",
-];
-pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
 /// Which files are read, in order; later files win.
 #[derive(Clone, Debug)]
@@ -335,7 +330,7 @@ impl Config {
 
 /// "; to add it: …" for a valid engine name, else nothing.
 fn add_it(name: &str) -> String {
-    if check_name(name).is_ok() {
+    if rules::check_name(name).is_ok() {
         format!("; to add it: dockmux add {name} HOST --link")
     } else {
         String::new()
@@ -459,469 +454,6 @@ fn merge((texts, files): Texts) -> Result<Config> {
 /// The built-in config text (the LazyCat engines), used when no file exists.
 pub fn built_in_text() -> &'static str {
     BUILT_IN
-}
-
-/// Opens a candidate file, refuses it if others could have written it or it
-/// is too large, reads it. `Ok(None)` when it does not exist.
-fn read_checked(path: &Path) -> Result<Option<String>> {
-    let read_err = |source| Error::ConfigRead {
-        path: path.to_path_buf(),
-        source,
-    };
-    // Non-blocking: opening a FIFO put where the config belongs would
-    // otherwise wait for a writer forever; fstat below refuses it.
-    let opened = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path);
-    let file = match opened {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(read_err(e)),
-    };
-    let meta = file.metadata().map_err(read_err)?;
-    if !meta.is_file() {
-        return Err(Error::Usage(format!(
-            "config {} is not a regular file; move it away or point DOCKMUX_CONFIG at the file",
-            path.display()
-        )));
-    }
-    let walked = crate::secure::check(path)
-        .map_err(|r| r.into_error(|| path.display().to_string(), |_, e| read_err(e)))?;
-    if (walked.dev, walked.ino) != (meta.dev(), meta.ino()) {
-        return Err(read_err(std::io::Error::other(
-            "it was replaced while being read; run the command again",
-        )));
-    }
-    check_size(path, meta.len())?;
-    let bytes = read_all(&file, meta.len()).map_err(read_err)?;
-    // It grew past the cap after fstat.
-    check_size(path, bytes.len() as u64)?;
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|e| Error::ConfigAt {
-            place: place_of_bytes(Some(path), e.as_bytes(), e.utf8_error().valid_up_to()),
-            message: "the config is not valid UTF-8; save it as UTF-8".to_string(),
-        })
-}
-
-fn check_size(path: &Path, size: u64) -> Result<()> {
-    if size > MAX_CONFIG_BYTES {
-        return Err(Error::ConfigTooLarge {
-            path: path.to_path_buf(),
-            size,
-        });
-    }
-    Ok(())
-}
-
-/// Reads a file whose size fstat already told, straight into the buffer, and
-/// at most one byte past the cap (so a file that grows is caught, not read
-/// whole): read_to_end would ask the kernel for size and offset again and
-/// read in growing chunks, and zeroing a buffer first costs a pass over it.
-fn read_all(file: &File, size: u64) -> std::io::Result<Vec<u8>> {
-    use std::os::fd::AsRawFd;
-    let limit = MAX_CONFIG_BYTES as usize + 1;
-    let size = usize::try_from(size).unwrap_or(limit).min(limit);
-    let mut bytes = Vec::with_capacity(size.saturating_add(1).min(limit));
-    while bytes.len() < limit {
-        if bytes.len() == bytes.capacity() {
-            // It grew since fstat.
-            bytes.reserve(bytes.capacity().max(4096));
-        }
-        let want = limit - bytes.len();
-        let spare = bytes.spare_capacity_mut();
-        let room = spare.len().min(want);
-        // SAFETY: read(2) writes at most room <= spare.len() bytes into the spare capacity.
-        let n = unsafe { libc::read(file.as_raw_fd(), spare.as_mut_ptr().cast(), room) };
-        match n {
-            0 => return Ok(bytes),
-            // SAFETY: the first n bytes of the spare capacity were just written.
-            1.. => unsafe { bytes.set_len(bytes.len() + n as usize) },
-            _ => {
-                let e = std::io::Error::last_os_error();
-                if e.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
-            }
-        }
-    }
-    Ok(bytes)
-}
-
-struct Parsed {
-    docker: Option<Client>,
-    engines: Vec<Engine>,
-}
-
-type ParseError = (Range<usize>, String);
-
-fn parse(text: &str, src: usize, origin: &Origin) -> std::result::Result<Parsed, ParseError> {
-    let doc = DeTable::parse(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        (span, format!("invalid TOML: {}", e.message().trim_end()))
-    })?;
-    let mut out = Parsed {
-        docker: None,
-        engines: Vec::new(),
-    };
-    for (key, value) in doc.get_ref() {
-        match key.get_ref().as_ref() {
-            "docker" => {
-                let path = plain_string(value, "docker")?;
-                if path.is_empty() || (path.contains('/') && !path.starts_with('/')) {
-                    return Err((
-                        value.span(),
-                        format!(
-                            "docker = \"{path}\": give an absolute path like \"/usr/bin/docker\", or a command name looked up on PATH"
-                        ),
-                    ));
-                }
-                out.docker = Some(Client {
-                    path: path.to_string(),
-                    origin: origin.clone(),
-                });
-            }
-            "engines" => {
-                let DeValue::Table(table) = value.get_ref() else {
-                    return Err((
-                        value.span(),
-                        "'engines' must be a table: write [engines.NAME] sections".to_string(),
-                    ));
-                };
-                for (name, body) in table {
-                    out.engines.push(parse_engine(name, body, src, origin)?);
-                }
-            }
-            other => return Err(unknown_key(key, other, "at the top level", TOP_KEYS)),
-        }
-    }
-    Ok(out)
-}
-
-fn parse_engine(
-    name: &Spanned<std::borrow::Cow<'_, str>>,
-    body: &Spanned<DeValue<'_>>,
-    src: usize,
-    origin: &Origin,
-) -> std::result::Result<Engine, ParseError> {
-    let n = name.get_ref().as_ref();
-    crate::plain::check("an engine name", n).map_err(|m| (name.span(), m))?;
-    if let Err(why) = check_name(n) {
-        return Err((name.span(), format!("engine name '{n}' is invalid: {why}")));
-    }
-    let DeValue::Table(table) = body.get_ref() else {
-        return Err((
-            body.span(),
-            format!("engine '{n}' must be a table: write [engines.{n}] with host = \"…\""),
-        ));
-    };
-    let mut host = None;
-    let (mut protect, mut readonly) = (false, false);
-    let mut engine = Engine {
-        name: n.to_string(),
-        host: String::new(),
-        kind: host::Kind::Unix,
-        description: None,
-        aliases: Vec::new(),
-        hint: None,
-        tls: None,
-        policy: None,
-        origin: origin.clone(),
-        src,
-        name_span: name.span(),
-        alias_spans: Vec::new(),
-    };
-    for (key, value) in table {
-        match key.get_ref().as_ref() {
-            "host" => {
-                let url = plain_string(value, "host")?;
-                let kind = host::check(url).map_err(|m| (value.span(), m))?;
-                host = Some((url.to_string(), kind, value.span()));
-            }
-            "description" => {
-                engine.description = Some(plain_string(value, "description")?.to_string())
-            }
-            "hint" => engine.hint = Some(plain_string(value, "hint")?.to_string()),
-            "aliases" => {
-                let DeValue::Array(items) = value.get_ref() else {
-                    return Err((
-                        value.span(),
-                        "aliases must be a list of names, like aliases = [\"playground\"]".into(),
-                    ));
-                };
-                for item in items {
-                    let alias = string(item, "an alias")?;
-                    crate::plain::check("aliases", alias).map_err(|m| (item.span(), m))?;
-                    check_alias(alias).map_err(|why| {
-                        (item.span(), format!("alias '{alias}' is invalid: {why}"))
-                    })?;
-                    engine.aliases.push(alias.to_string());
-                    engine.alias_spans.push(item.span());
-                }
-            }
-            "tls" => engine.tls = Some(parse_tls(value)?),
-            "protect" => protect = boolean(value, "protect")?,
-            "readonly" => readonly = boolean(value, "readonly")?,
-            other => {
-                return Err(unknown_key(
-                    key,
-                    other,
-                    &format!("in engine '{n}'"),
-                    ENGINE_KEYS,
-                ));
-            }
-        }
-    }
-    let Some((url, kind, span)) = host else {
-        return Err((
-            name.span(),
-            format!(
-                "engine '{n}' has no host; add host = \"unix:///path/to/docker.sock\" to [engines.{n}]"
-            ),
-        ));
-    };
-    if engine.tls.is_some() && kind != host::Kind::Tcp {
-        return Err((
-            span,
-            format!(
-                "engine '{n}': tls applies only to tcp:// hosts; remove tls or use tcp://HOST:PORT"
-            ),
-        ));
-    }
-    engine.host = url;
-    engine.kind = kind;
-    engine.policy = Policy::from_keys(protect, readonly);
-    Ok(engine)
-}
-
-fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseError> {
-    let DeValue::Table(table) = value.get_ref() else {
-        return Err((
-            value.span(),
-            "tls must be a table, like tls = { verify = true, cert_path = \"/etc/dockmux/certs/NAME\" }"
-                .into(),
-        ));
-    };
-    let mut tls = Tls {
-        verify: true,
-        cert_path: None,
-    };
-    for (key, v) in table {
-        match key.get_ref().as_ref() {
-            "verify" => match v.get_ref() {
-                DeValue::Boolean(b) => tls.verify = *b,
-                _ => return Err((v.span(), "tls.verify must be true or false".into())),
-            },
-            "cert_path" => {
-                let p = plain_string(v, "tls.cert_path")?;
-                if !p.starts_with('/') {
-                    return Err((
-                        v.span(),
-                        format!("tls.cert_path \"{p}\" must be an absolute directory path"),
-                    ));
-                }
-                tls.cert_path = Some(p.to_string());
-            }
-            other => return Err(unknown_key(key, other, "in tls", TLS_KEYS)),
-        }
-    }
-    Ok(tls)
-}
-
-fn boolean(value: &Spanned<DeValue<'_>>, what: &str) -> std::result::Result<bool, ParseError> {
-    match value.get_ref() {
-        DeValue::Boolean(b) => Ok(*b),
-        _ => Err((value.span(), format!("{what} must be true or false"))),
-    }
-}
-
-fn string<'a>(
-    value: &'a Spanned<DeValue<'_>>,
-    what: &str,
-) -> std::result::Result<&'a str, ParseError> {
-    match value.get_ref() {
-        DeValue::String(s) => Ok(s.as_ref()),
-        _ => Err((value.span(), format!("{what} must be a string in quotes"))),
-    }
-}
-
-/// A string value: plain text (src/plain.rs), which also keeps out the NUL
-/// that no path or environment variable can hold (TOML can, as `\u0000`).
-fn plain_string<'a>(
-    value: &'a Spanned<DeValue<'_>>,
-    key: &str,
-) -> std::result::Result<&'a str, ParseError> {
-    let s = string(value, key)?;
-    crate::plain::check(key, s).map_err(|m| (value.span(), m))?;
-    Ok(s)
-}
-
-fn unknown_key(
-    key: &Spanned<std::borrow::Cow<'_, str>>,
-    word: &str,
-    place: &str,
-    expected: &[&str],
-) -> ParseError {
-    if let Err(m) = crate::plain::check("a key", word) {
-        return (key.span(), m);
-    }
-    let dym = suggest::did_you_mean(word, expected.iter().copied());
-    (
-        key.span(),
-        format!(
-            "unknown key '{word}' {place}{dym}; expected one of: {}",
-            expected.join(", ")
-        ),
-    )
-}
-
-/// Engine names: `[a-z0-9][a-z0-9._-]*`, so every name is a safe file and command name.
-pub fn check_name(name: &str) -> std::result::Result<(), String> {
-    let ok = name.bytes().enumerate().all(|(i, b)| {
-        b.is_ascii_lowercase() || b.is_ascii_digit() || (i > 0 && matches!(b, b'.' | b'_' | b'-'))
-    });
-    if !name.is_empty() && ok {
-        return Ok(());
-    }
-    let lower = name.to_ascii_lowercase();
-    let fix = if lower != name && check_name(&lower).is_ok() {
-        format!("; try '{lower}'")
-    } else {
-        String::new()
-    };
-    Err(format!(
-        "names use lowercase letters, digits, '.', '_' and '-', and start with a letter or digit{fix}"
-    ))
-}
-
-pub fn check_alias(alias: &str) -> std::result::Result<(), String> {
-    check_name(alias)?;
-    if alias.starts_with("dockmux") {
-        return Err("names starting with 'dockmux' belong to dockmux itself".into());
-    }
-    Ok(())
-}
-
-/// One claim on a command name: engine `engine`'s `NAME-docker` (`alias`
-/// false) or one of its aliases, at `span` of text `src`.
-struct Claim<'a> {
-    engine: &'a str,
-    alias: bool,
-    src: usize,
-    span: Range<usize>,
-}
-
-/// Every command name (`NAME-docker`, aliases) claimed more than once.
-fn clashes(engines: &[Engine], texts: &[(Origin, String)]) -> Vec<Clash> {
-    let mut claims: HashMap<String, Vec<Claim>> = HashMap::with_capacity(engines.len() * 2);
-    for e in engines {
-        let own = Claim {
-            engine: &e.name,
-            alias: false,
-            src: e.src,
-            span: e.name_span.clone(),
-        };
-        claims
-            .entry(format!("{}-docker", e.name))
-            .or_default()
-            .push(own);
-        for (alias, span) in e.aliases.iter().zip(&e.alias_spans) {
-            let claim = Claim {
-                engine: &e.name,
-                alias: true,
-                src: e.src,
-                span: span.clone(),
-            };
-            claims.entry(alias.clone()).or_default().push(claim);
-        }
-    }
-    let mut out: Vec<Clash> = claims
-        .into_iter()
-        .filter(|(_, c)| c.len() > 1)
-        .map(|(command, mut c)| {
-            c.sort_by_key(|c| (c.src, c.span.start));
-            clash(command, &c, texts)
-        })
-        .collect();
-    out.sort_by(|a, b| a.command.cmp(&b.command));
-    out
-}
-
-/// The clash of `claims` (two or more, in reading order) on `command`.
-fn clash(command: String, claims: &[Claim], texts: &[(Origin, String)]) -> Clash {
-    let mut names: Vec<&str> = Vec::new();
-    for c in claims {
-        if !names.contains(&c.engine) {
-            names.push(c.engine);
-        }
-    }
-    let quoted = |names: &[&str]| {
-        let q: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-        match q.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-            _ => q.join(""),
-        }
-    };
-    let who = match claims.iter().find(|c| !c.alias) {
-        _ if names.len() == 1 => format!("twice by engine '{}'", names[0]),
-        Some(owner) => {
-            let others: Vec<&str> = names
-                .iter()
-                .copied()
-                .filter(|n| *n != owner.engine)
-                .collect();
-            format!(
-                "by engine '{}' and by an alias of {}",
-                owner.engine,
-                quoted(&others)
-            )
-        }
-        None => format!("by engines {}", quoted(&names)),
-    };
-    let (last, others) = claims.split_last().expect("a clash has two claims");
-    let elsewhere: Vec<String> = others
-        .iter()
-        .map(|c| place(&texts[c.src], c.span.clone()).to_string())
-        .collect();
-    let message = format!(
-        "command '{command}' is claimed {who}; remove or rename one (the other claim{} {}). \
-         Until then '{command}' runs no engine; the engines' other commands work",
-        if elsewhere.len() > 1 {
-            "s are at"
-        } else {
-            " is at"
-        },
-        elsewhere.join(", ")
-    );
-    Clash {
-        command,
-        engines: claims.iter().map(|c| c.engine.to_string()).collect(),
-        place: place(&texts[last.src], last.span.clone()),
-        message,
-    }
-}
-
-fn place((origin, text): &(Origin, String), span: Range<usize>) -> Place {
-    let file = match origin {
-        Origin::BuiltIn => None,
-        Origin::File(p) => Some(p.as_ref()),
-    };
-    place_of_bytes(file, text.as_bytes(), span.start)
-}
-
-fn place_of_bytes(file: Option<&Path>, bytes: &[u8], offset: usize) -> Place {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let col_bytes = &before[line_start..];
-    Place {
-        file: file.map(Path::to_path_buf),
-        line: before.iter().filter(|&&b| b == b'\n').count() + 1,
-        col: String::from_utf8_lossy(col_bytes).chars().count() + 1,
-    }
 }
 
 #[cfg(test)]

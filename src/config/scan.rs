@@ -14,7 +14,8 @@
 
 use std::ops::Range;
 
-use super::{Client, Engine, Origin, Tls, check_alias, check_name};
+use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, tls_fits};
+use super::{Client, Engine, Origin, Tls};
 use crate::host::{self, Kind};
 use crate::policy::Policy;
 
@@ -153,7 +154,7 @@ fn scan_text<'a>(text: &'a str, src: usize, out: &mut Scan<'a>) -> Option<()> {
                     return None;
                 }
                 let (path, _) = s.string()?;
-                if path.is_empty() || (path.contains('/') && !path.starts_with('/')) {
+                if !client_path_ok(path) {
                     return None;
                 }
                 out.docker = Some((path, src));
@@ -282,7 +283,7 @@ fn section<'a>(
     }
     // A host is required, and tls goes only with tcp.
     let has_host = !raw.host.is_empty();
-    (has_host && (raw.tls.is_none() || raw.kind == Kind::Tcp)).then_some(raw)
+    (has_host && (raw.tls.is_none() || tls_fits(raw.kind))).then_some(raw)
 }
 
 struct Cursor<'a> {
@@ -447,7 +448,7 @@ impl<'a> Cursor<'a> {
                 "verify" if verify.is_none() => verify = Some(self.boolean()?),
                 "cert_path" if cert_path.is_none() => {
                     let (p, _) = self.string()?;
-                    if !p.starts_with('/') {
+                    if !cert_path_ok(p) {
                         return None;
                     }
                     cert_path = Some(p);

@@ -1,0 +1,257 @@
+//! The full parser: one config text, every key checked, every error at its
+//! place. toml's zero-copy spanned parser; spans become `file:line:col` only
+//! when there is an error to report.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, tls_fits};
+use super::{Client, Engine, Origin, Tls};
+use crate::host;
+use crate::policy::Policy;
+use crate::suggest;
+
+pub(crate) const TOP_KEYS: &[&str] = &["docker", "engines"];
+pub(crate) const ENGINE_KEYS: &[&str] = &[
+    "host",
+    "description",
+    "aliases",
+    "hint",
+    "tls",
+    "protect",
+    "readonly",
+];
+pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
+
+pub(super) struct Parsed {
+    pub docker: Option<Client>,
+    pub engines: Vec<Engine>,
+}
+
+pub(super) type ParseError = (Range<usize>, String);
+
+pub(super) fn parse(
+    text: &str,
+    src: usize,
+    origin: &Origin,
+) -> std::result::Result<Parsed, ParseError> {
+    let doc = DeTable::parse(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        (span, format!("invalid TOML: {}", e.message().trim_end()))
+    })?;
+    let mut out = Parsed {
+        docker: None,
+        engines: Vec::new(),
+    };
+    for (key, value) in doc.get_ref() {
+        match key.get_ref().as_ref() {
+            "docker" => {
+                let path = plain_string(value, "docker")?;
+                if !client_path_ok(path) {
+                    return Err((
+                        value.span(),
+                        format!(
+                            "docker = \"{path}\": give an absolute path like \"/usr/bin/docker\", or a command name looked up on PATH"
+                        ),
+                    ));
+                }
+                out.docker = Some(Client {
+                    path: path.to_string(),
+                    origin: origin.clone(),
+                });
+            }
+            "engines" => {
+                let DeValue::Table(table) = value.get_ref() else {
+                    return Err((
+                        value.span(),
+                        "'engines' must be a table: write [engines.NAME] sections".to_string(),
+                    ));
+                };
+                for (name, body) in table {
+                    out.engines.push(parse_engine(name, body, src, origin)?);
+                }
+            }
+            other => return Err(unknown_key(key, other, "at the top level", TOP_KEYS)),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_engine(
+    name: &Spanned<std::borrow::Cow<'_, str>>,
+    body: &Spanned<DeValue<'_>>,
+    src: usize,
+    origin: &Origin,
+) -> std::result::Result<Engine, ParseError> {
+    let n = name.get_ref().as_ref();
+    crate::plain::check("an engine name", n).map_err(|m| (name.span(), m))?;
+    if let Err(why) = check_name(n) {
+        return Err((name.span(), format!("engine name '{n}' is invalid: {why}")));
+    }
+    let DeValue::Table(table) = body.get_ref() else {
+        return Err((
+            body.span(),
+            format!("engine '{n}' must be a table: write [engines.{n}] with host = \"…\""),
+        ));
+    };
+    let mut host = None;
+    let (mut protect, mut readonly) = (false, false);
+    let mut engine = Engine {
+        name: n.to_string(),
+        host: String::new(),
+        kind: host::Kind::Unix,
+        description: None,
+        aliases: Vec::new(),
+        hint: None,
+        tls: None,
+        policy: None,
+        origin: origin.clone(),
+        src,
+        name_span: name.span(),
+        alias_spans: Vec::new(),
+    };
+    for (key, value) in table {
+        match key.get_ref().as_ref() {
+            "host" => {
+                let url = plain_string(value, "host")?;
+                let kind = host::check(url).map_err(|m| (value.span(), m))?;
+                host = Some((url.to_string(), kind, value.span()));
+            }
+            "description" => {
+                engine.description = Some(plain_string(value, "description")?.to_string())
+            }
+            "hint" => engine.hint = Some(plain_string(value, "hint")?.to_string()),
+            "aliases" => {
+                let DeValue::Array(items) = value.get_ref() else {
+                    return Err((
+                        value.span(),
+                        "aliases must be a list of names, like aliases = [\"playground\"]".into(),
+                    ));
+                };
+                for item in items {
+                    let alias = string(item, "an alias")?;
+                    crate::plain::check("aliases", alias).map_err(|m| (item.span(), m))?;
+                    check_alias(alias).map_err(|why| {
+                        (item.span(), format!("alias '{alias}' is invalid: {why}"))
+                    })?;
+                    engine.aliases.push(alias.to_string());
+                    engine.alias_spans.push(item.span());
+                }
+            }
+            "tls" => engine.tls = Some(parse_tls(value)?),
+            "protect" => protect = boolean(value, "protect")?,
+            "readonly" => readonly = boolean(value, "readonly")?,
+            other => {
+                return Err(unknown_key(
+                    key,
+                    other,
+                    &format!("in engine '{n}'"),
+                    ENGINE_KEYS,
+                ));
+            }
+        }
+    }
+    let Some((url, kind, span)) = host else {
+        return Err((
+            name.span(),
+            format!(
+                "engine '{n}' has no host; add host = \"unix:///path/to/docker.sock\" to [engines.{n}]"
+            ),
+        ));
+    };
+    if engine.tls.is_some() && !tls_fits(kind) {
+        return Err((
+            span,
+            format!(
+                "engine '{n}': tls applies only to tcp:// hosts; remove tls or use tcp://HOST:PORT"
+            ),
+        ));
+    }
+    engine.host = url;
+    engine.kind = kind;
+    engine.policy = Policy::from_keys(protect, readonly);
+    Ok(engine)
+}
+
+fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseError> {
+    let DeValue::Table(table) = value.get_ref() else {
+        return Err((
+            value.span(),
+            "tls must be a table, like tls = { verify = true, cert_path = \"/etc/dockmux/certs/NAME\" }"
+                .into(),
+        ));
+    };
+    let mut tls = Tls {
+        verify: true,
+        cert_path: None,
+    };
+    for (key, v) in table {
+        match key.get_ref().as_ref() {
+            "verify" => match v.get_ref() {
+                DeValue::Boolean(b) => tls.verify = *b,
+                _ => return Err((v.span(), "tls.verify must be true or false".into())),
+            },
+            "cert_path" => {
+                let p = plain_string(v, "tls.cert_path")?;
+                if !cert_path_ok(p) {
+                    return Err((
+                        v.span(),
+                        format!("tls.cert_path \"{p}\" must be an absolute directory path"),
+                    ));
+                }
+                tls.cert_path = Some(p.to_string());
+            }
+            other => return Err(unknown_key(key, other, "in tls", TLS_KEYS)),
+        }
+    }
+    Ok(tls)
+}
+
+fn boolean(value: &Spanned<DeValue<'_>>, what: &str) -> std::result::Result<bool, ParseError> {
+    match value.get_ref() {
+        DeValue::Boolean(b) => Ok(*b),
+        _ => Err((value.span(), format!("{what} must be true or false"))),
+    }
+}
+
+fn string<'a>(
+    value: &'a Spanned<DeValue<'_>>,
+    what: &str,
+) -> std::result::Result<&'a str, ParseError> {
+    match value.get_ref() {
+        DeValue::String(s) => Ok(s.as_ref()),
+        _ => Err((value.span(), format!("{what} must be a string in quotes"))),
+    }
+}
+
+/// A string value: plain text (src/plain.rs), which also keeps out the NUL
+/// that no path or environment variable can hold (TOML can, as `\u0000`).
+fn plain_string<'a>(
+    value: &'a Spanned<DeValue<'_>>,
+    key: &str,
+) -> std::result::Result<&'a str, ParseError> {
+    let s = string(value, key)?;
+    crate::plain::check(key, s).map_err(|m| (value.span(), m))?;
+    Ok(s)
+}
+
+fn unknown_key(
+    key: &Spanned<std::borrow::Cow<'_, str>>,
+    word: &str,
+    place: &str,
+    expected: &[&str],
+) -> ParseError {
+    if let Err(m) = crate::plain::check("a key", word) {
+        return (key.span(), m);
+    }
+    let dym = suggest::did_you_mean(word, expected.iter().copied());
+    (
+        key.span(),
+        format!(
+            "unknown key '{word}' {place}{dym}; expected one of: {}",
+            expected.join(", ")
+        ),
+    )
+}
