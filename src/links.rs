@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic;
 use crate::builds;
-use crate::client;
 use crate::completion;
 use crate::config::Config;
-use crate::dispatch::is_docker_command;
+use crate::engine::client;
+use crate::engine::dispatch::is_docker_command;
 use crate::error::{Error, Result, permission_fix};
 use crate::link_record::Record;
 use crate::paths::same_file;

@@ -9,8 +9,9 @@
 use std::ffi::{OsString, c_char, c_int};
 use std::io::Write;
 
-use dockmux::dispatch::{self, Mode};
-use dockmux::{cli, engine, exit_codes, output, replace};
+use dockmux::engine::dispatch::{self, Mode};
+use dockmux::engine::{self, replace};
+use dockmux::{cli, exit_codes, output};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {

@@ -23,9 +23,9 @@ use serde::Serialize;
 
 use crate::accounts::Accounts;
 use crate::children::{Batch, Unfinished};
-use crate::client;
 use crate::config::{Config, Engine};
 use crate::engine;
+use crate::engine::client;
 use crate::error::Error;
 use crate::escape;
 use crate::host::Kind;

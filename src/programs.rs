@@ -20,7 +20,7 @@ const SYSTEM_DIRS: &[&str] = &[
 
 /// Is `command` one that may stand in front of a program of the same name?
 pub fn may_stand_in_front(command: &str) -> bool {
-    crate::dispatch::is_docker_command(command.as_bytes())
+    crate::engine::dispatch::is_docker_command(command.as_bytes())
 }
 
 /// The directories searched, PATH first, each once.

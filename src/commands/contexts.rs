@@ -12,11 +12,11 @@ use std::process::Command;
 
 use clap::{Args, Subcommand};
 
-use crate::client;
 use crate::config::{self, Engine, Sources};
 use crate::context_store::{self, Context, TLS_FILES};
 use crate::edit::{self, Session};
 use crate::engine;
+use crate::engine::client;
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::host;

@@ -11,10 +11,10 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::children::Batch;
-use crate::client;
 use crate::completion::{Places, Shell};
 use crate::config::{self, Config, Engine, Sources};
 use crate::engine;
+use crate::engine::client;
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::exit_codes;

@@ -19,11 +19,12 @@ use clap::Args;
 
 use crate::config::{self, Engine, Sources};
 use crate::engine;
+use crate::engine::client;
+use crate::engine::flags::{self, Scan};
 use crate::error::{Error, Result};
 use crate::escape;
-use crate::flags::{self, Scan};
 use crate::policy::{self, Verdict, commands};
-use crate::{client, pool, selection};
+use crate::{pool, selection};
 
 #[derive(Args, Debug)]
 pub struct EachArgs {

@@ -12,8 +12,9 @@ use clap::Args;
 
 use crate::config::{self, Sources};
 use crate::engine;
+use crate::engine::replace;
 use crate::error::{Error, Result};
-use crate::{replace, ssh_bridge};
+use crate::ssh_bridge;
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {

@@ -11,8 +11,9 @@ use std::os::unix::ffi::OsStrExt;
 use clap::{Arg, ArgAction, Command, ValueHint};
 
 use crate::config::{self, Config, Sources};
+use crate::engine::dispatch;
 use crate::error::Result;
-use crate::{dispatch, engine, output};
+use crate::{engine, output};
 
 // cobra's ShellCompDirective bits; 0 means "candidates, else files".
 const ERROR: u32 = 1;

@@ -6,8 +6,9 @@
 //! spend milliseconds before docker even starts.
 //!
 //! The scanner accepts only a subset of TOML whose meaning is unambiguous and
-//! checks every entry as config.rs does. On anything else — another TOML
-//! form, an invalid value, a name claimed twice, an unknown command — it
+//! checks every entry as the parser (parse.rs) does, by the same rules
+//! (rules.rs). On anything else — another TOML form, an invalid value, a
+//! name claimed twice, an unknown command — it
 //! answers `None` and the full parser runs instead, so every result and every
 //! error message is the full parser's own. The tests below hold the two to
 //! the same answers on generated and mutated configs.

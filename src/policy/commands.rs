@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
 use super::tree::NODES;
-use crate::flags::{self, Scan};
+use crate::engine::flags::{self, Scan};
 
 /// One command of docker's tree (or of the compose and buildx plugins').
 #[derive(Debug)]

@@ -1,7 +1,18 @@
 //! Engine mode: invoked as `NAME-docker` (or an alias), point the docker
 //! client at engine NAME and become it. This is the hot path of every docker
 //! command a user types: read the config, a few stats, exec. No clap, no
-//! probing, no extra processes.
+//! probing, no extra processes (a test, tests/layout.rs, holds it to that).
+//!
+//! The path in order: dispatch.rs (argv[0] decides the mode), here (the
+//! engine's config, its environment, the exec), flags.rs (docker's flags,
+//! re-parsed for the refusals and the policy), client.rs (which docker client
+//! runs), replace.rs (the exec itself, leaving the caller's signal state as
+//! it found it).
+
+pub mod client;
+pub mod dispatch;
+pub mod flags;
+pub mod replace;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
@@ -10,9 +21,8 @@ use std::process::Command;
 
 use crate::config::{self, Engine};
 use crate::error::{Error, Result};
-use crate::flags::{self, Scan};
-use crate::replace;
-use crate::{client, dispatch, secure};
+use crate::secure;
+use flags::Scan;
 
 /// Nested dockmux invocations allowed before we call it a loop.
 pub const MAX_DEPTH: u32 = 10;
