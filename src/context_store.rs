@@ -11,14 +11,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::atomic;
-use crate::config::{self, Tls};
+use crate::config::{self, TLS_FILES, Tls};
 use crate::edit::NewEngine;
 use crate::error::{Error, Result};
 use crate::{escape, host, paths, safe_read};
 
 /// The context docker keeps built in; it cannot be created or imported.
 pub const DEFAULT_CONTEXT: &str = "default";
-pub const TLS_FILES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
+
 /// docker's meta.json files are a few hundred bytes.
 const META_CAP: usize = 1 << 20;
 /// The key in a context's metadata that says dockmux wrote it, for which

@@ -31,6 +31,7 @@ pub mod pool;
 pub mod probe;
 pub mod programs;
 pub mod quote;
+pub mod render;
 pub mod safe_read;
 pub mod secure;
 pub mod selection;

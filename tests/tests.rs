@@ -13,6 +13,7 @@ mod exec_ssh;
 mod fanout;
 mod hardening;
 mod hosts;
+mod layout;
 mod links;
 mod man;
 mod management;

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use crate::config::{self, FileState, Sources};
 use crate::error::Result;
 use crate::output;
+use crate::render;
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCmd {
@@ -48,7 +49,7 @@ fn path(sources: &Sources) -> Result<String> {
             why(p).to_string(),
         ]);
     }
-    let mut out = output::table(&rows);
+    let mut out = render::table(&rows);
     if !any && sources.explicit.is_none() {
         out.push_str("(no config file exists: the built-in engines are in use)\n");
     }

@@ -12,8 +12,8 @@ use std::process::Command;
 
 use clap::{Args, Subcommand};
 
-use crate::config::{self, Engine, Sources};
-use crate::context_store::{self, Context, TLS_FILES};
+use crate::config::{self, Engine, Sources, TLS_FILES};
+use crate::context_store::{self, Context};
 use crate::edit::{self, Session};
 use crate::engine;
 use crate::engine::client;

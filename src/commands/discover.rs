@@ -34,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::escape;
 use crate::host;
 use crate::output;
+use crate::render;
 use crate::safe_read::{self, Skipped};
 
 #[derive(Args, Debug)]
@@ -234,7 +235,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
 
 fn report(found: &[Found], json: bool) -> String {
     if json {
-        return output::json(&found);
+        return render::json(&found);
     }
     if found.is_empty() {
         return "no engines found\n".to_string();
@@ -253,7 +254,7 @@ fn report(found: &[Found], json: bool) -> String {
             f.found_in.join("; "),
         ]);
     }
-    let mut text = output::table(&rows);
+    let mut text = render::table(&rows);
     if found.iter().any(|f| f.state == "untrusted") {
         text.push_str(
             "\n# untrusted: found through a process, file or socket of another user (shown), who\n\

@@ -22,6 +22,7 @@ use crate::links::{self, SelfExe};
 use crate::output;
 use crate::probe;
 use crate::programs;
+use crate::render;
 use crate::ssh_path;
 
 /// cobra's `__complete`, which the completion scripts ask, came with docker 23.
@@ -105,7 +106,7 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
     let count = |l| c.0.iter().filter(|x| x.level == l).count();
     let (problems, warnings) = (count(Level::Problem), count(Level::Warning));
     let text = if args.json {
-        output::json(&Report {
+        render::json(&Report {
             ok: problems + warnings == 0,
             problems,
             warnings,

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::escape;
 use crate::output;
 use crate::probe::{self, Answer, Question, Status};
+use crate::render;
 use crate::selection;
 
 #[derive(Args, Debug)]
@@ -107,7 +108,7 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<i32> {
         }
     }
     let shown = if args.json {
-        output::json(&found)
+        render::json(&found)
     } else if found.is_empty() {
         String::new()
     } else {
@@ -239,5 +240,5 @@ fn table(found: &[Found]) -> String {
             f.id.as_deref().map_or("-".to_string(), truncate_id),
         ]
     });
-    output::table(&std::iter::once(header).chain(rows).collect::<Vec<_>>())
+    render::table(&std::iter::once(header).chain(rows).collect::<Vec<_>>())
 }

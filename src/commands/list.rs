@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::config::{self, Config, Engine, Sources};
 use crate::error::{Error, Result};
 use crate::probe::{self, Status};
-use crate::{output, pattern};
+use crate::{output, pattern, render};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
@@ -146,7 +146,7 @@ fn json(cfg: &Config, engines: &[&Engine], statuses: Vec<Option<Status>>) -> Str
         .zip(statuses)
         .map(|(e, s)| EngineJson::new(cfg, e, s))
         .collect();
-    output::json(&engines)
+    render::json(&engines)
 }
 
 /// The table, then one line per engine that is not up and per command of
@@ -194,7 +194,7 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
     for clash in cfg.clashes.iter().filter(listed) {
         notes.push_str(&format!("{}\n", clash.error()));
     }
-    let mut out = output::table(&rows);
+    let mut out = render::table(&rows);
     if !notes.is_empty() {
         out.push('\n');
         out.push_str(&notes);

@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::escape;
 use crate::output;
 use crate::probe::{self, Answer, Question};
+use crate::render;
 use crate::selection;
 
 #[derive(Args, Debug)]
@@ -71,7 +72,7 @@ pub fn run(args: &PsArgs, sources: &Sources) -> Result<i32> {
         }
     }
     let text = if args.json {
-        output::json(&rows)
+        render::json(&rows)
     } else {
         table(&rows)
     };
@@ -130,5 +131,5 @@ fn table(rows: &[Value]) -> String {
             .chain(COLUMNS.iter().map(|c| cell(r, c.1)))
             .collect()
     });
-    output::table(&std::iter::once(header).chain(body).collect::<Vec<_>>())
+    render::table(&std::iter::once(header).chain(body).collect::<Vec<_>>())
 }

@@ -95,6 +95,9 @@ impl std::fmt::Display for Origin {
     }
 }
 
+/// The files docker reads from a TLS directory (`DOCKER_CERT_PATH`).
+pub const TLS_FILES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tls {
     /// Verify the server certificate (`DOCKER_TLS_VERIFY`); otherwise TLS without

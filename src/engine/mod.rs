@@ -63,8 +63,7 @@ pub fn check_tls(engine: &Engine) -> Result<()> {
         return Ok(());
     };
     let dir = Path::new(dir);
-    let paths = std::iter::once(dir.to_path_buf())
-        .chain(crate::context_store::TLS_FILES.map(|f| dir.join(f)));
+    let paths = std::iter::once(dir.to_path_buf()).chain(config::TLS_FILES.map(|f| dir.join(f)));
     for path in paths {
         match secure::check(&path) {
             Ok(_) | Err(secure::Refusal::Io(..)) => {}
