@@ -66,6 +66,12 @@ pub enum Command {
     Contexts(cmd::contexts::ContextsCmd),
     /// Print the shell completion script for dockmux and the engine commands
     Completions(cmd::completions::CompletionsArgs),
+    /// Copy this dockmux to the bin dir, with its links and completion files
+    Install(cmd::install::InstallArgs),
+    /// Remove what install and link put in the bin dir (the config stays)
+    Uninstall(cmd::uninstall::UninstallArgs),
+    /// Install this dockmux on another machine over ssh
+    Push(cmd::push::PushArgs),
     /// Print dockmux's version (as --version does)
     Version,
 }
@@ -144,6 +150,9 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
         Command::Rename(args) => cmd::rename::run(args, &sources),
         Command::Contexts(args) => cmd::contexts::run(args, &sources),
         Command::Completions(args) => cmd::completions::run(args, &sources),
+        Command::Install(args) => cmd::install::run(args, &sources),
+        Command::Uninstall(args) => cmd::uninstall::run(args, &sources),
+        Command::Push(args) => cmd::push::run(args, &sources),
         Command::Version => cmd::version::run(),
     }
 }

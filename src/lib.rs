@@ -18,6 +18,7 @@ pub mod error;
 pub mod escape;
 pub mod exit_codes;
 pub mod host;
+pub mod installation;
 pub mod link_record;
 pub mod links;
 pub mod lock;

@@ -81,7 +81,7 @@ impl Dir {
 }
 
 /// dockmux's own binary (or a name reserved for it) is never a link to remove.
-fn is_dockmux_itself(name: &str) -> bool {
+pub fn is_dockmux_itself(name: &str) -> bool {
     name.starts_with("dockmux") && !name.ends_with("-docker")
 }
 
@@ -99,7 +99,12 @@ pub struct Linker {
 impl Linker {
     /// Checks `dir` (default: next to dockmux) before anything is touched.
     pub fn new(dir: Option<&Path>, hard: bool, force: bool) -> Result<Linker> {
-        let exe = SelfExe::find()?;
+        Linker::for_binary(SelfExe::find()?, dir, hard, force)
+    }
+
+    /// A Linker whose links lead to `exe` rather than to the running
+    /// binary: `install` links the copy it made.
+    pub fn for_binary(exe: SelfExe, dir: Option<&Path>, hard: bool, force: bool) -> Result<Linker> {
         let dir = dir.map_or_else(|| exe.dir().to_path_buf(), Path::to_path_buf);
         check_dir(
             &dir,
@@ -129,7 +134,7 @@ impl Linker {
         let dir = Dir::new(&self.dir);
         commands
             .into_iter()
-            .filter(|c| std::fs::symlink_metadata(self.dir.join(c)).is_ok() && !dir.ours(c, true))
+            .filter(|c| std::fs::symlink_metadata(self.dir.join(c)).is_ok() && !self.ours(&dir, c))
             .map(|c| self.dir.join(c))
             .collect()
     }
@@ -158,7 +163,7 @@ impl Linker {
         for command in commands {
             let path = self.dir.join(&command);
             // The entry at `path` itself may be an older build's hard link.
-            let others = shadowed(&command, |p| p == path && dir.ours(&command, true));
+            let others = shadowed(&command, |p| p == path && self.ours(&dir, &command));
             if let Some(program) = others.into_iter().next() {
                 report.push_str(&format!(
                     "refused  {}: it would stand in front of the program {}\n",
@@ -169,7 +174,7 @@ impl Linker {
                 continue;
             }
             let existing = std::fs::symlink_metadata(&path).ok();
-            let ours = existing.is_some() && dir.ours(&command, true);
+            let ours = existing.is_some() && self.ours(&dir, &command);
             // An upgrade keeps each link's kind: a hard link is made again as one.
             let hard = self.hard || (ours && existing.as_ref().is_some_and(|m| m.is_file()));
             let state = if existing.is_none() {
@@ -200,7 +205,9 @@ impl Linker {
                 path.display(),
                 if hard { &self.exe.path } else { &self.target }.display()
             ));
-            for other in programs::others_named(&command, is_ours) {
+            for other in
+                programs::others_named(&command, |p| is_ours(p) || same_file(p, &self.exe.path))
+            {
                 report.push_str(&format!("         {}\n", in_front_of(&self.dir, &other)));
             }
             linked.push(command);
@@ -209,6 +216,12 @@ impl Linker {
         linked.push(completion::DOCKMUX.to_string());
         self.completions.install(&linked, self.force, report);
         Ok(skipped)
+    }
+
+    /// Is `command` in `dir` a link to dockmux: one [`Dir::ours`] says is,
+    /// or one that leads to the binary these links lead to (install's copy).
+    fn ours(&self, dir: &Dir, command: &str) -> bool {
+        dir.ours(command, true) || same_file(&self.dir.join(command), &self.exe.path)
     }
 
     /// A note for stderr when the links cannot be run by name.

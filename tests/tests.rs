@@ -13,6 +13,7 @@ mod exec_ssh;
 mod fanout;
 mod hardening;
 mod hosts;
+mod install;
 mod layout;
 mod links;
 mod man;

@@ -1,0 +1,99 @@
+//! `dockmux uninstall [--dir DIR]`: removes what `install` and `link` put
+//! there — the links to dockmux, their completion files and dockmux's, the
+//! man pages, the binary — and nothing else. The config stays.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::completion::{self, Places};
+use crate::config::Sources;
+use crate::error::{Error, Result, permission_fix};
+use crate::installation::{Existing, Target, writable};
+use crate::links::{self, Dir};
+use crate::output;
+use crate::paths::same_file;
+
+#[derive(Args, Debug)]
+pub struct UninstallArgs {
+    /// Directory dockmux was installed in [default: /usr/local/bin as root, else ~/.local/bin]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(args: &UninstallArgs, sources: &Sources) -> Result<i32> {
+    let target = Target::new(args.dir.as_deref())?;
+    let dir = &target.dir;
+    links::check_dir(
+        dir,
+        "give the directory dockmux was installed in (--dir DIR)",
+    )?;
+    let existing = target.existing();
+    if existing == Existing::Foreign {
+        return Err(Error::Usage(format!(
+            "{} is not dockmux, so it stays; nothing was removed",
+            target.binary.display()
+        )));
+    }
+    let mut found = links::links_in(dir)?;
+    // Links that lead to the installed binary are dockmux's too, whichever
+    // build runs this.
+    if existing == Existing::Dockmux {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path != target.binary
+                && !found.iter().any(|(p, _)| *p == path)
+                && !links::is_dockmux_itself(&name)
+                && same_file(&path, &target.binary)
+            {
+                found.push((path, name));
+            }
+        }
+        found.sort();
+    }
+    if existing == Existing::Nothing && found.is_empty() {
+        return Err(Error::Usage(format!(
+            "no dockmux in {}: nothing to uninstall; give the directory it was installed in (--dir DIR)",
+            dir.display()
+        )));
+    }
+    if !writable(dir) {
+        return Err(Error::Usage(format!(
+            "{} is not writable by you; run it as root (or as its owner); nothing was removed",
+            dir.display()
+        )));
+    }
+
+    let mut report = String::new();
+    let mut record = Dir::new(dir).record;
+    let mut names = Vec::new();
+    for (path, name) in found {
+        remove(&path)?;
+        record.forget(&name);
+        report.push_str(&format!("removed  {}\n", path.display()));
+        names.push(name);
+    }
+    record.save()?;
+    names.push(completion::DOCKMUX.to_string());
+    Places::for_links_in(dir).remove(&names, &mut report);
+    if existing == Existing::Dockmux {
+        remove(&target.binary)?;
+        report.push_str(&format!("removed  {}\n", target.binary.display()));
+    }
+    for file in sources.candidates().into_iter().filter(|p| p.exists()) {
+        report.push_str(&format!(
+            "kept     {} (the config; remove it yourself if it should go too)\n",
+            file.display()
+        ));
+    }
+    output::print(&report)?;
+    Ok(0)
+}
+
+fn remove(path: &std::path::Path) -> Result<()> {
+    std::fs::remove_file(path).map_err(|e| {
+        let fix = permission_fix(&e);
+        Error::io(format!("cannot remove {}{fix}", path.display()), e)
+    })
+}
