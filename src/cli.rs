@@ -66,7 +66,7 @@ pub enum Command {
     Contexts(cmd::contexts::ContextsCmd),
     /// Print the shell completion script for dockmux and the engine commands
     Completions(cmd::completions::CompletionsArgs),
-    /// Copy this dockmux to the bin dir, with its links and completion files
+    /// Copy this dockmux to the bin dir, with its links, completion files and man pages
     Install(cmd::install::InstallArgs),
     /// Remove what install and link put in the bin dir (the config stays)
     Uninstall(cmd::uninstall::UninstallArgs),

@@ -23,6 +23,7 @@ pub mod link_record;
 pub mod links;
 pub mod lock;
 pub mod man;
+pub mod man_files;
 pub mod output;
 pub mod paths;
 pub mod pattern;

@@ -135,6 +135,15 @@ fn install_as_root_reaches_a_real_engine_and_uninstall_puts_back_the_listing() {
         assert!(env.system_share.join(f).is_file(), "{f}: {out}");
     }
 
+    for page in [
+        "man1/dockmux.1",
+        "man1/dockmux-install.1",
+        "man5/engines.toml.5",
+    ] {
+        let path = env.root().join("prefix/share/man").join(page);
+        assert!(path.is_file(), "{page}: {out}");
+    }
+
     // The installed link reaches the real engine.
     let name = unique("installed");
     let run = |cmd: &str, args: &[&str]| Out::of(env.program(bin.join(cmd)).args(args));
@@ -236,6 +245,15 @@ fn install_as_a_real_user_goes_to_their_local_bin_and_reaches_an_engine() {
         out.ok().trim(),
         engine.root.join("data").display().to_string(),
         "{out}"
+    );
+
+    // man finds the pages beside ~/.local/bin, the way it does for a bin dir on PATH.
+    let out = as_user(Path::new("/usr/bin/man"), &["-w", "dockmux"]);
+    assert_eq!(
+        out.ok().trim(),
+        home.join(".local/share/man/man1/dockmux.1")
+            .display()
+            .to_string()
     );
 
     // A directory that serves every user is root's to install into.

@@ -18,7 +18,7 @@ fn installed(env: &Env) -> PathBuf {
     dm
 }
 
-/// Installs a build at `dm` the way scripts/install does: written under a
+/// Installs a build at `dm` the way `dockmux install` does: written under a
 /// temp name, renamed over the old one. `trailer` makes it another build
 /// (bytes after an ELF file's end change nothing when it runs).
 fn install_build(dm: &Path, trailer: &[u8]) {
@@ -54,7 +54,7 @@ fn hard_links_are_remade_by_an_upgrade_and_removed_by_unlink() {
         }
         install_build(&dm, &[round; 16]);
         assert_ne!(inode(&env.bin.join("pg-docker")), inode(&dm));
-        // What scripts/install runs after the rename.
+        // What `dockmux install` runs after the rename.
         let out = run(&["link"]);
         let report = out.ok();
         for c in COMMANDS {

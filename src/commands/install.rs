@@ -14,7 +14,7 @@ use crate::config::{self, Sources};
 use crate::error::{Error, Result};
 use crate::installation::{Existing, Target, running_binary};
 use crate::links::{self, Linker, SelfExe};
-use crate::{atomic, output, quote, shared, ssh_path};
+use crate::{atomic, man_files, output, quote, shared, ssh_path};
 
 #[derive(Args, Debug)]
 pub struct InstallArgs {
@@ -86,6 +86,9 @@ pub fn run(args: &InstallArgs, sources: &Sources) -> Result<i32> {
         ))
     };
     if let Err(e) = linker.link(commands, &mut report) {
+        return Err(done(&report, e));
+    }
+    if let Err(e) = man_files::install(&target.dir, &mut report) {
         return Err(done(&report, e));
     }
     output::print(&report)?;

@@ -11,8 +11,8 @@ use crate::config::Sources;
 use crate::error::{Error, Result, permission_fix};
 use crate::installation::{Existing, Target, writable};
 use crate::links::{self, Dir};
-use crate::output;
 use crate::paths::same_file;
+use crate::{man_files, output};
 
 #[derive(Args, Debug)]
 pub struct UninstallArgs {
@@ -77,6 +77,7 @@ pub fn run(args: &UninstallArgs, sources: &Sources) -> Result<i32> {
     record.save()?;
     names.push(completion::DOCKMUX.to_string());
     Places::for_links_in(dir).remove(&names, &mut report);
+    man_files::remove(dir, &mut report)?;
     if existing == Existing::Dockmux {
         remove(&target.binary)?;
         report.push_str(&format!("removed  {}\n", target.binary.display()));
