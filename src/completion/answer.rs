@@ -431,6 +431,7 @@ mod tests {
             "each docker",
             "find text",
             "contexts import contexts",
+            "push host",
         ];
         let mut engine_args = Vec::new();
         for (path, cmd) in &all {
