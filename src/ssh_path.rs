@@ -309,21 +309,6 @@ fn login_shell() -> String {
         .unwrap_or_else(|| "sh".to_string())
 }
 
-/// The login shell's files that can still change PATH for `ssh HOST CMD`.
-pub fn shell_caveat() -> String {
-    let shell = std::env::var("SHELL").unwrap_or_default();
-    let base = Path::new(&shell)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    match base.as_str() {
-        "zsh" => "unless ~/.zshenv adds it".into(),
-        "fish" => "unless ~/.config/fish/config.fish adds it".into(),
-        "bash" => "unless ~/.bashrc adds it before its \"not interactive: return\" line".into(),
-        _ => "unless your login shell's startup files add it".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

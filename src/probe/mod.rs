@@ -31,9 +31,6 @@ mod socket;
 use docker::{probe_client, run_client};
 use socket::{Socket, probe_unix};
 
-/// The default bound on all probes together.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// Probes at a time: engines are asked in parallel, but a config of a
 /// thousand costs this many threads (and docker clients), not a thousand.
 const WORKERS: usize = 16;
