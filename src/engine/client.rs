@@ -127,6 +127,13 @@ enum Missing {
     Nowhere(String),
 }
 
+/// The program `name` as the shell would run it: the first on PATH the
+/// caller may execute that is not dockmux (dockmux's one PATH search; doctor
+/// asks it for the shells too).
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    search_path(OsStr::new(name)).ok()
+}
+
 /// The first executable `name` on PATH that is not dockmux.
 fn search_path(name: &OsStr) -> std::result::Result<PathBuf, Missing> {
     let path_var = std::env::var_os("PATH");

@@ -375,7 +375,7 @@ fn installed_shells() -> Vec<Shell> {
         shells.push(Shell::Bash);
     }
     for shell in [Shell::Zsh, Shell::Fish] {
-        if which::which(shell.name()).is_ok() {
+        if client::on_path(shell.name()).is_some() {
             shells.push(shell);
         }
     }
