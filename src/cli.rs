@@ -11,7 +11,7 @@ use crate::commands as cmd;
 use crate::completion;
 use crate::config::{self, Config, Sources};
 use crate::error::{Error, Result};
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::{output, quote, suggest};
 
 #[derive(Parser, Debug)]
@@ -79,7 +79,7 @@ pub enum Command {
 /// Parses `argv` and runs the command; returns the exit code. `foreign`:
 /// the name dockmux was invoked as when that is neither dockmux nor an
 /// engine command (a renamed binary), for messages.
-pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
+pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
     // The shells' completion requests (cobra's protocol), answered before clap.
     if let Some(verb) = argv.get(1).filter(|v| completion::is_request(v)) {
         return completion::answer(verb, &argv[2..], Cli::command());
@@ -93,7 +93,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
                     "cannot write to standard output (is it closed or full?)",
                     err,
                 )),
-                _ => Ok(exit_codes::SUCCESS),
+                _ => Ok(ExitCode::Success),
             };
         }
         Err(e) => {
@@ -112,7 +112,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<i32> {
             if message.is_none() && note.is_none() {
                 // A usage error; if stderr is gone, the exit code still says so.
                 let _ = e.print();
-                return Ok(exit_codes::REFUSED);
+                return Ok(ExitCode::Refused);
             }
             let clap = e.render().to_string();
             let message = message.unwrap_or_else(|| {

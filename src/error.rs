@@ -5,7 +5,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 
 /// A place in a config file, for messages: `PATH:LINE:COL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,7 +150,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::ConfigAt { .. }
             | Error::Insecure { .. }
@@ -163,17 +163,17 @@ impl Error {
             | Error::NotConfirmed { .. }
             | Error::ReadOnly { .. }
             | Error::Recursion { .. }
-            | Error::Usage(_) => exit_codes::REFUSED,
+            | Error::Usage(_) => ExitCode::Refused,
             Error::ClientNotExecutable { source, .. }
             | Error::ProgramNotRunnable { source, .. } => {
                 if source.kind() == std::io::ErrorKind::NotFound {
-                    exit_codes::NOT_FOUND
+                    ExitCode::NotFound
                 } else {
-                    exit_codes::NOT_EXECUTABLE
+                    ExitCode::NotExecutable
                 }
             }
-            Error::NoClient(_) => exit_codes::NOT_FOUND,
-            Error::Failed(_) | Error::Io { .. } => exit_codes::FAILURE,
+            Error::NoClient(_) => ExitCode::NotFound,
+            Error::Failed(_) | Error::Io { .. } => ExitCode::Failure,
         }
     }
 

@@ -11,7 +11,8 @@ use std::io::Write;
 
 use dockmux::engine::dispatch::{self, Mode};
 use dockmux::engine::{self, replace};
-use dockmux::{cli, exit_codes, output};
+use dockmux::exit_codes::ExitCode;
+use dockmux::{cli, output};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
@@ -38,16 +39,19 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     };
     // Rust's start-up would flush stdout on the way out; here it is ours to do.
     let _ = std::io::stdout().flush();
-    code.clamp(0, 255)
+    i32::from(code)
 }
 
 /// dockmux under another name (`dmx`; `None`: an empty argv[0]): `dmx
 /// pg-docker ps` runs engine pg, anything else is the management CLI, and
 /// messages carry the name.
-fn as_dockmux(argv: &[OsString], name: Option<String>) -> (String, dockmux::error::Result<i32>) {
+fn as_dockmux(
+    argv: &[OsString],
+    name: Option<String>,
+) -> (String, dockmux::error::Result<ExitCode>) {
     match dispatch::as_dockmux(argv) {
         Mode::Engine { command, args } => {
-            let err = engine::run(&command, args).map(|_| exit_codes::REFUSED);
+            let err = engine::run(&command, args).map(|_| ExitCode::Refused);
             (command, err)
         }
         Mode::Manage => {
@@ -57,7 +61,7 @@ fn as_dockmux(argv: &[OsString], name: Option<String>) -> (String, dockmux::erro
     }
 }
 
-fn manage(argv: &[OsString], foreign: Option<&str>) -> (String, dockmux::error::Result<i32>) {
+fn manage(argv: &[OsString], foreign: Option<&str>) -> (String, dockmux::error::Result<ExitCode>) {
     // What Rust's own start-up does: a closed pipe is an EPIPE error
     // (handled in output.rs), not death by SIGPIPE. `dockmux exec` puts the
     // caller's disposition back for its program.

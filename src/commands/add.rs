@@ -9,6 +9,7 @@ use clap::Args;
 use crate::config::{Sources, Tls};
 use crate::edit::{NewEngine, Session, target_path};
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::links::{self, Linker};
 use crate::output;
 use crate::policy::Policy;
@@ -55,7 +56,7 @@ pub struct AddArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: &AddArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
     let tls = (args.tls || args.tlsverify || args.cert_path.is_some()).then(|| Tls {
         verify: !args.tls,
         cert_path: args.cert_path.clone(),
@@ -113,7 +114,7 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<i32> {
     }
     let Some(l) = &linker else {
         output::print(&report)?;
-        return Ok(0);
+        return Ok(ExitCode::Success);
     };
     // The engine is in the config now: a failure from here on says so, and how to finish.
     let finish = format!(
@@ -128,7 +129,7 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<i32> {
         output::note(&note);
     }
     match linked {
-        Ok(conflicts) if conflicts.is_empty() => Ok(0),
+        Ok(conflicts) if conflicts.is_empty() => Ok(ExitCode::Success),
         Ok(conflicts) => Err(Error::Failed(format!(
             "{finish} {}; to finish: move the file away, then {rerun}",
             links::conflict_error(&conflicts)

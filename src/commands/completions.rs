@@ -6,6 +6,7 @@ use clap::Args;
 use crate::completion::{DOCKMUX, Shell, script};
 use crate::config::{self, Config, Sources};
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::{output, suggest};
 
 #[derive(Args, Debug)]
@@ -18,7 +19,7 @@ pub struct CompletionsArgs {
     pub commands: Vec<String>,
 }
 
-pub fn run(args: &CompletionsArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &CompletionsArgs, sources: &Sources) -> Result<ExitCode> {
     let loaded = config::load(sources);
     let commands = match &loaded {
         Ok(cfg) if args.commands.is_empty() => all_commands(cfg),
@@ -29,10 +30,10 @@ pub fn run(args: &CompletionsArgs, sources: &Sources) -> Result<i32> {
         // A broken config still gets dockmux completed (the script is usually
         // eval'ed from an rc file); the error that follows says what to fix.
         Err(_) if args.commands.is_empty() => vec![DOCKMUX.to_string()],
-        Err(_) => return loaded.map(|_| 0),
+        Err(_) => return loaded.map(|_| ExitCode::Success),
     };
     output::print(&script(args.shell, &commands))?;
-    loaded.map(|_| 0)
+    loaded.map(|_| ExitCode::Success)
 }
 
 /// dockmux, then every engine command (`NAME-docker` and aliases).

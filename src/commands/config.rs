@@ -4,6 +4,7 @@ use clap::Subcommand;
 
 use crate::config::{self, FileState, Sources};
 use crate::error::Result;
+use crate::exit_codes::ExitCode;
 use crate::output;
 use crate::render;
 
@@ -15,13 +16,13 @@ pub enum ConfigCmd {
     Show,
 }
 
-pub fn run(cmd: &ConfigCmd, sources: &Sources) -> Result<i32> {
+pub fn run(cmd: &ConfigCmd, sources: &Sources) -> Result<ExitCode> {
     let text = match cmd {
         ConfigCmd::Path => path(sources)?,
         ConfigCmd::Show => show(sources)?,
     };
     output::print(&text)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 fn path(sources: &Sources) -> Result<String> {

@@ -19,6 +19,7 @@ use crate::engine;
 use crate::engine::client;
 use crate::error::{Error, Result};
 use crate::escape;
+use crate::exit_codes::ExitCode;
 use crate::host;
 use crate::output;
 
@@ -47,14 +48,14 @@ pub struct ImportArgs {
     pub contexts: Vec<String>,
 }
 
-pub fn run(cmd: &ContextsCmd, sources: &Sources) -> Result<i32> {
+pub fn run(cmd: &ContextsCmd, sources: &Sources) -> Result<ExitCode> {
     match cmd {
         ContextsCmd::Export(args) => export(args, sources),
         ContextsCmd::Import(args) => import(args, sources),
     }
 }
 
-fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
+fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = cfg.select_to_use(&args.engines)?;
     let docker = client::find(cfg.docker.as_ref())?;
@@ -154,7 +155,7 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<i32> {
             "dockmux: use them with `docker --context NAME …` or `docker context use NAME`",
         );
     }
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// The `--docker` value for an engine: its host, and its TLS as the context's
@@ -191,7 +192,7 @@ fn csv_field(f: &str) -> String {
     }
 }
 
-fn import(args: &ImportArgs, sources: &Sources) -> Result<i32> {
+fn import(args: &ImportArgs, sources: &Sources) -> Result<ExitCode> {
     let store = context_store::store_dir()?;
     let (contexts, problems) = context_store::read_store(&store);
     for p in &problems {
@@ -272,7 +273,7 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<i32> {
         );
     }
     output::print(&report)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::engine::client;
 use crate::engine::flags::{self, Scan};
 use crate::error::{Error, Result};
 use crate::escape;
+use crate::exit_codes::ExitCode;
 use crate::policy::{self, Verdict, commands};
 use crate::{pool, selection};
 
@@ -46,7 +47,7 @@ pub struct EachArgs {
 /// A line longer than this is written in pieces (each still prefixed).
 const LINE_CAP: usize = 64 * 1024;
 
-pub fn run(args: &EachArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = selection::select(&cfg, &args.patterns)?;
     let shown = policy::shown(
@@ -100,10 +101,10 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<i32> {
         }
     }
     if failed.is_empty() {
-        return Ok(0);
+        return Ok(ExitCode::Success);
     }
     crate::output::note(&format!("dockmux each: failed on {}", failed.join(", ")));
-    Ok(1)
+    Ok(ExitCode::Failure)
 }
 
 /// What docker would do with the line that `each` cannot allow.

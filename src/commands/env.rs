@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use crate::config::{self, Sources};
 use crate::engine;
 use crate::error::Result;
+use crate::exit_codes::ExitCode;
 use crate::ssh_bridge;
 use crate::{output, quote};
 
@@ -65,7 +66,7 @@ impl Shell {
     }
 }
 
-pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &EnvArgs, sources: &Sources) -> Result<ExitCode> {
     let shell = args.shell.unwrap_or_else(Shell::from_env);
     let flag = if args.shell.is_some() || shell == Shell::Fish {
         format!(
@@ -109,5 +110,5 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<i32> {
         out.push_str(&shell.eval_hint(&format!("{name}{flag}")));
     }
     output::print(&out)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }

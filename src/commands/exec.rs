@@ -14,6 +14,7 @@ use crate::config::{self, Sources};
 use crate::engine;
 use crate::engine::replace;
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::ssh_bridge;
 
 #[derive(Args, Debug)]
@@ -32,7 +33,7 @@ pub struct ExecArgs {
 }
 
 /// Returns only if the program could not be started.
-pub fn run(args: &ExecArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &ExecArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engine = cfg.require_to_use(&args.name)?;
     let program = args

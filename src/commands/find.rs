@@ -13,6 +13,7 @@ use crate::config::{self, Sources};
 use crate::container_json::truncate_id;
 use crate::error::{Error, Result};
 use crate::escape;
+use crate::exit_codes::ExitCode;
 use crate::output;
 use crate::probe::{self, Answer, Question, Status};
 use crate::render;
@@ -52,7 +53,7 @@ struct Object {
     id: Option<String>,
 }
 
-pub fn run(args: &FindArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &FindArgs, sources: &Sources) -> Result<ExitCode> {
     let text = args.text.as_str();
     if text.is_empty() {
         return Err(Error::Usage(
@@ -123,9 +124,9 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<i32> {
     }
     output::notes(&failed);
     Ok(if found.is_empty() || !failed.is_empty() {
-        1
+        ExitCode::Failure
     } else {
-        0
+        ExitCode::Success
     })
 }
 

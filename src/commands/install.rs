@@ -12,6 +12,7 @@ use clap::Args;
 
 use crate::config::{self, Sources};
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::installation::{Existing, Target, running_binary};
 use crate::links::{self, Linker, SelfExe};
 use crate::{atomic, man_files, output, quote, shared, ssh_path};
@@ -23,7 +24,7 @@ pub struct InstallArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: &InstallArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &InstallArgs, sources: &Sources) -> Result<ExitCode> {
     let target = Target::new(args.dir.as_deref())?;
     // Everything that can be checked is, before anything is written.
     let cfg = config::load(sources)?;
@@ -95,7 +96,7 @@ pub fn run(args: &InstallArgs, sources: &Sources) -> Result<i32> {
     for note in path_notes(&target, &linker) {
         output::note(&note);
     }
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// `DIR/dockmux install --dir DIR`: from the installed file, install

@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::config::{self, Sources};
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::links::{Dir, Linker, conflict_error, links_in, remove};
 use crate::output;
 
@@ -30,7 +31,7 @@ pub struct LinkArgs {
     pub engines: Vec<String>,
 }
 
-pub fn run(args: &LinkArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = cfg.select_to_use(&args.engines)?;
     let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
@@ -65,7 +66,7 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<i32> {
         )));
     }
     if skipped.in_the_way.is_empty() {
-        Ok(0)
+        Ok(ExitCode::Success)
     } else {
         Err(conflict_error(&skipped.in_the_way))
     }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::config::{self, Config, Engine, Sources};
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::probe::{self, Status};
 use crate::{output, pattern, render};
 
@@ -86,13 +87,13 @@ impl<'a> EngineJson<'a> {
     }
 }
 
-pub fn run(args: &ListArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &ListArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = chosen(&cfg, &args.engines)?;
     if args.names {
         let text: String = engines.iter().map(|e| format!("{}\n", e.name)).collect();
         output::print(&text)?;
-        return Ok(0);
+        return Ok(ExitCode::Success);
     }
     let statuses: Vec<Option<Status>> = if args.no_probe {
         vec![None; engines.len()]
@@ -108,7 +109,7 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<i32> {
         table(&cfg, &engines, &statuses)
     };
     output::print(&text)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// The engines the patterns name (by name, command or wildcard), in config

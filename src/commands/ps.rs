@@ -14,6 +14,7 @@ use crate::config::{self, Sources};
 use crate::container_json;
 use crate::error::Result;
 use crate::escape;
+use crate::exit_codes::ExitCode;
 use crate::output;
 use crate::probe::{self, Answer, Question};
 use crate::render;
@@ -46,7 +47,7 @@ const COLUMNS: [(&str, &str); 7] = [
     ("NAMES", "Names"),
 ];
 
-pub fn run(args: &PsArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &PsArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = selection::select(&cfg, &args.patterns)?;
     let all = if args.all { "1" } else { "0" };
@@ -78,10 +79,10 @@ pub fn run(args: &PsArgs, sources: &Sources) -> Result<i32> {
     };
     output::print(&text)?;
     if failed.is_empty() {
-        return Ok(0);
+        return Ok(ExitCode::Success);
     }
     output::notes(&failed);
-    Ok(1)
+    Ok(ExitCode::Failure)
 }
 
 /// docker's objects from an engine's answer, every string escaped.

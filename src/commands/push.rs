@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Sources;
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::installation::running_binary;
 use crate::{escape, output, quote};
 
@@ -58,7 +59,7 @@ const BROKEN_COPY: i32 = 92;
 /// ssh's own failure (no connection, no auth).
 const SSH_FAILED: i32 = 255;
 
-pub fn run(args: &PushArgs, _sources: &Sources) -> Result<i32> {
+pub fn run(args: &PushArgs, _sources: &Sources) -> Result<ExitCode> {
     check_host(&args.host)?;
     let ssh = ssh_words(&args.ssh)?;
     let dir = match &args.dir {
@@ -116,7 +117,7 @@ pub fn run(args: &PushArgs, _sources: &Sources) -> Result<i32> {
         .wait()
         .map_err(|e| Error::io(format!("cannot wait for {}", ssh[0]), e))?;
     match status.code() {
-        Some(0) => Ok(0),
+        Some(0) => Ok(ExitCode::Success),
         Some(BROKEN_COPY) => Err(Error::Failed(format!(
             "the copy to {host} broke off (what arrived was not this dockmux, byte for byte); \
              {host}'s dockmux was left as it was; run the push again"

@@ -9,6 +9,7 @@ use crate::config::{self, Config, Sources};
 use crate::context_store;
 use crate::edit::Session;
 use crate::error::Result;
+use crate::exit_codes::ExitCode;
 use crate::links;
 use crate::output;
 
@@ -28,7 +29,7 @@ pub struct RemoveArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<ExitCode> {
     let dir = if args.unlink {
         Some(links::existing_links_dir(args.dir.as_deref())?)
     } else {
@@ -63,7 +64,7 @@ pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<i32> {
     }
     report.push_str(&session.others_lose()?);
     output::print(&report)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// Links to dockmux named after a removed engine's commands that no engine

@@ -8,6 +8,7 @@ use clap::Args;
 use crate::config::Sources;
 use crate::edit::Session;
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::links::{self, Linker};
 use crate::output;
 
@@ -28,7 +29,7 @@ pub struct RenameArgs {
 
 /// Renames the engine; its `OLD-docker` link, if there is one, becomes
 /// `NEW-docker` (the aliases, and so their links, are unchanged).
-pub fn run(args: &RenameArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &RenameArgs, sources: &Sources) -> Result<ExitCode> {
     let mut session = Session::open(sources, args.system)?;
     session.rename(&args.old, &args.new)?;
     let dir = links::existing_links_dir(args.dir.as_deref())?;
@@ -64,5 +65,5 @@ pub fn run(args: &RenameArgs, sources: &Sources) -> Result<i32> {
     }
     report.push_str(&session.others_lose()?);
     output::print(&report)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }

@@ -9,6 +9,7 @@ use clap::Args;
 use crate::completion::{self, Places};
 use crate::config::Sources;
 use crate::error::{Error, Result, permission_fix};
+use crate::exit_codes::ExitCode;
 use crate::installation::{Existing, Target, writable};
 use crate::links::{self, Dir};
 use crate::paths::same_file;
@@ -21,7 +22,7 @@ pub struct UninstallArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: &UninstallArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &UninstallArgs, sources: &Sources) -> Result<ExitCode> {
     let target = Target::new(args.dir.as_deref())?;
     let dir = &target.dir;
     links::check_dir(
@@ -89,7 +90,7 @@ pub fn run(args: &UninstallArgs, sources: &Sources) -> Result<i32> {
         ));
     }
     output::print(&report)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 fn remove(path: &std::path::Path) -> Result<()> {

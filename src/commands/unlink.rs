@@ -7,6 +7,7 @@ use clap::Args;
 use crate::completion;
 use crate::config::{self, Sources};
 use crate::error::Result;
+use crate::exit_codes::ExitCode;
 use crate::links::{Dir, existing_links_dir, links_in, remove, unlink_commands};
 use crate::output;
 
@@ -20,7 +21,7 @@ pub struct UnlinkArgs {
     pub engines: Vec<String>,
 }
 
-pub fn run(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &UnlinkArgs, sources: &Sources) -> Result<ExitCode> {
     let dir = existing_links_dir(args.dir.as_deref())?;
     let mut report = String::new();
     if args.engines.is_empty() {
@@ -49,5 +50,5 @@ pub fn run(args: &UnlinkArgs, sources: &Sources) -> Result<i32> {
         }
     }
     output::print(&report)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }

@@ -1,9 +1,10 @@
 //! `dockmux version`: the version, as `--version` prints it.
 
 use crate::error::Result;
-use crate::{exit_codes, output};
+use crate::exit_codes::ExitCode;
+use crate::output;
 
-pub fn run() -> Result<i32> {
+pub fn run() -> Result<ExitCode> {
     output::print(&format!("dockmux {}\n", env!("CARGO_PKG_VERSION")))?;
-    Ok(exit_codes::SUCCESS)
+    Ok(ExitCode::Success)
 }

@@ -10,6 +10,7 @@ use crate::atomic;
 use crate::config::{self, Engine, Sources};
 use crate::engine::docker_env;
 use crate::error::{Error, Result};
+use crate::exit_codes::ExitCode;
 use crate::links;
 use crate::{output, quote};
 
@@ -53,7 +54,7 @@ pub fn script(engine: &Engine, command: &str) -> String {
     s
 }
 
-pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = cfg.select_to_use(&args.engines)?;
     links::check_dir(
@@ -81,7 +82,7 @@ pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<i32> {
         report.push_str(&format!("wrote {}\n", path.display()));
     }
     output::print(&report)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 fn is_foreign(path: &Path) -> bool {

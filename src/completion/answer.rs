@@ -13,6 +13,7 @@ use clap::{Arg, ArgAction, Command, ValueHint};
 use crate::config::{self, Config, Sources};
 use crate::engine::dispatch;
 use crate::error::Result;
+use crate::exit_codes::ExitCode;
 use crate::{engine, output};
 
 // cobra's ShellCompDirective bits; 0 means "candidates, else files".
@@ -34,12 +35,12 @@ pub struct Answer {
 
 /// Answers `dockmux VERB ARGS…`; the last argument is the word being completed.
 /// `root`: dockmux's command line (the caller's, so this module needs no CLI).
-pub fn answer(verb: &OsStr, args: &[OsString], root: Command) -> Result<i32> {
+pub fn answer(verb: &OsStr, args: &[OsString], root: Command) -> Result<ExitCode> {
     // `dockmux pg-docker … WORD`: the engine command answers, as through its link.
     if args.len() > 1 && dispatch::is_docker_command(args[0].as_bytes()) {
         let mut rest = vec![verb.to_owned()];
         rest.extend_from_slice(&args[1..]);
-        return engine::run(&args[0].to_string_lossy(), &rest).map(|_| crate::exit_codes::REFUSED);
+        return engine::run(&args[0].to_string_lossy(), &rest).map(|_| ExitCode::Refused);
     }
     let words: Vec<String> = args
         .iter()
@@ -59,7 +60,7 @@ pub fn answer(verb: &OsStr, args: &[OsString], root: Command) -> Result<i32> {
     }
     out.push_str(&format!(":{}\n", answer.directive));
     output::print(&out)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 /// The candidates for the last of `words` (the arguments after `dockmux`).

@@ -30,6 +30,7 @@ use crate::context_store;
 use crate::edit::{self, NewEngine, Session};
 use crate::error::{Error, Result};
 use crate::escape;
+use crate::exit_codes::ExitCode;
 use crate::host;
 use crate::output;
 use crate::render;
@@ -182,7 +183,7 @@ impl Tree {
     }
 }
 
-pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<ExitCode> {
     let tree = Tree {
         root: args.root.clone().unwrap_or_else(|| PathBuf::from("/")),
     };
@@ -218,7 +219,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
             });
         }
         output::print(&text)?;
-        return Ok(0);
+        return Ok(ExitCode::Success);
     }
     let cfg = config::load(sources)?;
     let found = propose(&cfg, &findings, &tree, &users);
@@ -234,7 +235,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<i32> {
         ));
     }
     output::print(&text)?;
-    Ok(0)
+    Ok(ExitCode::Success)
 }
 
 fn report(found: &[Found], json: bool) -> String {

@@ -17,7 +17,7 @@ use crate::engine;
 use crate::engine::client;
 use crate::error::{Error, Result};
 use crate::escape;
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::output;
 use crate::probe;
 use crate::render;
@@ -91,7 +91,7 @@ impl Checks {
     }
 }
 
-pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
+pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<ExitCode> {
     let mut c = Checks::default();
     let cfg = check_config(&mut c, sources);
     check_client(&mut c, cfg.as_ref(), args.timeout);
@@ -120,9 +120,9 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<i32> {
     };
     output::print(&text)?;
     Ok(if problems + warnings == 0 {
-        exit_codes::SUCCESS
+        ExitCode::Success
     } else {
-        exit_codes::FAILURE
+        ExitCode::Failure
     })
 }
 
