@@ -147,6 +147,11 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
+
+    /// Standard output's reader has gone (`dockmux list | head -1`): the
+    /// command stops there, and main.rs ends it quietly, with success.
+    #[error("the reader of standard output has gone")]
+    ReaderGone,
 }
 
 impl Error {
@@ -174,6 +179,7 @@ impl Error {
             }
             Error::NoClient(_) => ExitCode::NotFound,
             Error::Failed(_) | Error::Io { .. } => ExitCode::Failure,
+            Error::ReaderGone => ExitCode::Success,
         }
     }
 

@@ -11,6 +11,7 @@ use std::io::Write;
 
 use dockmux::engine::dispatch::{self, Mode};
 use dockmux::engine::{self, replace};
+use dockmux::error::Error;
 use dockmux::exit_codes::ExitCode;
 use dockmux::{cli, output};
 
@@ -32,6 +33,8 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // The one place errors are printed and exit codes chosen.
     let code = match result {
         Ok(code) => code,
+        // No one reads any more (`dockmux list | head -1`): nothing to say.
+        Err(Error::ReaderGone) => ExitCode::Success,
         Err(err) => {
             output::note(&format!("{invoked}: {err}"));
             err.exit_code()

@@ -46,14 +46,15 @@ pub fn closed_stdout_error() -> Error {
     )
 }
 
-/// Writes `text` to stdout; if the reader has gone, exits quietly with success.
+/// Writes `text` to stdout; if the reader has gone, [`Error::ReaderGone`]
+/// (main.rs ends the command quietly, with success).
 pub fn print(text: &str) -> Result<()> {
     if stdout_closed() {
         return Err(closed_stdout_error());
     }
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::ReaderGone),
         Err(e) => Err(Error::io(
             "cannot write to standard output (is it closed or full?)",
             e,
