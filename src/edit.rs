@@ -11,11 +11,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::atomic;
+use crate::config::Policy;
 use crate::config::{self, Config, Sources, Tls, rules};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lock::{self, Lock};
-use crate::policy::Policy;
 
 mod text;
 

@@ -41,13 +41,13 @@ pub enum Error {
         fix: String,
     },
 
-    /// A config file larger than any real one: refused before reading it.
+    /// A config file larger than any real one (over `cap` bytes, the
+    /// config's MAX_CONFIG_BYTES): refused before reading it.
     #[error(
-        "refusing to read config {path}: it holds {size} bytes or more, over the {} bytes (1 MiB) a config may hold; \
-         a config takes a few hundred bytes per engine, so check what wrote this one and replace it",
-        crate::config::MAX_CONFIG_BYTES
+        "refusing to read config {path}: it holds {size} bytes or more, over the {cap} bytes (1 MiB) a config may hold; \
+         a config takes a few hundred bytes per engine, so check what wrote this one and replace it"
     )]
-    ConfigTooLarge { path: PathBuf, size: u64 },
+    ConfigTooLarge { path: PathBuf, size: u64, cap: u64 },
 
     /// Reading a config file failed (other than "does not exist").
     #[error("cannot read config {path}: {source}")]

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::config::Policy;
 use crate::config::{Sources, Tls};
 use crate::edit::{NewEngine, Session, target_path};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::links::{self, Linker};
 use crate::output;
-use crate::policy::Policy;
 use crate::shared;
 
 #[derive(Args, Debug)]

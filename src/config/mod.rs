@@ -13,7 +13,6 @@ use std::rc::Rc;
 
 use crate::error::{Error, Place, Result};
 use crate::host;
-use crate::policy::Policy;
 use crate::suggest;
 
 mod clash;
@@ -36,6 +35,45 @@ const BUILT_IN: &str = include_str!("default_engines.toml");
 /// The largest config file read: far above any real one (a few hundred bytes
 /// per engine), far below what would cost time or memory to refuse.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// An engine's policy (`protect`, `readonly`); src/policy/ enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Destructive commands need the engine's name typed back.
+    Protect,
+    /// Only reading commands run.
+    Readonly,
+}
+
+impl Policy {
+    /// The policy the config keys give. `readonly` already refuses all that
+    /// `protect` would hold, so with both set the stricter one holds.
+    pub fn from_keys(protect: bool, readonly: bool) -> Option<Policy> {
+        match (protect, readonly) {
+            (_, true) => Some(Policy::Readonly),
+            (true, false) => Some(Policy::Protect),
+            (false, false) => None,
+        }
+    }
+
+    /// What it does, for `doctor`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Policy::Protect => {
+                "protected: destructive commands need the engine's name typed back (or DOCKMUX_CONFIRM=NAME)"
+            }
+            Policy::Readonly => "read-only: only commands that read run",
+        }
+    }
+
+    /// As the config spells it, and as `list --json` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Protect => "protect",
+            Policy::Readonly => "readonly",
+        }
+    }
+}
 
 /// Which files are read, in order; later files win.
 #[derive(Clone, Debug)]

@@ -8,9 +8,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, tls_fits};
-use super::{Client, Engine, Origin, Tls};
+use super::{Client, Engine, Origin, Policy, Tls};
 use crate::host;
-use crate::policy::Policy;
 use crate::suggest;
 
 pub(crate) const TOP_KEYS: &[&str] = &["docker", "engines"];

@@ -58,6 +58,7 @@ pub(super) fn check_size(path: &Path, size: u64) -> Result<()> {
         return Err(Error::ConfigTooLarge {
             path: path.to_path_buf(),
             size,
+            cap: MAX_CONFIG_BYTES,
         });
     }
     Ok(())

@@ -16,9 +16,8 @@
 use std::ops::Range;
 
 use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, tls_fits};
-use super::{Client, Engine, Origin, Tls};
+use super::{Client, Engine, Origin, Policy, Tls};
 use crate::host::{self, Kind};
-use crate::policy::Policy;
 
 /// What the checks across sections need of one section. The one engine that
 /// is run is read again from `at` for the rest.

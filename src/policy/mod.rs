@@ -22,43 +22,7 @@ pub mod tree;
 
 pub use confirm::{CONFIRM_VAR, confirm};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Policy {
-    /// Destructive commands need the engine's name typed back.
-    Protect,
-    /// Only reading commands run.
-    Readonly,
-}
-
-impl Policy {
-    /// The policy the config keys give. `readonly` already refuses all that
-    /// `protect` would hold, so with both set the stricter one holds.
-    pub fn from_keys(protect: bool, readonly: bool) -> Option<Policy> {
-        match (protect, readonly) {
-            (_, true) => Some(Policy::Readonly),
-            (true, false) => Some(Policy::Protect),
-            (false, false) => None,
-        }
-    }
-
-    /// What it does, for `doctor`.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Policy::Protect => {
-                "protected: destructive commands need the engine's name typed back (or DOCKMUX_CONFIRM=NAME)"
-            }
-            Policy::Readonly => "read-only: only commands that read run",
-        }
-    }
-
-    /// As the config spells it, and as `list --json` shows it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Policy::Protect => "protect",
-            Policy::Readonly => "readonly",
-        }
-    }
-}
+use crate::config::Policy;
 
 /// What a command line may do on an engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
