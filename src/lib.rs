@@ -28,7 +28,6 @@ pub mod output;
 mod paths;
 mod pattern;
 mod plain;
-pub mod policy;
 mod pool;
 mod probe;
 mod programs;

@@ -2,14 +2,14 @@
 //! client: every spelling of every command in dockmux's copy of docker's
 //! command tree (which `the_tree_is_the_clients_own` holds to both real
 //! clients), judged against lists written here from docker's reference
-//! docs, not from src/policy. Then the real tty prompt in tmux, and a prune
+//! docs, not from src/engine/policy. Then the real tty prompt in tmux, and a prune
 //! on the real test bed.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dockmux::policy::tree::{NODES, PLUGIN, V20, V28};
+use dockmux::engine::policy::tree::{NODES, PLUGIN, V20, V28};
 
 use crate::hardening::fake_client;
 use crate::harness::testbed::{self, IMAGE};
@@ -562,7 +562,7 @@ fn the_tree_is_the_clients_own() {
             let joined = path.join(" ");
             let node = NODES.iter().find(|n| n.path == joined).unwrap_or_else(|| {
                 panic!(
-                    "{}: `docker {joined}` is not in src/policy/tree.rs",
+                    "{}: `docker {joined}` is not in src/engine/policy/tree.rs",
                     client.display()
                 )
             });

@@ -21,10 +21,10 @@ use crate::config::{self, Engine, Sources};
 use crate::engine;
 use crate::engine::client;
 use crate::engine::flags::{self, Scan};
+use crate::engine::policy::{self, Verdict, commands};
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::exit_codes::ExitCode;
-use crate::policy::{self, Verdict, commands};
 use crate::{pool, selection};
 
 #[derive(Args, Debug)]

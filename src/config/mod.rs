@@ -36,7 +36,7 @@ const BUILT_IN: &str = include_str!("default_engines.toml");
 /// per engine), far below what would cost time or memory to refuse.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-/// An engine's policy (`protect`, `readonly`); src/policy/ enforces it.
+/// An engine's policy (`protect`, `readonly`); src/engine/policy/ enforces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
     /// Destructive commands need the engine's name typed back.
@@ -154,7 +154,7 @@ pub struct Engine {
     pub aliases: Vec<String>,
     pub hint: Option<String>,
     pub tls: Option<Tls>,
-    /// `protect = true` / `readonly = true` (policy.rs).
+    /// `protect = true` / `readonly = true` (src/engine/policy/).
     pub policy: Option<Policy>,
     pub origin: Origin,
     /// Index into the loaded texts, and spans, for messages after merging.

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod dispatch;
 pub mod flags;
+pub mod policy;
 pub mod replace;
 
 use std::ffi::{OsStr, OsString};
@@ -150,7 +151,7 @@ pub fn run(command: &str, args: &[OsString]) -> Result<NotAnEngine> {
     };
     // Only engines with a policy pay for reading the command line.
     if engine.policy.is_some() {
-        crate::policy::enforce(command, engine, args)?;
+        policy::enforce(command, engine, args)?;
     }
     let client = client::find(docker.as_ref())?;
     let depth = next_depth(&client)?;
