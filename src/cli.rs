@@ -150,8 +150,8 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
         Command::Rename(args) => cmd::rename::run(args, &sources),
         Command::Contexts(args) => cmd::contexts::run(args, &sources),
         Command::Completions(args) => cmd::completions::run(args, &sources),
-        Command::Install(args) => cmd::install::run(args, &sources),
-        Command::Uninstall(args) => cmd::uninstall::run(args, &sources),
+        Command::Install(args) => cmd::install::run(args, &sources, Cli::command()),
+        Command::Uninstall(args) => cmd::uninstall::run(args, &sources, Cli::command()),
         Command::Push(args) => cmd::push::run(args, &sources),
         Command::Version => cmd::version::run(),
     }

@@ -7,7 +7,7 @@
 //! `dockmux install` can write them from the binary itself. Management mode
 //! only: nothing on the engine path calls this.
 
-use clap::{Command, CommandFactory};
+use clap::Command;
 use clap_mangen::Man;
 
 /// One manual page.
@@ -36,10 +36,11 @@ impl Page {
 const DOCKMUX: &str = include_str!("man/dockmux.1");
 const ENGINES_TOML: &str = include_str!("man/engines.toml.5");
 
-/// Every page, dockmux(1) first.
-pub fn pages() -> Vec<Page> {
+/// Every page, dockmux(1) first. `cli`: dockmux's command line (the
+/// caller's, so this module needs no CLI of its own).
+pub fn pages(cli: Command) -> Vec<Page> {
     // `help` is clap's, not a command of ours worth a page.
-    let mut root = crate::cli::Cli::command().disable_help_subcommand(true);
+    let mut root = cli.disable_help_subcommand(true);
     root.build();
     let mut commands = Vec::new();
     subcommands(&root, &mut commands);
@@ -176,11 +177,13 @@ fn see_also(commands: &[&Command], of: Option<&Command>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
 
     #[test]
     fn a_page_per_visible_command_and_the_config_format() {
-        let pages = pages();
+        let pages = pages(crate::cli::Cli::command());
         let names: Vec<String> = pages.iter().map(Page::file_name).collect();
         assert_eq!(names.first().map(String::as_str), Some("dockmux.1"));
         assert!(names.contains(&"engines.toml.5".to_string()));
@@ -196,7 +199,7 @@ mod tests {
     /// Every option of every command is in dockmux(1) and in its command's page.
     #[test]
     fn every_option_is_in_dockmux_1_and_its_command_page() {
-        let pages = pages();
+        let pages = pages(crate::cli::Cli::command());
         let text = |name: &str| {
             let p = pages.iter().find(|p| p.name == name).unwrap();
             String::from_utf8(p.roff.clone()).unwrap()
@@ -225,7 +228,14 @@ mod tests {
     /// engines.toml(5) names every key the config reader takes.
     #[test]
     fn the_config_page_names_every_key() {
-        let page = String::from_utf8(pages().last().unwrap().roff.clone()).unwrap();
+        let page = String::from_utf8(
+            pages(crate::cli::Cli::command())
+                .last()
+                .unwrap()
+                .roff
+                .clone(),
+        )
+        .unwrap();
         let keys = [
             crate::config::TOP_KEYS,
             crate::config::ENGINE_KEYS,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic;
 use crate::error::Result;
-use crate::man;
+use crate::man::Page;
 use crate::output;
 
 /// The man root beside `bin_dir`, if man would look there.
@@ -21,7 +21,7 @@ pub fn root_for(bin_dir: &Path) -> Option<PathBuf> {
 
 /// Writes every page that is missing or not this build's, with a line in
 /// `report`; a note when there is no man root for `bin_dir`.
-pub fn install(bin_dir: &Path, report: &mut String) -> Result<()> {
+pub fn install(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()> {
     let Some(root) = root_for(bin_dir) else {
         output::note(&format!(
             "dockmux: note: no man pages installed: man looks for them beside a directory \
@@ -31,7 +31,7 @@ pub fn install(bin_dir: &Path, report: &mut String) -> Result<()> {
         return Ok(());
     };
     let (mut written, mut kept) = (0, Vec::new());
-    for page in man::pages() {
+    for page in pages {
         let path = root.join(page.dir()).join(page.file_name());
         match std::fs::read(&path) {
             Ok(old) if old == page.roff => continue,
@@ -62,11 +62,11 @@ pub fn install(bin_dir: &Path, report: &mut String) -> Result<()> {
 
 /// Removes dockmux's pages beside `bin_dir`: this build's, and the
 /// `dockmux-*` pages of other builds (a command since renamed).
-pub fn remove(bin_dir: &Path, report: &mut String) -> Result<()> {
+pub fn remove(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()> {
     let Some(root) = root_for(bin_dir) else {
         return Ok(());
     };
-    let mut paths: Vec<PathBuf> = man::pages()
+    let mut paths: Vec<PathBuf> = pages
         .iter()
         .map(|p| root.join(p.dir()).join(p.file_name()))
         .collect();

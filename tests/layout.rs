@@ -1,6 +1,7 @@
 //! The layout's rules, checked in the source rather than stated in comments
 //! (ARCHITECTURE.md): the engine path reaches no clap, no serde_json and no
-//! management command, and a command never imports another command.
+//! management command, a command never imports another command, and no two
+//! modules (a folder counts as one) reach each other.
 //!
 //! "Reaches" is followed through the source: from the modules main.rs takes
 //! for engine mode, every `crate::…`, `super::…` and child-module path in
@@ -413,10 +414,11 @@ fn a_command_never_imports_another_command() {
     assert!(faults.is_empty(), "{}", faults.join("\n"));
 }
 
-/// The check itself: a tree whose engine path takes clap (through a
-/// `use` group, a `super::` path or a child module) fails it, naming the chain.
+/// The checks themselves: a tree whose engine path takes clap (through a
+/// `use` group, a `super::` path or a child module) fails, naming the chain;
+/// so does a tree whose modules reach each other.
 #[test]
-fn the_check_finds_what_the_engine_path_should_not_reach() {
+fn the_checks_find_what_they_look_for() {
     let tree = |files: &[(&str, &str)]| {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
@@ -491,5 +493,76 @@ fn the_check_finds_what_the_engine_path_should_not_reach() {
             .iter()
             .any(|f| f.starts_with("clap in commands::list: ")),
         "{faults:?}"
+    );
+    // cli → commands::man_pages → man → cli, as once with man.rs.
+    let cycle = tree(&[
+        ("cli.rs", "use crate::commands;\n"),
+        ("commands/mod.rs", "pub mod man_pages;\n"),
+        ("commands/man_pages.rs", "fn f() { crate::man::pages(); }\n"),
+        ("man.rs", "pub fn pages() { crate::cli::Cli::command(); }\n"),
+        ("engine/mod.rs", "use crate::man;\n"),
+    ]);
+    assert_eq!(
+        cycles(&cycle),
+        [
+            "cli → commands / commands → man → cli",
+            "cli → commands → man / man → cli",
+            "commands → man / man → cli → commands"
+        ]
+    );
+}
+
+/// Modules that reach each other, at the top level of src/ (a folder counts
+/// as one): each pair once, with the chains both ways.
+fn cycles(tree: &Tree) -> Vec<String> {
+    let top = |m: &[String]| m.first().cloned();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for m in tree.modules.keys() {
+        for r in tree.refs(m) {
+            if let (Some(a), Some(b)) = (top(m), top(&r))
+                && a != b
+            {
+                edges.entry(a).or_default().insert(b);
+            }
+        }
+    }
+    let path = |from: &String, to: &String| -> Option<Vec<String>> {
+        let mut seen = BTreeSet::new();
+        let mut todo = VecDeque::from([vec![from.clone()]]);
+        while let Some(chain) = todo.pop_front() {
+            let last = chain.last().unwrap();
+            for next in edges.get(last).into_iter().flatten() {
+                if next == to {
+                    let mut c = chain.clone();
+                    c.push(next.clone());
+                    return Some(c);
+                }
+                if seen.insert(next.clone()) {
+                    let mut c = chain.clone();
+                    c.push(next.clone());
+                    todo.push_back(c);
+                }
+            }
+        }
+        None
+    };
+    let mut found = Vec::new();
+    for a in edges.keys() {
+        for b in edges.keys().filter(|b| a < *b) {
+            if let (Some(there), Some(back)) = (path(a, b), path(b, a)) {
+                found.push(format!("{} / {}", there.join(" → "), back.join(" → ")));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_module_cycles() {
+    let found = cycles(&Tree::read(&src(), "dockmux"));
+    assert!(
+        found.is_empty(),
+        "modules that reach each other:\n{}",
+        found.join("\n")
     );
 }

@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use clap::CommandFactory;
+use dockmux::cli::Cli;
 use dockmux::man::{self, Page};
 
 use crate::harness::{Env, Out};
@@ -23,7 +25,7 @@ fn checked_in(page: &Page) -> PathBuf {
 
 #[test]
 fn pages_are_current() {
-    let pages = man::pages();
+    let pages = man::pages(Cli::command());
     if std::env::var_os("DOCKMUX_WRITE_MAN").is_some() {
         let _ = std::fs::remove_dir_all(man_dir());
         for page in &pages {
@@ -72,7 +74,7 @@ fn render(file: &Path) -> Out {
 #[test]
 fn man_renders_every_page_without_a_warning() {
     let env = Env::new();
-    for page in man::pages() {
+    for page in man::pages(Cli::command()) {
         let file = env.root().join(page.file_name());
         std::fs::write(&file, &page.roff).unwrap();
         let out = render(&file);
@@ -102,7 +104,7 @@ fn man_renders_every_page_without_a_warning() {
 #[test]
 fn dockmux_1_shows_every_command_with_its_options() {
     let env = Env::new();
-    let page = &man::pages()[0];
+    let page = &man::pages(Cli::command())[0];
     let file = env.root().join(page.file_name());
     std::fs::write(&file, &page.roff).unwrap();
     let text = render(&file).ok().to_string();
@@ -136,7 +138,7 @@ fn dockmux_1_shows_every_command_with_its_options() {
 /// The example in engines.toml(5) is a config dockmux reads as written.
 #[test]
 fn the_config_pages_example_is_a_valid_config() {
-    let page = man::pages().pop().unwrap();
+    let page = man::pages(Cli::command()).pop().unwrap();
     assert_eq!(page.file_name(), "engines.toml.5");
     let roff = String::from_utf8(page.roff).unwrap();
     let example = roff

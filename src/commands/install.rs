@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::installation::{Existing, Target, running_binary};
 use crate::links::{self, Linker, SelfExe};
-use crate::{atomic, man_files, output, quote, shared, ssh_path};
+use crate::{atomic, man, man_files, output, quote, shared, ssh_path};
 
 #[derive(Args, Debug)]
 pub struct InstallArgs {
@@ -24,7 +24,8 @@ pub struct InstallArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: &InstallArgs, sources: &Sources) -> Result<ExitCode> {
+/// `cli`: dockmux's command line, for the man pages.
+pub fn run(args: &InstallArgs, sources: &Sources, cli: clap::Command) -> Result<ExitCode> {
     let target = Target::new(args.dir.as_deref())?;
     // Everything that can be checked is, before anything is written.
     let cfg = config::load(sources)?;
@@ -89,7 +90,7 @@ pub fn run(args: &InstallArgs, sources: &Sources) -> Result<ExitCode> {
     if let Err(e) = linker.link(commands, &mut report) {
         return Err(done(&report, e));
     }
-    if let Err(e) = man_files::install(&target.dir, &mut report) {
+    if let Err(e) = man_files::install(&target.dir, &man::pages(cli), &mut report) {
         return Err(done(&report, e));
     }
     output::print(&report)?;

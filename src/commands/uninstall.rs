@@ -13,7 +13,7 @@ use crate::exit_codes::ExitCode;
 use crate::installation::{Existing, Target, writable};
 use crate::links::{self, Dir};
 use crate::paths::same_file;
-use crate::{man_files, output};
+use crate::{man, man_files, output};
 
 #[derive(Args, Debug)]
 pub struct UninstallArgs {
@@ -22,7 +22,8 @@ pub struct UninstallArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: &UninstallArgs, sources: &Sources) -> Result<ExitCode> {
+/// `cli`: dockmux's command line, for the man pages.
+pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Result<ExitCode> {
     let target = Target::new(args.dir.as_deref())?;
     let dir = &target.dir;
     links::check_dir(
@@ -78,7 +79,7 @@ pub fn run(args: &UninstallArgs, sources: &Sources) -> Result<ExitCode> {
     record.save()?;
     names.push(completion::DOCKMUX.to_string());
     Places::for_links_in(dir).remove(&names, &mut report);
-    man_files::remove(dir, &mut report)?;
+    man_files::remove(dir, &man::pages(cli), &mut report)?;
     if existing == Existing::Dockmux {
         remove(&target.binary)?;
         report.push_str(&format!("removed  {}\n", target.binary.display()));
