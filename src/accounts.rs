@@ -35,16 +35,28 @@ impl Accounts {
         Accounts { text }
     }
 
+    /// The fields of the first entry for `id` (a named one).
+    fn entry(&self, id: u32) -> Option<Vec<&str>> {
+        self.text
+            .lines()
+            .map(|line| line.split(':').collect::<Vec<_>>())
+            .find(|f| f.len() > 2 && !f[0].is_empty() && f[2].parse() == Ok(id))
+    }
+
     /// The name of `id` (the first entry with it), if the file has one;
     /// 0 is root everywhere, file or not.
     pub fn name(&self, id: u32) -> Option<String> {
-        let found = self.text.lines().find_map(|line| {
-            let mut fields = line.split(':');
-            let name = fields.next()?;
-            let _password = fields.next()?;
-            (fields.next()?.parse() == Ok(id) && !name.is_empty()).then(|| escape::owned(name))
-        });
+        let found = self.entry(id).map(|f| escape::owned(f[0]));
         found.or_else(|| (id == 0).then(|| "root".to_string()))
+    }
+
+    /// The login shell of user `uid` (passwd's last field), if it names one.
+    pub fn shell(&self, uid: u32) -> Option<String> {
+        let entry = self.entry(uid)?;
+        entry
+            .get(6)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_string())
     }
 
     /// `name (uid N)`, or `uid N` when the file does not name it.
@@ -74,6 +86,9 @@ mod tests {
         assert_eq!(users.name(0).as_deref(), Some("root"));
         assert_eq!(users.describe_user(65534), "nobody (uid 65534)");
         assert_eq!(users.describe_user(1000), "uid 1000");
+        assert_eq!(users.shell(0).as_deref(), Some("/bin/sh"));
+        assert_eq!(users.shell(65534).as_deref(), Some("/bin/false"));
+        assert_eq!(users.shell(1000), None);
         assert_eq!(
             Accounts::groups(root.path()).name(998).as_deref(),
             Some("docker")

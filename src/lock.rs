@@ -289,20 +289,10 @@ fn command_line(raw: &[u8]) -> String {
     out
 }
 
-/// A user's name from the password database, else the uid as a number.
+/// A user's name from /etc/passwd (not glibc's NSS, which a static build
+/// cannot load: see src/accounts.rs), else the uid as a number.
 pub fn user_name(uid: u32) -> String {
-    let mut buf = vec![0 as libc::c_char; 4096];
-    // SAFETY: getpwuid_r writes into `pwd` and `buf` (of the given length) only.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut found: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found);
-        if rc == 0 && !found.is_null() && !pwd.pw_name.is_null() {
-            let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy();
-            return format!("{name} (uid {uid})");
-        }
-    }
-    format!("uid {uid}")
+    crate::accounts::Accounts::users(std::path::Path::new("/")).describe_user(uid)
 }
 
 #[cfg(test)]

@@ -282,23 +282,10 @@ pub fn path_fix(dir: &Path) -> String {
     }
 }
 
-/// The basename of the user's login shell from the password database, else `$SHELL`'s.
+/// The basename of the user's login shell from /etc/passwd (not glibc's
+/// NSS: see src/accounts.rs), else `$SHELL`'s.
 fn login_shell() -> String {
-    let from_passwd = {
-        let uid = crate::secure::euid();
-        let mut buf = vec![0 as libc::c_char; 16 * 1024];
-        // SAFETY: zeroed passwd is a valid out-parameter; all pointers are valid for the call.
-        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: as above; buf outlives the use of pw's strings.
-        let rc =
-            unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
-        (rc == 0 && !result.is_null() && !pw.pw_shell.is_null()).then(|| {
-            // SAFETY: pw_shell points into buf, NUL-terminated, set by getpwuid_r.
-            let shell = unsafe { std::ffi::CStr::from_ptr(pw.pw_shell) };
-            shell.to_string_lossy().into_owned()
-        })
-    };
+    let from_passwd = crate::accounts::Accounts::users(Path::new("/")).shell(crate::secure::euid());
     let shell = from_passwd
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("SHELL").ok())
