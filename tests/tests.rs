@@ -6,6 +6,7 @@ mod completion;
 mod contexts;
 mod discover;
 mod dispatch;
+mod dist;
 mod edit;
 mod edit_users;
 mod engines;
