@@ -10,6 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands as cmd;
 use crate::completion;
 use crate::config::{self, Config, Sources};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::{output, quote, suggest};
@@ -74,6 +75,13 @@ pub enum Command {
     Push(cmd::push::PushArgs),
     /// Print dockmux's version (as --version does)
     Version,
+}
+
+/// An engine command's completion request, handed over by the engine path
+/// (engine::Ran::Completion): answered here where its client cannot name
+/// the engine's objects, else run by the client.
+pub fn complete(request: Box<engine::Request>) -> Result<ExitCode> {
+    completion::old_client::answer(request)
 }
 
 /// Parses `argv` and runs the command; returns the exit code. `foreign`:

@@ -7,6 +7,7 @@ mod atomic;
 mod builds;
 mod children;
 pub mod cli;
+mod client_version;
 mod commands;
 mod completion;
 pub mod config;

@@ -20,12 +20,15 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // std captures argv itself on glibc, with or without its own main.
     let argv: Vec<OsString> = std::env::args_os().collect();
     let (invoked, result) = match dispatch::classify(&argv) {
-        // Returns only if docker could not be started, or the name is no engine's.
+        // Returns only if docker could not be started, the name is no
+        // engine's, or it is a completion request, which the management
+        // side may answer itself.
         Mode::Engine { command, args } => match engine::run(&command, args) {
-            Ok(engine::NotAnEngine) => {
+            Ok(engine::Ran::NotAnEngine) => {
                 let name = dispatch::invoked_name(&argv);
                 as_dockmux(&argv, name)
             }
+            Ok(engine::Ran::Completion(request)) => (command, cli::complete(request)),
             Err(err) => (command, Err(err)),
         },
         Mode::Manage => manage(&argv, None),
@@ -54,8 +57,12 @@ fn as_dockmux(
 ) -> (String, dockmux::error::Result<ExitCode>) {
     match dispatch::as_dockmux(argv) {
         Mode::Engine { command, args } => {
-            let err = engine::run(&command, args).map(|_| ExitCode::Refused);
-            (command, err)
+            let ran = match engine::run(&command, args) {
+                Ok(engine::Ran::NotAnEngine) => Ok(ExitCode::Refused),
+                Ok(engine::Ran::Completion(request)) => cli::complete(request),
+                Err(err) => Err(err),
+            };
+            (command, ran)
         }
         Mode::Manage => {
             let (dockmux, result) = manage(argv, name.as_deref());

@@ -52,3 +52,40 @@ fn first_use_is_what_a_machine_without_the_engines_shows() {
     let block = console_block("## First use");
     assert_eq!(replay(&env, &block), block);
 }
+
+/// "Completion": an old client's names, on an engine holding the block's
+/// containers (web-1 running, db-1 created and never started).
+#[test]
+fn completion_with_an_old_client_lists_the_engines_own_names() {
+    let engine = testbed::private("readme");
+    let docker = |args: &[&str]| Out::of(engine.docker().args(args)).ok().to_string();
+    docker(&[
+        "create",
+        "--name",
+        "db-1",
+        "--network",
+        "none",
+        testbed::IMAGE,
+        "true",
+    ]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        "web-1",
+        "--network",
+        "none",
+        testbed::IMAGE,
+        "sleep",
+        "100000",
+    ]);
+    let env = Env::new();
+    env.user_config(&format!(
+        "docker = \"{}\"\n[engines.pg]\nhost = \"{}\"\n",
+        crate::completion::old_docker().display(),
+        engine.host
+    ));
+    env.link("pg-docker");
+    let block = console_block("## Completion");
+    assert_eq!(replay(&env, &block), block);
+}

@@ -17,8 +17,9 @@ use crate::exit_codes::ExitCode;
 use crate::{engine, output};
 
 // cobra's ShellCompDirective bits; 0 means "candidates, else files".
-const ERROR: u32 = 1;
-const NO_FILES: u32 = 4;
+pub(super) const ERROR: u32 = 1;
+pub(super) const NO_SPACE: u32 = 2;
+pub(super) const NO_FILES: u32 = 4;
 const DIRS_ONLY: u32 = 16;
 
 /// The two request verbs of the protocol.
@@ -40,7 +41,10 @@ pub fn answer(verb: &OsStr, args: &[OsString], root: Command) -> Result<ExitCode
     if args.len() > 1 && dispatch::is_docker_command(args[0].as_bytes()) {
         let mut rest = vec![verb.to_owned()];
         rest.extend_from_slice(&args[1..]);
-        return engine::run(&args[0].to_string_lossy(), &rest).map(|_| ExitCode::Refused);
+        return match engine::run(&args[0].to_string_lossy(), &rest)? {
+            engine::Ran::NotAnEngine => Ok(ExitCode::Refused),
+            engine::Ran::Completion(request) => super::old_client::answer(request),
+        };
     }
     let words: Vec<String> = args
         .iter()
@@ -48,19 +52,26 @@ pub fn answer(verb: &OsStr, args: &[OsString], root: Command) -> Result<ExitCode
         .collect();
     let cfg = config::load(&Sources::from_env()).ok();
     let answer = complete(&words, cfg.as_ref(), root);
-    let describe = verb == "__complete";
-    let mut out = String::new();
-    for (value, about) in &answer.candidates {
-        out.push_str(value);
-        if describe && !about.is_empty() {
-            out.push('\t');
-            out.push_str(about);
-        }
-        out.push('\n');
-    }
-    out.push_str(&format!(":{}\n", answer.directive));
-    output::print(&out)?;
+    output::print(&answer.render(verb == "__complete"))?;
     Ok(ExitCode::Success)
+}
+
+impl Answer {
+    /// As the protocol has it: a line per candidate (`value<TAB>description`
+    /// when `describe`), then `:DIRECTIVE`.
+    pub(super) fn render(&self, describe: bool) -> String {
+        let mut out = String::new();
+        for (value, about) in &self.candidates {
+            out.push_str(value);
+            if describe && !about.is_empty() {
+                out.push('\t');
+                out.push_str(about);
+            }
+            out.push('\n');
+        }
+        out.push_str(&format!(":{}\n", self.directive));
+        out
+    }
 }
 
 /// The candidates for the last of `words` (the arguments after `dockmux`).

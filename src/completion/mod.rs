@@ -8,10 +8,13 @@
 //!   (for `dockmux completions`, src/commands/completions.rs);
 //! - `files`: the per-name files `dockmux link` installs where each shell
 //!   finds them on its own, so names linked later complete in new shells;
-//! - `answer`: `dockmux __complete …`, dockmux's own candidates.
+//! - `answer`: `dockmux __complete …`, dockmux's own candidates;
+//! - `old_client`: an engine command's names when its client is older than
+//!   docker 23, whose `__complete` offers files for every argument.
 
 mod answer;
 mod files;
+pub mod old_client;
 mod script;
 
 use clap::ValueEnum;

@@ -157,7 +157,8 @@ fn is_command(word: &[u8]) -> bool {
     COMMANDS.binary_search(&word).is_ok()
 }
 
-fn is_completion(word: &[u8]) -> bool {
+/// cobra's completion request verbs.
+pub fn is_completion(word: &[u8]) -> bool {
     word == b"__complete" || word == b"__completeNoDesc"
 }
 

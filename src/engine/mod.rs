@@ -17,10 +17,11 @@ pub mod replace;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::config::{self, Engine};
+use crate::config::{self, Client, Engine};
 use crate::error::{Error, Result};
 use crate::secure;
 use flags::Scan;
@@ -120,22 +121,54 @@ pub fn next_depth(client: &Path) -> Result<u32> {
     Ok(depth + 1)
 }
 
-/// What [`run`] returns when it does not exec: the name it was invoked as
-/// is no engine command and does not look like one (not `NAME-docker`, no
-/// engine's alias), so this is dockmux under another name (a renamed binary,
-/// an empty argv[0]), and it acts as dockmux.
-#[derive(Debug)]
-pub struct NotAnEngine;
+/// What [`run`] returns when it does not exec.
+pub enum Ran<'a> {
+    /// The name it was invoked as is no engine command and does not look
+    /// like one (not `NAME-docker`, no engine's alias), so this is dockmux
+    /// under another name (a renamed binary, an empty argv[0]), and it acts
+    /// as dockmux.
+    NotAnEngine,
+    /// A completion request, which the management side may answer itself
+    /// before it goes to the client (see [`Request`]).
+    Completion(Box<Request<'a>>),
+}
 
-/// Runs docker for the engine `command` names. Returns only on failure.
-pub fn run(command: &str, args: &[OsString]) -> Result<NotAnEngine> {
-    let (ref engine, docker) = match config::load_engine(&config::Sources::from_env(), command) {
+/// A completion request (`NAME-docker __complete WORDS…`), checked as any
+/// command line is and its client found. A client older than docker 23
+/// answers it with files where a name goes, so the management side
+/// (completion/old_client) answers some itself: that asks the engine and
+/// reads JSON, which the engine path never does. The rest go to the
+/// client by [`Request::exec`].
+pub struct Request<'a> {
+    pub engine: Engine,
+    /// The config's `docker`, to ask the engine as `find` does.
+    pub docker: Option<Client>,
+    /// The client that answers otherwise.
+    pub client: PathBuf,
+    /// The words after the request verb; the last is being completed.
+    pub words: &'a [OsString],
+    args: &'a [OsString],
+    depth: u32,
+}
+
+impl Request<'_> {
+    /// Runs the client with the request, as for any command. Returns only
+    /// on failure.
+    pub fn exec(self) -> Error {
+        exec_client(&self.engine, self.client, self.depth, self.args)
+    }
+}
+
+/// Runs docker for the engine `command` names. Returns only on failure, or
+/// when it does not exec ([`Ran`]).
+pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
+    let (engine, docker) = match config::load_engine(&config::Sources::from_env(), command) {
         Err(Error::UnknownEngine { .. }) if !dispatch::is_docker_command(command.as_bytes()) => {
-            return Ok(NotAnEngine);
+            return Ok(Ran::NotAnEngine);
         }
         loaded => loaded?,
     };
-    let quiet = match flags::scan(args) {
+    let line = match flags::scan(args) {
         Scan::Refused { word, completion } => {
             if completion {
                 // The shell's answer: no candidates and no file names (cobra's
@@ -147,21 +180,43 @@ pub fn run(command: &str, args: &[OsString]) -> Result<NotAnEngine> {
                 engine: engine.name.clone(),
             });
         }
-        Scan::Ok(line) => line.quiet,
+        Scan::Ok(line) => line,
     };
     // Only engines with a policy pay for reading the command line.
     if engine.policy.is_some() {
-        policy::enforce(command, engine, args)?;
+        policy::enforce(command, &engine, args)?;
     }
     let client = client::find(docker.as_ref())?;
     let depth = next_depth(&client)?;
     // Only the outermost dockmux speaks: a client that runs dockmux again
     // (a wrapper loop) must not repeat the note at every level.
-    if !quiet && depth == 1 {
-        warn_if_down(command, engine);
+    if !line.quiet {
+        if depth == 1 {
+            warn_if_down(command, &engine);
+        }
+    } else if let Some(verb) = args.get(line.command)
+        && flags::is_completion(verb.as_bytes())
+    {
+        return Ok(Ran::Completion(Box::new(Request {
+            engine,
+            docker,
+            client,
+            words: &args[line.command + 1..],
+            args,
+            depth,
+        })));
     }
+    Err(exec_client(&engine, client, depth, args))
+}
+
+/// Becomes `client ARGS…` with the engine's environment; returns only the
+/// error that kept it from doing so.
+fn exec_client(engine: &Engine, client: PathBuf, depth: u32, args: &[OsString]) -> Error {
     let depth = depth.to_string();
-    let env = checked_env(engine)?;
+    let env = match checked_env(engine) {
+        Ok(env) => env,
+        Err(e) => return e,
+    };
     let vars: Vec<(&str, Option<&str>)> = env
         .iter()
         .map(|(k, v)| (*k, v.as_deref()))
@@ -172,7 +227,7 @@ pub fn run(command: &str, args: &[OsString]) -> Result<NotAnEngine> {
         .chain(args.iter().map(OsString::as_os_str))
         .collect();
     let err = replace::exec(&argv, &vars);
-    Err(Error::ClientNotExecutable {
+    Error::ClientNotExecutable {
         fix: match exec_limit_fix(&err, args, &env) {
             Some(fix) => fix,
             None if err.kind() == std::io::ErrorKind::PermissionDenied => {
@@ -182,7 +237,7 @@ pub fn run(command: &str, args: &[OsString]) -> Result<NotAnEngine> {
         },
         path: client,
         source: err,
-    })
+    }
 }
 
 /// The fix for an exec that failed for its arguments and environment

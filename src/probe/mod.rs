@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::children::Batch;
-use crate::config::{Config, Engine};
+use crate::config::{Client, Config, Engine};
 use crate::engine;
 use crate::engine::client;
 use crate::error::Error;
@@ -178,7 +178,7 @@ impl Target {
 /// all within `timeout` (plus a few milliseconds), and with every docker
 /// client it started killed.
 pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<Status> {
-    fan_out(cfg, engines, timeout, |t, reach| {
+    fan_out(cfg.docker.as_ref(), engines, timeout, |t, reach| {
         Ok(match (t.kind, &reach.docker) {
             (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout),
             (_, Ok(docker)) => probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout),
@@ -219,7 +219,18 @@ pub fn ask_all(
     timeout: Duration,
     question: Question,
 ) -> Vec<Result<Answer, Status>> {
-    fan_out(cfg, engines, timeout, move |t, reach| {
+    ask(cfg.docker.as_ref(), engines, timeout, question)
+}
+
+/// [`ask_all`] for a caller that has the config's `docker` setting but not
+/// the whole config (an engine command's completion request).
+pub fn ask(
+    docker: Option<&Client>,
+    engines: &[&Engine],
+    timeout: Duration,
+    question: Question,
+) -> Vec<Result<Answer, Status>> {
+    fan_out(docker, engines, timeout, move |t, reach| {
         match (t.kind, &reach.docker) {
             (Kind::Unix, _) => {
                 let socket = Socket::open(t, reach.deadline, reach.timeout)?;
@@ -257,7 +268,7 @@ struct Reach {
 /// the results in the engines' order, all within `timeout` (plus a few
 /// milliseconds), with every docker client started killed.
 fn fan_out<R, F>(
-    cfg: &Config,
+    configured: Option<&Client>,
     engines: &[&Engine],
     timeout: Duration,
     job: F,
@@ -270,7 +281,7 @@ where
     // The client is only looked for when a non-unix engine needs it.
     let needs_client = engines.iter().any(|e| e.kind != Kind::Unix);
     let docker: Result<PathBuf, String> = if needs_client {
-        client::find(cfg.docker.as_ref()).map_err(|e| e.to_string())
+        client::find(configured).map_err(|e| e.to_string())
     } else {
         Err(String::new())
     };

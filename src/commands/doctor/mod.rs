@@ -4,13 +4,12 @@
 //! prints a fix for each finding. Exit 1 if there is any.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde::Serialize;
 
-use crate::children::Batch;
+use crate::client_version;
 use crate::completion::{Places, Shell};
 use crate::config::{self, Config, Engine, Sources};
 use crate::engine;
@@ -27,9 +26,6 @@ mod ssh;
 
 use links::{check_links, check_shadowing, check_shared_links, check_stale_links, commands};
 use ssh::check_ssh_path;
-
-/// cobra's `__complete`, which the completion scripts ask, came with docker 23.
-const MIN_COMPLETION_MAJOR: u32 = 23;
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
@@ -229,31 +225,26 @@ fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
         }
     };
     let shown = path.display();
-    let mut cmd = Command::new(&path);
-    cmd.arg("--version");
-    let out = Batch::new().run_until(&mut cmd, Instant::now() + timeout);
-    let text = match &out {
-        Ok(done) if done.status.success() => String::from_utf8_lossy(&done.stdout).into_owned(),
-        _ => {
-            c.push(
-                "client",
-                Level::Problem,
-                format!("{shown} --version failed"),
-                Some("check that it is a working docker client (reinstall it)"),
-            );
-            return;
-        }
+    let Some(text) = client_version::output(&path, Instant::now() + timeout) else {
+        c.push(
+            "client",
+            Level::Problem,
+            format!("{shown} --version failed"),
+            Some("check that it is a working docker client (reinstall it)"),
+        );
+        return;
     };
-    let version = client_version(&text);
+    let version = client_version::parse(&text);
     match version {
-        Some((v, major)) if major >= MIN_COMPLETION_MAJOR => {
+        Some((v, major)) if major >= client_version::COMPLETES_NAMES => {
             c.ok("client", format!("{shown} (docker {v})"))
         }
         Some((v, _)) => c.push(
             "client",
             Level::Warning,
             format!(
-                "{shown} is docker {v}: NAME-docker works, but tab completion needs docker {MIN_COMPLETION_MAJOR} or later"
+                "{shown} is docker {v}: NAME-docker works; TAB completes the names of containers, images, volumes and networks through dockmux, other arguments need docker {} or later",
+                client_version::COMPLETES_NAMES
             ),
             Some("install a newer docker CLI (docker-ce-cli from docker.com, or a newer docker.io)"),
         ),
@@ -264,14 +255,6 @@ fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
             Some("check that it is the docker client"),
         ),
     }
-}
-
-/// `Docker version 28.2.2, build e6534b4` → ("28.2.2", 28).
-fn client_version(text: &str) -> Option<(String, u32)> {
-    let rest = text.trim().strip_prefix("Docker version ")?;
-    let v = rest.split([',', ' ']).next()?.to_string();
-    let major = v.split('.').next()?.parse().ok()?;
-    Some((v, major))
 }
 
 fn check_engines(c: &mut Checks, cfg: &Config, timeout: Duration) {
@@ -380,20 +363,4 @@ fn installed_shells() -> Vec<Shell> {
         }
     }
     shells
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn client_versions_are_read_from_docker_version_lines() {
-        assert_eq!(
-            super::client_version("Docker version 28.2.2, build e6534b4\n"),
-            Some(("28.2.2".into(), 28))
-        );
-        assert_eq!(
-            super::client_version("Docker version 20.10.24+dfsg1, build 297e128"),
-            Some(("20.10.24+dfsg1".into(), 20))
-        );
-        assert_eq!(super::client_version("podman version 4.3.1"), None);
-    }
 }
