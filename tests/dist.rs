@@ -403,6 +403,14 @@ for d in usr etc var; do
   mkdir -p "$ovl/upper/$d" "$ovl/work/$d"
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$ovl/upper/$d,workdir=$ovl/work/$d" "/$d" || exit 91
 done
+# The machine may hold dockmux already (scripts/install, `dockmux install`):
+# this is the package on a machine without it, so the overlay sets aside
+# whatever sits at the package's own paths, and any system config.
+dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|' >"$ovl/paths" || exit 92
+while read -r p; do
+  if [ -f "$p" ] || [ -L "$p" ]; then rm -f "$p" || exit 92; fi
+done <"$ovl/paths"
+rm -rf /etc/dockmux
 snapshot() { find /usr /etc /var/lib/dpkg/info -xdev | LC_ALL=C sort; }
 step() { # NAME COMMAND...
   local name=$1
