@@ -16,6 +16,7 @@ use crate::config::{self, Config, Sources, Tls, rules};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lock::{self, Lock};
+use crate::secure;
 
 mod text;
 
@@ -224,14 +225,17 @@ impl Session {
     /// own), so adding one engine does not make the built-in ones vanish.
     pub fn open(sources: &Sources, system: bool) -> Result<Session> {
         let path = target_path(sources, system)?;
+        check_target(&path, system)?;
         let real = atomic::resolve(&path)?;
-        refuse_foreign_tree(&path, &real, system)?;
         let new_file = if system {
             atomic::SHARED
         } else {
             atomic::PRIVATE
         };
         let lock = Lock::acquire(&real, new_file.dir_mode)?;
+        // Again, with the directories made: another user may have made one
+        // of them first, in a directory everyone can write to.
+        check_target(&path, system)?;
         atomic::remove_stale_temps(&real);
         let cfg = config::load(sources)?;
         let (text, exists) = match std::fs::read_to_string(&real) {
@@ -472,37 +476,40 @@ fn others_view(sources: &Sources, replace: Option<(&Path, &str)>) -> Result<Conf
     }
 }
 
-/// Root editing a config in a tree someone else owns (`sudo -E dockmux add`
-/// keeps the user's HOME) would leave root-owned files and directories
-/// there, which that user could then not change: refused, before anything
-/// is made.
-fn refuse_foreign_tree(path: &Path, real: &Path, system: bool) -> Result<()> {
-    if crate::secure::euid() != 0 {
-        return Ok(());
-    }
-    for p in [path, real] {
-        // The nearest thing on the way that exists: where root would create or write.
-        let Some((at, owner)) = p
-            .ancestors()
-            .find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m.uid())))
-        else {
-            continue;
+/// The file an edit writes passes the check loading applies (secure.rs),
+/// as far as it exists, so an edit never writes a config that loading would
+/// then refuse. Root passes its own files anywhere, so a tree another user
+/// owns (`sudo -E dockmux add` keeps the user's HOME) is named for what it
+/// is: root would leave files there that user cannot change.
+fn check_target(path: &Path, system: bool) -> Result<()> {
+    let refusal = match secure::check_to_write(path) {
+        Ok(_) => return Ok(()),
+        Err(r) => r,
+    };
+    if secure::euid() == 0
+        && let secure::Refusal::Insecure(secure::Insecure {
+            owner: Some((at, uid)),
+            ..
+        }) = &refusal
+    {
+        let fix = if system {
+            "run it as that user"
+        } else {
+            "run it as that user (without sudo), or add --system to edit the system config"
         };
-        if owner != 0 {
-            let fix = if system {
-                "run it as that user".to_string()
-            } else {
-                "run it as that user (without sudo), or add --system to edit the system config"
-                    .to_string()
-            };
-            return Err(Error::Usage(format!(
-                "{} is owned by {}, not root: an edit as root would leave files there that user cannot change; {fix}",
-                at.display(),
-                lock::user_name(owner)
-            )));
-        }
+        return Err(Error::Usage(format!(
+            "{} is owned by {}, not root: an edit as root would leave files there that user cannot change; {fix}",
+            at.display(),
+            lock::user_name(*uid)
+        )));
     }
-    Ok(())
+    Err(refusal.into_error(
+        || path.display().to_string(),
+        |_, source| Error::ConfigRead {
+            path: path.to_path_buf(),
+            source,
+        },
+    ))
 }
 
 /// A config its owner made read-only is not replaced behind their back.

@@ -7,7 +7,11 @@
 //! - every directory that can redirect the path — each ancestor of each hop
 //!   of its symlink chain — is owned by root or the caller, and writable by
 //!   no one else unless it is sticky (like /tmp) and the entry below it is
-//!   owned by root or the caller (then no one else can replace that entry).
+//!   owned by root or the caller (then no one else can replace that entry);
+//! - every symlink on the way is owned by root or the caller.
+//!
+//! Edits check the file they write by the same rule (`check_to_write`)
+//! before they lock or make anything.
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
@@ -29,6 +33,9 @@ pub fn euid() -> u32 {
 pub struct Insecure {
     pub problem: String,
     pub fix: String,
+    /// The refusal is that another user owns this (and whom): root writing
+    /// there would leave files that user cannot change.
+    pub owner: Option<(PathBuf, u32)>,
 }
 
 /// Why a path could not be checked.
@@ -47,7 +54,7 @@ impl Refusal {
         io: impl FnOnce(PathBuf, std::io::Error) -> Error,
     ) -> Error {
         match self {
-            Refusal::Insecure(Insecure { problem, fix }) => Error::Insecure {
+            Refusal::Insecure(Insecure { problem, fix, .. }) => Error::Insecure {
                 what: what(),
                 problem,
                 fix,
@@ -169,6 +176,20 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
         may_replace(&at[..dir_len], dir, &at, found, me)?;
         let last = rest[i..].iter().all(|&b| b == b'/');
         if found.is_symlink() {
+            // Its owner chose where it leads.
+            if found.uid != 0 && found.uid != me {
+                let link = as_path(&at);
+                return Err(foreign(
+                    link,
+                    found.uid,
+                    format!(
+                        "symlink {} is owned by uid {}, not by you (uid {me}) or root",
+                        link.display(),
+                        found.uid
+                    ),
+                    format!("chown -h {me} {}", link.display()),
+                ));
+            }
             hops += 1;
             if hops > MAX_HOPS {
                 return Err(io(&at, std::io::Error::from_raw_os_error(libc::ELOOP)));
@@ -200,20 +221,43 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
     Ok(dirs.last().map_or(root, |d| d.1))
 }
 
+/// Checks the path of a file about to be written (a config an edit makes
+/// or replaces) by the same rule, as far as it exists: what is missing the
+/// caller makes, in directories only root and the caller control.
+/// `Ok(None)` when something on the way is missing.
+pub fn check_to_write(path: &Path) -> Result<Option<Found>, Refusal> {
+    match check(path) {
+        Ok(found) => Ok(Some(found)),
+        Err(Refusal::Io(_, e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(refusal) => Err(refusal),
+    }
+}
+
+/// Owned by someone other than root and `me`.
+fn foreign(path: &Path, uid: u32, problem: String, fix: String) -> Refusal {
+    Refusal::Insecure(Insecure {
+        problem,
+        fix,
+        owner: Some((path.to_path_buf(), uid)),
+    })
+}
+
 /// The thing itself (or a directory on the way): owned by root or `me`,
 /// writable by no one else.
 fn owned(path: &[u8], found: Found, me: u32) -> Result<(), Refusal> {
     let what = if found.is_dir() { "directory" } else { "file" };
     let path = as_path(path);
     if found.uid != 0 && found.uid != me {
-        return Err(Refusal::Insecure(Insecure {
-            problem: format!(
+        return Err(foreign(
+            path,
+            found.uid,
+            format!(
                 "{what} {} is owned by uid {}, not by you (uid {me}) or root",
                 path.display(),
                 found.uid
             ),
-            fix: format!("chown {me} {}", path.display()),
-        }));
+            format!("chown {me} {}", path.display()),
+        ));
     }
     // A directory on the way may be sticky; `may_replace` checks its entries.
     let sticky_dir = found.is_dir() && found.mode & 0o1000 != 0;
@@ -241,15 +285,17 @@ fn may_replace(
     if found.uid != 0 && found.uid != me {
         let link = if found.is_symlink() { "-h " } else { "" };
         let entry = as_path(entry);
-        return Err(Refusal::Insecure(Insecure {
-            problem: format!(
+        return Err(foreign(
+            entry,
+            found.uid,
+            format!(
                 "{} is owned by uid {} and sits in {}, which others can write to: its owner can replace it",
                 entry.display(),
                 found.uid,
                 as_path(dir).display()
             ),
-            fix: format!("chown {link}{me} {} (or move it)", entry.display()),
-        }));
+            format!("chown {link}{me} {} (or move it)", entry.display()),
+        ));
     }
     Ok(())
 }
@@ -267,6 +313,7 @@ fn writable(what: &str, path: &Path, mode: u32) -> Refusal {
             mode & 0o7777
         ),
         fix: format!("chmod go-w {}", path.display()),
+        owner: None,
     })
 }
 
@@ -338,5 +385,33 @@ mod tests {
             matches!(check(&r.join("a")), Err(Refusal::Io(_, e)) if e.raw_os_error() == Some(libc::ELOOP))
         );
         assert!(matches!(check(&r.join("missing")), Err(Refusal::Io(..))));
+    }
+
+    #[test]
+    fn a_symlink_someone_else_owns_is_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        mode(r, 0o755);
+        std::fs::create_dir(r.join("d")).unwrap();
+        mode(&r.join("d"), 0o755);
+        symlink(r.join("d"), r.join("l")).unwrap();
+        assert!(check(&r.join("l")).is_ok());
+        // The tests run as root: the link becomes another user's.
+        std::os::unix::fs::lchown(r.join("l"), Some(4242), None).unwrap();
+        let other = 4242;
+        let why = refused(&r.join("l/x"));
+        assert!(
+            why.contains(&format!(
+                "symlink {} is owned by uid {other}",
+                r.join("l").display()
+            )),
+            "{why}"
+        );
+        assert!(matches!(
+            check_to_write(&r.join("l/x")),
+            Err(Refusal::Insecure(_))
+        ));
+        // Through root's own link, what is missing is the writer's to make.
+        assert!(matches!(check_to_write(&r.join("d/x/y")), Ok(None)));
     }
 }

@@ -17,8 +17,12 @@ fn chmod(p: &Path, mode: u32) {
 
 /// Runs `dockmux ARGS…`, killing it if it takes longer than `limit`.
 fn edit_within(env: &Env, args: &[&str], limit: Duration) -> (Out, Duration) {
-    let mut child = env
-        .dockmux(args)
+    run_within(&mut env.dockmux(args), limit)
+}
+
+/// Runs `cmd`, killing it if it takes longer than `limit`.
+fn run_within(cmd: &mut Command, limit: Duration) -> (Out, Duration) {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -79,9 +83,10 @@ fn root_with_a_users_home_refuses_and_leaves_nothing_there() {
         0,
         "root left files in the HOME"
     );
-    // With ~/.config already there, the same.
+    // With ~/.config already there, and the HOME root's: the same, for ~/.config.
     std::fs::create_dir(env.home.join(".config")).unwrap();
     alice.owns(&env.home.join(".config"));
+    std::os::unix::fs::lchown(&env.home, Some(0), Some(0)).unwrap();
     let out = Out::of(&mut env.dockmux(["add", "nas", "ssh://me@nas"]));
     assert!(
         out.fails(125).contains(".config is owned by dmx-home"),
@@ -284,4 +289,137 @@ fn add_link_into_a_dir_it_cannot_write_changes_nothing() {
         "{out}"
     );
     assert!(!home.join(".config").exists(), "the config was written");
+}
+
+/// Everything below `dir` (links not followed), with owner and mode.
+fn listing(dir: &Path) -> Vec<(std::path::PathBuf, u32, u32)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        all.push((p.clone(), m.uid(), m.mode()));
+        if m.is_dir() {
+            all.extend(listing(&p));
+        }
+    }
+    all.sort();
+    all
+}
+
+/// The refusal root gets for an edit in `owner`'s tree at `at`.
+fn assert_foreign_tree(out: &Out, at: &Path, owner: &User) {
+    let err = out.fails(125);
+    assert!(
+        err.contains(&format!(
+            "{} is owned by {} (uid {}), not root",
+            at.display(),
+            owner.name,
+            owner.uid
+        )) && err.contains("run it as that user")
+            && err.contains("--system"),
+        "{out}"
+    );
+}
+
+#[test]
+fn root_follows_no_users_config_link_into_a_root_owned_dir() {
+    let atk1 = user("dmx-atk1");
+    let env = Env::new();
+    atk1.owns(&env.home);
+    // Root's own directory (standing in for /etc), where the user's ~/.config leads.
+    let etc = env.root().join("etc-standin");
+    std::fs::create_dir(&etc).unwrap();
+    let link = env.home.join(".config");
+    std::os::unix::fs::symlink(&etc, &link).unwrap();
+    atk1.owns(&link);
+    let before = (listing(&env.home), listing(&etc));
+    let out = Out::of(&mut env.dockmux(["add", "evil", "unix:///tmp/evil.sock"]));
+    assert_foreign_tree(&out, &env.home, &atk1);
+    assert_eq!((listing(&env.home), listing(&etc)), before, "{out}");
+    // Where a config is there already, loading refuses it for the same
+    // directory, and the edit leaves it as it was.
+    std::fs::create_dir(etc.join("dockmux")).unwrap();
+    std::fs::write(etc.join("dockmux/engines.toml"), "").unwrap();
+    let before = listing(&etc);
+    let list = Out::of(&mut env.dockmux(["list"]));
+    assert!(
+        list.fails(125).contains(&format!(
+            "directory {} is owned by uid {}",
+            env.home.display(),
+            atk1.uid
+        )),
+        "{list}"
+    );
+    let out = Out::of(&mut env.dockmux(["add", "evil", "unix:///tmp/evil.sock"]));
+    assert_foreign_tree(&out, &env.home, &atk1);
+    assert_eq!(listing(&etc), before, "{out}");
+}
+
+#[test]
+fn root_refuses_its_own_dir_inside_a_users_home() {
+    let atk2 = user("dmx-atk2");
+    let env = Env::new();
+    atk2.owns(&env.home);
+    // Root made ~/.config: the nearest directory is root's, the HOME above it is not.
+    std::fs::create_dir(env.home.join(".config")).unwrap();
+    let before = listing(&env.home);
+    let out = Out::of(&mut env.dockmux(["add", "r1", "unix:///tmp/r.sock"]));
+    assert_foreign_tree(&out, &env.home, &atk2);
+    assert_eq!(listing(&env.home), before, "{out}");
+}
+
+#[test]
+fn an_edit_where_another_user_can_replace_the_config_is_refused_before_locking() {
+    let atk1 = user("dmx-atk1");
+    let atk2 = user("dmx-atk2");
+    let mut env = Env::new();
+    chmod(env.root(), 0o755);
+    // atk2's open directory inside a sticky one everyone writes to (as /tmp),
+    // with a lock file anyone may open, held by atk2.
+    let public = env.root().join("pub");
+    std::fs::create_dir(&public).unwrap();
+    chmod(&public, 0o1777);
+    let ww = public.join("ww");
+    let dir = ww.join("dockmux");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = dir.join(".engines.toml.lock");
+    std::fs::write(&lock, "").unwrap();
+    for (p, mode) in [(&ww, 0o777), (&dir, 0o777), (&lock, 0o666)] {
+        chmod(p, mode);
+        atk2.owns(p);
+    }
+    let held = own_dir(&env, &atk2, "marks").join("held");
+    let mut flock = Command::new("/usr/bin/flock");
+    flock
+        .args(["-x", "--no-fork"])
+        // flock -c runs $SHELL; the test users have no login shell.
+        .env("SHELL", "/bin/sh")
+        .arg(&lock)
+        .args(["-c", &format!("touch {} && exec sleep 60", held.display())]);
+    atk2.runs(&mut flock);
+    let mut holder = flock.spawn().unwrap();
+    wait_for(&held);
+    env.var("XDG_CONFIG_HOME", &ww);
+    let before = listing(&ww);
+    let mut add = env.dockmux(["add", "nas", "ssh://me@nas"]);
+    atk1.runs(&mut add);
+    let (out, took) = run_within(&mut add, Duration::from_secs(20));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let err = out.fails(125).to_string();
+    assert!(took < Duration::from_secs(5), "took {took:?}: {out}");
+    assert_eq!(listing(&ww), before, "{out}");
+    // Loading refuses the config atk1 would have had there, in the same words.
+    let cfg = dir.join("engines.toml");
+    std::fs::write(&cfg, "").unwrap();
+    chmod(&cfg, 0o600);
+    atk1.owns(&cfg);
+    let mut list = env.dockmux(["list"]);
+    atk1.runs(&mut list);
+    let list = Out::of(&mut list);
+    assert_eq!(err, list.fails(125), "{out}\n{list}");
+    assert!(
+        err.contains(&format!("{} is owned by uid {}", ww.display(), atk2.uid)),
+        "{out}"
+    );
 }
