@@ -54,6 +54,25 @@ fn wait_for(path: &Path) {
     }
 }
 
+/// Holds a flock on `path` (as `by`, else root) until killed; returns once
+/// it is held, `held` being its mark. --no-fork: the process that locks is
+/// the one that sleeps (and is killed).
+fn hold_flock(path: &Path, held: &Path, by: Option<&User>) -> std::process::Child {
+    let mut flock = Command::new("/usr/bin/flock");
+    flock
+        .args(["-x", "--no-fork"])
+        // flock -c runs $SHELL; the test users have no login shell.
+        .env("SHELL", "/bin/sh")
+        .arg(path)
+        .args(["-c", &format!("touch {} && exec sleep 60", held.display())]);
+    if let Some(u) = by {
+        u.runs(&mut flock);
+    }
+    let holder = flock.spawn().unwrap();
+    wait_for(held);
+    holder
+}
+
 /// A directory of the user's own, for their HOME or their marks.
 fn own_dir(env: &Env, u: &User, name: &str) -> std::path::PathBuf {
     let d = env.root().join(name);
@@ -122,16 +141,7 @@ fn another_user_locking_the_config_directory_does_not_stall_roots_edit() {
     let marks = own_dir(&env, &mallory, "marks");
     let held = marks.join("held");
     // What any user can do to a directory they can read: flock it, for good.
-    let mut flock = Command::new("/usr/bin/flock");
-    flock
-        .args(["-x", "--no-fork"])
-        // flock -c runs $SHELL; the test users have no login shell.
-        .env("SHELL", "/bin/sh")
-        .arg(&etc)
-        .args(["-c", &format!("touch {} && exec sleep 60", held.display())]);
-    mallory.runs(&mut flock);
-    let mut holder = flock.spawn().unwrap();
-    wait_for(&held);
+    let mut holder = hold_flock(&etc, &held, Some(&mallory));
     let (out, took) = edit_within(
         &env,
         &["add", "--system", "media", "tcp://10.1.1.1:2375"],
@@ -151,16 +161,7 @@ fn a_held_lock_is_waited_for_a_bounded_time_naming_its_holder() {
     let cfg = env.user_config("[engines.mine]\nhost = \"unix:///m.sock\"\n");
     let lock = cfg.parent().unwrap().join(".engines.toml.lock");
     let held = env.root().join("held");
-    // --no-fork: the process that locks is the one that sleeps (and is killed).
-    let mut holder = Command::new("/usr/bin/flock")
-        .args(["-x", "--no-fork"])
-        // flock -c runs $SHELL; the test users have no login shell.
-        .env("SHELL", "/bin/sh")
-        .arg(&lock)
-        .args(["-c", &format!("touch {} && exec sleep 60", held.display())])
-        .spawn()
-        .unwrap();
-    wait_for(&held);
+    let mut holder = hold_flock(&lock, &held, None);
     let (out, took) = edit_within(
         &env,
         &["add", "nas", "ssh://me@nas"],
@@ -389,16 +390,7 @@ fn an_edit_where_another_user_can_replace_the_config_is_refused_before_locking()
         atk2.owns(p);
     }
     let held = own_dir(&env, &atk2, "marks").join("held");
-    let mut flock = Command::new("/usr/bin/flock");
-    flock
-        .args(["-x", "--no-fork"])
-        // flock -c runs $SHELL; the test users have no login shell.
-        .env("SHELL", "/bin/sh")
-        .arg(&lock)
-        .args(["-c", &format!("touch {} && exec sleep 60", held.display())]);
-    atk2.runs(&mut flock);
-    let mut holder = flock.spawn().unwrap();
-    wait_for(&held);
+    let mut holder = hold_flock(&lock, &held, Some(&atk2));
     env.var("XDG_CONFIG_HOME", &ww);
     let before = listing(&ww);
     let mut add = env.dockmux(["add", "nas", "ssh://me@nas"]);
