@@ -285,17 +285,17 @@ fn may_replace(
     if found.uid != 0 && found.uid != me {
         let link = if found.is_symlink() { "-h " } else { "" };
         let entry = as_path(entry);
-        return Err(foreign(
-            entry,
-            found.uid,
-            format!(
+        return Err(Refusal::Insecure(Insecure {
+            problem: format!(
                 "{} is owned by uid {} and sits in {}, which others can write to: its owner can replace it",
                 entry.display(),
                 found.uid,
                 as_path(dir).display()
             ),
-            format!("chown {link}{me} {} (or move it)", entry.display()),
-        ));
+            fix: format!("chown {link}{me} {} (or move it)", entry.display()),
+            // Its owner can swap it: a danger to the caller, whoever that is.
+            owner: None,
+        }));
     }
     Ok(())
 }

@@ -256,24 +256,33 @@ fn every_directory_that_can_redirect_the_config_path_counts() {
     symlink("../ww/l", safe.join("engines.toml")).unwrap();
     symlink("../safe/real.toml", ww.join("l")).unwrap();
 
+    let loads: &[&[&str]] = &[&["pg-docker", "ps"], &["list"]];
+    let refused_by =
+        |commands: &[&[&str]], env: &Env, cwd: &Path, config: &Path, problem: &str, fix: &str| {
+            for &args in commands {
+                let mut cmd = env.dockmux(args);
+                cmd.env("DOCKMUX_CONFIG", config).current_dir(cwd);
+                let out = Out::of(&mut cmd);
+                let err = out.fails(125);
+                assert!(
+                    err.contains(&format!("refusing to use {}: {problem}", config.display()))
+                        && err.contains(&format!("fix: {fix}")),
+                    "{args:?} {}: {out}",
+                    config.display()
+                );
+            }
+            assert!(!env.fake_ran());
+        };
     let refused = |env: &Env, cwd: &Path, config: &Path, problem: &str, fix: &str| {
-        for args in [
-            &["pg-docker", "ps"][..],
-            &["list"],
-            &["add", "x", "unix:///x"],
-        ] {
-            let mut cmd = env.dockmux(args);
-            cmd.env("DOCKMUX_CONFIG", config).current_dir(cwd);
-            let out = Out::of(&mut cmd);
-            let err = out.fails(125);
-            assert!(
-                err.contains(&format!("refusing to use {}: {problem}", config.display()))
-                    && err.contains(&format!("fix: {fix}")),
-                "{args:?} {}: {out}",
-                config.display()
-            );
-        }
-        assert!(!env.fake_ran());
+        refused_by(loads, env, cwd, config, problem, fix);
+        refused_by(
+            &[&["add", "x", "unix:///x"]],
+            env,
+            cwd,
+            config,
+            problem,
+            fix,
+        );
     };
     let accepted = |env: &Env, cwd: &Path, config: &Path| {
         let mut cmd = env.dockmux(["pg-docker", "ps"]);
@@ -339,7 +348,28 @@ fn every_directory_that_can_redirect_the_config_path_counts() {
     user.owns(&held);
     let theirs = format!("directory {} is owned by uid {}", held.display(), user.uid);
     let fix = format!("chown 0 {}", held.display());
-    refused(&env, &root, &held.join("engines.toml"), &theirs, &fix);
+    refused_by(
+        loads,
+        &env,
+        &root,
+        &held.join("engines.toml"),
+        &theirs,
+        &fix,
+    );
+    // Root's edit there would leave files that user cannot change: it says so
+    // (tests/edit_users.rs has the cases).
+    let mut add = env.dockmux(["add", "x", "unix:///x"]);
+    add.env("DOCKMUX_CONFIG", held.join("engines.toml"));
+    let out = Out::of(&mut add);
+    assert!(
+        out.fails(125).contains(&format!(
+            "{} is owned by {} (uid {}), not root",
+            held.display(),
+            user.name,
+            user.uid
+        )),
+        "{out}"
+    );
 }
 
 /// Config values of every kind holding a control character, raw where TOML
