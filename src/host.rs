@@ -200,6 +200,7 @@ fn unix(path: &str) -> Result<(), Refusal> {
         )
         .fix(format!("unix:///{path}")));
     }
+    socket_path_fits(path, UNIX_FORM)?;
     // The path is used as written, but the whole URL must pass Go's url.Parse first.
     if let Some(bad) = name::bad_escape(path) {
         return Err(refuse(
@@ -210,6 +211,24 @@ fn unix(path: &str) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+/// The most bytes a unix socket path may have: `sun_path` holds 108 with
+/// the NUL. docker 20.10 refuses a longer one as "too long"; 28.x panics.
+const SOCKET_PATH_MAX: usize = 107;
+
+fn socket_path_fits(path: &str, form: &'static str) -> Result<(), Refusal> {
+    if path.len() <= SOCKET_PATH_MAX {
+        return Ok(());
+    }
+    Err(refuse(
+        format!(
+            "has a socket path of {} bytes, but a unix socket path holds at most {SOCKET_PATH_MAX} \
+             (sun_path), so docker cannot connect to it; move the socket, or link it from a shorter path",
+            path.len()
+        ),
+        form,
+    ))
 }
 
 fn tcp(rest: &str) -> Result<(), Refusal> {
@@ -315,6 +334,7 @@ fn ssh(rest: &str) -> Result<(), Refusal> {
             .fix(format!("{}{host_port}", prefix())));
     }
     // docker hands the path to the remote shell (`docker --host unix://PATH …`).
+    socket_path_fits(path, SSH_FORM)?;
     if let Some(c) = path.chars().find(|&c| !name::is_remote_path_char(c)) {
         return Err(refuse(
             format!(

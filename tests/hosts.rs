@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use dockmux::host::{self, Kind};
 
 use crate::harness::exe::write_executable;
-use crate::harness::testbed;
+use crate::harness::{Env, Out, testbed};
 
 /// What a client did with a host string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,6 +309,9 @@ fn corpus(sockets: &Path) -> Vec<String> {
         format!("{s}/q?x.sock"),
         format!("{s}/h#x.sock"),
         format!("{s}//d.sock"),
+        // sun_path's limit: 107 bytes fit, 108 do not.
+        format!("{s}/{}", "l".repeat(107 - s.len() - 1)),
+        format!("{s}/{}", "l".repeat(108 - s.len() - 1)),
     ] {
         c.push(format!("unix://{p}"));
         c.push(p.clone());
@@ -548,4 +551,38 @@ fn hosts_dockmux_accepts_are_reached_as_written_by_every_real_client() {
         accepted > 40,
         "only {accepted} accepted runs: the corpus lost its valid URLs"
     );
+}
+
+#[test]
+fn a_unix_socket_path_longer_than_sun_path_is_refused_wherever_a_host_is_read() {
+    let env = Env::new();
+    let base = env.root().display().to_string();
+    let at = |len: usize| format!("{base}/{}", "s".repeat(len - base.len() - 1));
+    // sun_path holds 108 bytes, the NUL included.
+    let max = 107;
+    let (fits, over) = (at(max), at(max + 1));
+    // The kernel's own limit: a socket binds at the longest length, not one byte over.
+    assert!(UnixListener::bind(&fits).is_ok());
+    assert!(UnixListener::bind(&over).is_err());
+    let limit = format!("at most {max}");
+    for url in [format!("unix://{over}"), format!("ssh://nas{over}")] {
+        let out = Out::of(&mut env.dockmux(["add", "t", &url]));
+        let err = out.fails(125);
+        assert!(
+            err.contains(&format!("host '{url}'")) && err.contains(&limit),
+            "{out}"
+        );
+        assert!(!env.user_config_path().exists(), "{out}");
+    }
+    // A config holding one is refused when it is read, at the key.
+    let cfg = env.user_config(&format!("[engines.t]\nhost = \"unix://{over}\"\n"));
+    let out = Out::of(&mut env.dockmux(["list"]));
+    assert!(
+        out.code != Some(0)
+            && out.stderr.contains(&format!("{}:2:", cfg.display()))
+            && out.stderr.contains(&limit),
+        "{out}"
+    );
+    std::fs::remove_file(&cfg).unwrap();
+    Out::of(&mut env.dockmux(["add", "t", &format!("unix://{fits}")])).ok();
 }
