@@ -444,7 +444,7 @@ fn find_names_the_engine_of_each_kind_by_name_and_id_prefix() {
     let (c, v, n) = (unique("findc"), unique("findv"), unique("findn"));
     create(&env, "lzc-docker", &c);
     volume(&env, "pg-docker", &v);
-    env.run("pg-docker", ["network", "create", "--internal", &n])
+    env.run("pg-docker", ["network", "create", "--config-only", &n])
         .ok();
     let id_of =
         |e: &testbed::Engine, what: &[&str]| Out::of(e.docker().args(what)).ok().trim().to_string();
