@@ -99,6 +99,20 @@ impl Record {
         self.changed |= self.links.remove(name).is_some();
     }
 
+    /// Refuses, before any link is made, a `dir` whose record could not be
+    /// written back: something other than a file is where it goes.
+    pub fn check_writable(dir: &Path) -> Result<()> {
+        let path = dir.join(FILE);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if !m.is_file() => Err(crate::error::Error::Usage(format!(
+                "{} is not a file, but dockmux keeps its record of the links it made there; \
+                 move it away, then run the command again; nothing was changed",
+                path.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes the record back (atomically), or removes it when empty.
     pub fn save(&self) -> Result<()> {
         if !self.changed {

@@ -110,6 +110,7 @@ impl Linker {
             &dir,
             &format!("create it first (mkdir -p {})", dir.display()),
         )?;
+        Record::check_writable(&dir)?;
         let target = if same_file(&dir, exe.dir()) {
             PathBuf::from(exe.file_name())
         } else {
@@ -148,7 +149,7 @@ impl Linker {
         &self,
         commands: impl IntoIterator<Item = String>,
         report: &mut String,
-    ) -> Result<Vec<PathBuf>> {
+    ) -> std::result::Result<Vec<PathBuf>, Box<Halted>> {
         Ok(self.link_all(commands, report)?.in_the_way)
     }
 
@@ -156,7 +157,7 @@ impl Linker {
         &self,
         commands: impl IntoIterator<Item = String>,
         report: &mut String,
-    ) -> Result<Skipped> {
+    ) -> std::result::Result<Skipped, Box<Halted>> {
         let mut skipped = Skipped::default();
         let mut linked = Vec::new();
         let mut dir = Dir::new(&self.dir);
@@ -193,10 +194,13 @@ impl Linker {
                 skipped.in_the_way.push(path);
                 continue;
             };
-            if let Err(e) = make_link(&self.exe.path, &self.target, &path, hard) {
+            if let Err(error) = make_link(&self.exe.path, &self.target, &path, hard) {
                 // What was linked so far stays recorded.
                 let _ = dir.record.save();
-                return Err(e);
+                return Err(Box::new(Halted {
+                    made: linked,
+                    error,
+                }));
             }
             dir.record.note(&command);
             let how = if hard { "hard link to" } else { "->" };
@@ -212,7 +216,12 @@ impl Linker {
             }
             linked.push(command);
         }
-        dir.record.save()?;
+        if let Err(error) = dir.record.save() {
+            return Err(Box::new(Halted {
+                made: linked,
+                error,
+            }));
+        }
         linked.push(completion::DOCKMUX.to_string());
         self.completions.install(&linked, self.force, report);
         Ok(skipped)
@@ -233,6 +242,36 @@ impl Linker {
                 self.dir.display()
             )
         })
+    }
+}
+
+/// Linking stopped at `error`; the commands in `made` are linked (or were already).
+#[derive(Debug)]
+pub struct Halted {
+    pub made: Vec<String>,
+    pub error: Error,
+}
+
+impl Halted {
+    /// Which links exist, for a message that goes on after the error.
+    pub fn made_note(&self) -> String {
+        match self.made.as_slice() {
+            [] => "no link was made".to_string(),
+            made => format!(
+                "only {} {} linked",
+                made.join(", "),
+                if made.len() == 1 { "is" } else { "are" }
+            ),
+        }
+    }
+}
+
+impl From<Box<Halted>> for Error {
+    fn from(h: Box<Halted>) -> Error {
+        if h.made.is_empty() {
+            return h.error;
+        }
+        Error::Failed(format!("{}; {}", h.error, h.made_note()))
     }
 }
 

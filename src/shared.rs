@@ -3,7 +3,7 @@
 //! config has: a system (or built-in) engine, not one only the caller's own
 //! config defines, or the command fails for everyone else.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Engine, Origin, Sources};
@@ -17,8 +17,7 @@ pub fn serves_others(dir: &Path) -> bool {
     let Ok(real) = std::fs::canonicalize(dir) else {
         return false;
     };
-    let home = paths::env("HOME").and_then(|h| std::fs::canonicalize(h).ok());
-    if home.is_some_and(|h| real.starts_with(h)) {
+    if own_home().is_some_and(|h| real.starts_with(h)) {
         return false;
     }
     real.ancestors()
@@ -74,4 +73,12 @@ pub fn refuse_private(dir: &Path, engines: &[&Engine], sources: &Sources) -> Res
         if mine.len() == 1 { "it" } else { "them" },
         dir.display()
     )))
+}
+
+/// `$HOME`, when it is a home of the caller's own: not `/` (root's HOME in
+/// some services, under which every directory lies) and owned by the caller.
+fn own_home() -> Option<PathBuf> {
+    let home = std::fs::canonicalize(paths::env("HOME")?).ok()?;
+    let owned = std::fs::metadata(&home).is_ok_and(|m| m.uid() == crate::secure::euid());
+    (home.parent().is_some() && owned).then_some(home)
 }

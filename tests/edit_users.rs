@@ -415,3 +415,48 @@ fn an_edit_where_another_user_can_replace_the_config_is_refused_before_locking()
         "{out}"
     );
 }
+
+#[test]
+fn a_home_of_slash_does_not_make_a_shared_dir_the_callers_own() {
+    let (env, dir) = shared_env();
+    let cfg = env.root().join("mine.toml");
+    std::fs::write(&cfg, "[engines.mine]\nhost = \"unix:///mine.sock\"\n").unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = std::fs::read(&cfg).unwrap();
+    let mut c = env.dockmux([
+        "add",
+        "u1",
+        "unix:///x",
+        "--link",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    c.env("HOME", "/").env("DOCKMUX_CONFIG", &cfg);
+    let out = Out::of(&mut c);
+    assert!(out.fails(125).contains("serves every user"), "{out}");
+    assert_eq!(std::fs::read(&cfg).unwrap(), before, "{out}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn rename_refuses_to_move_a_link_of_a_users_own_engine_into_a_shared_dir() {
+    let (env, dir) = shared_env();
+    let d = dir.to_str().unwrap();
+    let cfg = env.user_config("[engines.u3]\nhost = \"unix:///u3.sock\"\n");
+    // A link made before (by hand, or by an older dockmux) for the user's own engine.
+    std::os::unix::fs::symlink(crate::harness::dockmux_bin(), dir.join("u3-docker")).unwrap();
+    let before = std::fs::read(&cfg).unwrap();
+    let out = Out::of(&mut env.dockmux(["rename", "u3", "u4", "--dir", d]));
+    let err = out.fails(125);
+    assert!(
+        err.contains("serves every user") && err.contains("the engine was not renamed"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&cfg).unwrap(), before);
+    assert!(!dir.join("u4-docker").exists());
+    let out = Out::of(std::process::Command::new("/usr/bin/find").arg(&env.system_share));
+    assert!(
+        !out.stdout.contains("u4"),
+        "completions were written: {out}"
+    );
+}

@@ -275,3 +275,142 @@ fn an_engine_command_may_stand_in_front_of_an_existing_one_and_says_so() {
         assert!(env.bin.join("lzc-docker").exists());
     }
 }
+
+/// The files under `root` named for a command: its link and its completion files.
+fn files_named_for(root: &Path, command: &str) -> Vec<PathBuf> {
+    fn walk(d: &Path, command: &str, found: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&p, command, found);
+            } else if e.file_name().to_string_lossy().contains(command) {
+                found.push(p);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(root, command, &mut found);
+    found
+}
+
+#[test]
+fn names_and_aliases_too_long_for_their_files_are_refused_before_anything_is_written() {
+    let env = Env::new();
+    env.fake_docker();
+    let bin = env.bin.to_str().unwrap();
+    // NAME_MAX (255) less what the longest file made for a command adds to it:
+    // `.COMMAND.fish.dockmux-tmp-PID`, a fish completion file's temp (PID up to 7 digits).
+    let longest = 255 - 1 - 5 - 13 - 7;
+    let name = |len: usize| "n".repeat(len - "-docker".len());
+    let alias = |len: usize| "a".repeat(len);
+    for (what, args) in [
+        (
+            "engine name",
+            vec![name(longest + 1), "--alias".into(), "ok".into()],
+        ),
+        (
+            "alias",
+            vec!["ok".into(), "--alias".into(), alias(longest + 1)],
+        ),
+        ("alias", vec!["ok".into(), "--alias".into(), alias(255)]),
+    ] {
+        let mut c = env.dockmux(["add"]);
+        c.arg(&args[0])
+            .args(["unix:///x.sock", "--link", "--dir", bin])
+            .args(&args[1..]);
+        let out = Out::of(&mut c);
+        let err = out.fails(125);
+        assert!(
+            err.contains(what) && err.contains(&format!("at most {longest}")),
+            "{out}"
+        );
+        assert!(!env.user_config_path().exists(), "{out}");
+        assert!(!env.bin.join("ok").exists(), "{out}");
+    }
+    // The longest of each is linked, its completion files written, and it runs.
+    let (n, a) = (name(longest), alias(longest));
+    let mut c = env.dockmux([
+        "add",
+        &n,
+        "unix:///x.sock",
+        "--alias",
+        &a,
+        "--link",
+        "--dir",
+        bin,
+    ]);
+    Out::of(&mut c).ok();
+    for command in [format!("{n}-docker"), a.clone()] {
+        let files = files_named_for(env.root(), &command);
+        assert!(
+            files.iter().any(|f| f.to_string_lossy().ends_with(".fish")),
+            "{command}: {files:?}"
+        );
+        env.clear_record();
+        env.run(&command, ["ps"]).ok();
+        assert_eq!(env.last_call().var("DOCKMUX_ENGINE"), Some(n.as_str()));
+    }
+    // A config holding a name one byte longer is refused where it is read.
+    let cfg = env.user_config(&format!(
+        "[engines.{}]\nhost = \"unix:///x.sock\"\n",
+        name(longest + 1)
+    ));
+    let out = Out::of(&mut env.dockmux(["list"]));
+    assert!(
+        out.code != Some(0)
+            && out.stderr.contains(&cfg.display().to_string())
+            && out.stderr.contains(&format!("at most {longest}")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_link_record_that_cannot_be_written_is_refused_before_anything_is_written() {
+    let env = Env::new();
+    let bin = env.bin.to_str().unwrap();
+    std::fs::create_dir(env.bin.join(".dockmux-links")).unwrap();
+    for args in [
+        &["add", "rec", "unix:///x", "--link", "--dir", bin][..],
+        &["link", "--dir", bin, "pg"][..],
+    ] {
+        let out = Out::of(&mut env.dockmux(args));
+        let err = out.fails(125);
+        assert!(
+            err.contains(&format!("{bin}/.dockmux-links is not a file"))
+                && err.contains("nothing was changed"),
+            "{out}"
+        );
+        assert!(!env.user_config_path().exists(), "{out}");
+        assert!(!env.bin.join("rec-docker").exists() && !env.bin.join("pg-docker").exists());
+    }
+}
+
+#[test]
+fn add_link_stopped_halfway_says_which_links_were_made() {
+    // A link dir with room for one entry only: the first link is made, the second is not.
+    let env = Env::new();
+    let full = env.root().join("full");
+    std::fs::create_dir(&full).unwrap();
+    let mut c = env.program("/usr/bin/unshare");
+    c.args([
+        "-m",
+        "/bin/sh",
+        "-c",
+        "/usr/bin/mount -t tmpfs -o nr_inodes=2,size=1m tmpfs \"$0\" || exit 99; \
+         \"$@\"; rc=$?; /usr/bin/ls -A \"$0\"; exit $rc",
+    ])
+    .arg(&full)
+    .arg(dockmux_bin())
+    .args("add nas ssh://me@nas --alias nasd --link --dir".split(' '))
+    .arg(&full);
+    let out = Out::of(&mut c);
+    let err = out.fails(1);
+    assert!(
+        err.contains("engine 'nas' was added")
+            && err.contains("No space left on device")
+            && err.contains(&format!("only nas-docker is linked ({})", full.display()))
+            && err.contains(&format!("dockmux link --dir {} nas", full.display())),
+        "{out}"
+    );
+    assert_eq!(out.stdout.lines().last(), Some("nas-docker"), "{out}");
+}

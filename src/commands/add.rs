@@ -134,8 +134,11 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
             "{finish} {}; to finish: move the file away, then {rerun}",
             links::conflict_error(&conflicts)
         ))),
-        Err(e) => Err(Error::Failed(format!(
-            "{finish} its links were not made: {e}; to finish, once that is fixed: {rerun}"
+        Err(h) => Err(Error::Failed(format!(
+            "{finish} linking stopped: {}; {} ({}); to finish, once that is fixed: {rerun}",
+            h.error,
+            h.made_note(),
+            l.dir.display()
         ))),
     }
 }

@@ -88,7 +88,7 @@ pub fn run(args: &InstallArgs, sources: &Sources, cli: clap::Command) -> Result<
         ))
     };
     if let Err(e) = linker.link(commands, &mut report) {
-        return Err(done(&report, e));
+        return Err(done(&report, e.into()));
     }
     if let Err(e) = man_files::install(&target.dir, &man::pages(cli), &mut report) {
         return Err(done(&report, e));

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::config::Sources;
+use crate::config::{self, Sources};
 use crate::edit::Session;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::links::{self, Linker};
 use crate::output;
+use crate::shared;
 
 #[derive(Args, Debug)]
 pub struct RenameArgs {
@@ -41,6 +42,12 @@ pub fn run(args: &RenameArgs, sources: &Sources) -> Result<ExitCode> {
             .map(|m| m.file_type().is_symlink())
             .unwrap_or(true);
         let l = Linker::new(Some(dir), hard, false)?;
+        // The new link serves whoever runs commands from `dir`, as `link` would make it.
+        let cfg = config::load(sources)?;
+        if let Some(engine) = cfg.engine(&args.old).filter(|_| !args.system) {
+            shared::refuse_private(dir, &[engine], sources)
+                .map_err(|e| Error::Usage(format!("{e}; the engine was not renamed")))?;
+        }
         let conflicts = l.conflicts([format!("{}-docker", args.new)]);
         if !conflicts.is_empty() {
             return Err(Error::Usage(format!(

@@ -5,8 +5,33 @@
 
 use crate::host::Kind;
 
-/// Engine names: `[a-z0-9][a-z0-9._-]*`, so every name is a safe file and command name.
+/// The longest command (`NAME-docker` or an alias) whose files all fit in a
+/// file name (NAME_MAX, 255 bytes): the longest is the temp file of its fish
+/// completion file, `.COMMAND.fish.dockmux-tmp-PID` (PID up to 7 digits).
+pub const COMMAND_MAX: usize = 255 - ".".len() - ".fish".len() - ".dockmux-tmp-".len() - 7;
+
+/// `start` and `suffix` make the command (checked ASCII, so `start` can be cut anywhere).
+#[inline(always)]
+fn check_command_length(start: &str, suffix: &str) -> std::result::Result<(), String> {
+    let len = start.len() + suffix.len();
+    if len <= COMMAND_MAX {
+        return Ok(());
+    }
+    Err(format!(
+        "its command '{}…{suffix}' would be {len} bytes, and a command may have at most \
+         {COMMAND_MAX} (its link and completion files must fit in a file name); use a shorter one",
+        &start[..16]
+    ))
+}
+
+/// Engine names: `[a-z0-9][a-z0-9._-]*`, so every name is a safe file and
+/// command name, and short enough that `NAME-docker` is one.
 pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    check_name_chars(name)?;
+    check_command_length(name, "-docker")
+}
+
+fn check_name_chars(name: &str) -> std::result::Result<(), String> {
     let ok = name.bytes().enumerate().all(|(i, b)| {
         b.is_ascii_lowercase() || b.is_ascii_digit() || (i > 0 && matches!(b, b'.' | b'_' | b'-'))
     });
@@ -14,7 +39,7 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
         return Ok(());
     }
     let lower = name.to_ascii_lowercase();
-    let fix = if lower != name && check_name(&lower).is_ok() {
+    let fix = if lower != name && check_name_chars(&lower).is_ok() {
         format!("; try '{lower}'")
     } else {
         String::new()
@@ -25,7 +50,8 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
 }
 
 pub fn check_alias(alias: &str) -> std::result::Result<(), String> {
-    check_name(alias)?;
+    check_name_chars(alias)?;
+    check_command_length(alias, "")?;
     if alias.starts_with("dockmux") {
         return Err("names starting with 'dockmux' belong to dockmux itself".into());
     }
