@@ -86,6 +86,10 @@ fn write_as(path: &Path, bytes: &[u8], new: NewFile, force_mode: bool) -> Result
     }
     let tmp = temp_name(path);
     let result = (|| {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the atomic writer's own temp file, renamed into place once whole"
+        )]
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -2,6 +2,15 @@
 //! `NAME-docker` it points the stock docker client at engine NAME and execs
 //! it; invoked as `dockmux` it manages engines, links and config.
 
+#![cfg_attr(
+    test,
+    allow(
+        clippy::disallowed_methods,
+        clippy::print_stderr,
+        reason = "unit tests write their fixtures directly and report what they generated"
+    )
+)]
+
 mod accounts;
 mod atomic;
 mod builds;

@@ -54,6 +54,10 @@ impl Lock {
         let mut vanished = 0;
         loop {
             make_dirs(dir, dir_mode, &mut created)?;
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the lock file holds no data: only its flock matters"
+            )]
             let file = match OpenOptions::new()
                 .read(true)
                 .write(true)

@@ -5,6 +5,11 @@
 //! `print!`/`eprintln!` panic when a write fails, and with panic=abort that
 //! is SIGABRT in place of the exit code.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "this is the module that writes to the standard streams"
+)]
+
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 

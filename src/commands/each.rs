@@ -286,6 +286,10 @@ impl Shared {
     }
 
     /// Writes whole lines under the lock: no other engine's bytes between.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "each's writer threads hold the one lock on both streams, and end dockmux when its reader has gone"
+    )]
     fn write(&self, stdout: &[u8], stderr: &[u8]) {
         let _held = self.out.lock().unwrap_or_else(|e| e.into_inner());
         if !stdout.is_empty() {

@@ -16,7 +16,6 @@ pub mod policy;
 pub mod replace;
 
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -173,7 +172,7 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
             if completion {
                 // The shell's answer: no candidates and no file names (cobra's
                 // ShellCompDirectiveNoFileComp), so TAB offers nothing.
-                let _ = std::io::stdout().write_all(b":4\n");
+                let _ = crate::output::print(":4\n");
             }
             return Err(Error::RefusedFlag {
                 flag: word,

@@ -20,6 +20,10 @@ pub fn confirm(engines: &[&Engine], command: &str, why: &str) -> Result<()> {
         return Ok(());
     }
     let what = describe(engines, command, why);
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the prompt goes to the terminal, not to stdout or stderr"
+    )]
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
