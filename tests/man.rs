@@ -3,7 +3,7 @@
 //! warning, and engines.toml(5)'s example is a config dockmux takes.
 //!
 //! After changing a command, an option or src/man/, regenerate with
-//! `DOCKMUX_WRITE_MAN=1 cargo test --locked man::pages_are_current`.
+//! `DOCKMUX_WRITE_MAN=1 cargo test --locked --features privileged-tests man::pages_are_current`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ fn pages_are_current() {
             std::fs::write(checked_in(page), &page.roff).unwrap();
         }
     }
-    let regenerate = "regenerate: DOCKMUX_WRITE_MAN=1 cargo test --locked man::pages_are_current";
+    let regenerate = "regenerate: DOCKMUX_WRITE_MAN=1 cargo test --locked --features privileged-tests man::pages_are_current";
     for page in &pages {
         let file = checked_in(page);
         let on_disk = std::fs::read(&file)
