@@ -45,6 +45,8 @@ pub enum Command {
     Find(cmd::find::FindArgs),
     /// Run any program with an engine's environment (DOCKER_HOST, TLS)
     Exec(cmd::exec::ExecArgs),
+    /// Start your shell with plain `docker` bound to an engine (`exit` returns)
+    Shell(cmd::shell::ShellArgs),
     /// Make a NAME-docker link (and one per alias) to dockmux for each engine
     Link(cmd::link::LinkArgs),
     /// Remove links to dockmux (and only those)
@@ -148,6 +150,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
         Command::Doctor(args) => cmd::doctor::run(args, &sources),
         Command::Env(args) => cmd::env::run(args, &sources),
         Command::Exec(args) => cmd::exec::run(args, &sources),
+        Command::Shell(args) => cmd::shell::run(args, &sources),
         Command::Link(args) => cmd::link::run(args, &sources),
         Command::Unlink(args) => cmd::unlink::run(args, &sources),
         Command::Config(args) => cmd::config::run(args, &sources),

@@ -31,4 +31,5 @@ mod management;
 mod messages;
 mod policy;
 mod readme;
+mod shell;
 mod status;

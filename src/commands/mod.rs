@@ -18,6 +18,7 @@ pub mod ps;
 pub mod push;
 pub mod remove;
 pub mod rename;
+pub mod shell;
 pub mod uninstall;
 pub mod unlink;
 pub mod version;

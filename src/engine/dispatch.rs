@@ -7,6 +7,10 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// Set by `dockmux shell NAME` to NAME: there, dockmux invoked as plain
+/// `docker` (the shell's link to it) is `NAME-docker`.
+pub const SHELL_VAR: &str = "DOCKMUX_SHELL";
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Mode<'a> {
     /// Run docker against the engine `command` names, with `args`.
@@ -25,6 +29,14 @@ pub fn classify(argv: &[OsString]) -> Mode<'_> {
     // dockmux-x86_64) is dockmux itself; aliases may not start with it.
     if name.starts_with(b"dockmux") && !is_docker_command(name) {
         return as_dockmux(argv);
+    }
+    if name == b"docker"
+        && let Some(pinned) = std::env::var_os(SHELL_VAR).filter(|v| !v.is_empty())
+    {
+        return Mode::Engine {
+            command: format!("{}-docker", pinned.to_string_lossy()),
+            args: argv.get(1..).unwrap_or_default(),
+        };
     }
     Mode::Engine {
         command: String::from_utf8_lossy(name).into_owned(),

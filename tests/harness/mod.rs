@@ -16,6 +16,7 @@ use tempfile::TempDir;
 pub mod exe;
 pub mod sshd;
 pub mod testbed;
+pub mod tmux;
 pub mod users;
 
 /// The dockmux binary under test.
