@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::output;
-use crate::probe::{self, Answer, Question, Status};
+use crate::probe::{self, Answer, Answered, Meter, Question, Status};
 use crate::render;
 use crate::selection;
 
@@ -90,21 +90,24 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<ExitCode> {
     let mut found = Vec::new();
     let mut failed = String::new();
     for (engine, answer) in engines.iter().zip(answers) {
-        match answer.and_then(objects) {
-            Ok(kinds) => {
-                for (kind, list) in KINDS.iter().zip(kinds) {
-                    for o in list {
-                        if let Some(name) = matching(&o, text) {
-                            found.push(Found {
-                                engine: engine.name.clone(),
-                                kind,
-                                name,
-                                id: o.id.clone(),
-                            });
-                        }
-                    }
+        let mut on_engine = Vec::new();
+        let walked = answer.and_then(|a| {
+            objects(a, |kind, o, meter| {
+                if let Some(name) = matching(&o, text) {
+                    let id = o.id.as_deref().map_or(0, probe::string_cost);
+                    meter.charge(std::mem::size_of::<Found>() + probe::string_cost(&name) + id)?;
+                    on_engine.push(Found {
+                        engine: engine.name.clone(),
+                        kind,
+                        name,
+                        id: o.id,
+                    });
                 }
-            }
+                Ok(())
+            })
+        });
+        match walked {
+            Ok(()) => found.append(&mut on_engine),
             Err(status) => failed.push_str(&format!("{}: {}\n", engine.name, status.detail())),
         }
     }
@@ -146,37 +149,30 @@ fn matching(o: &Object, text: &str) -> Option<String> {
         .then(|| o.names.first().cloned().unwrap_or_else(|| "<none>".into()))
 }
 
-/// Each kind's objects from an engine's answers (API or client), escaped.
-fn objects(answer: Answer) -> Result<Vec<Vec<Object>>, Status> {
-    let bad = |e: serde_json::Error| Status::bad_answer(&e);
-    let lists: Vec<Vec<Object>> = match answer {
-        Answer::Api(bodies) => bodies
-            .iter()
-            .zip(KINDS)
-            .map(|(body, kind)| {
-                let v: Value = serde_json::from_slice(body).map_err(bad)?;
+/// Each kind's objects from an engine's answers (API or client), escaped,
+/// handed to `f` one at a time: only what `f` keeps stays in memory.
+fn objects(
+    answered: Answered,
+    mut f: impl FnMut(&'static str, Object, &mut Meter) -> Result<(), Status>,
+) -> Result<(), Status> {
+    let Answered { answer, mut meter } = answered;
+    match answer {
+        Answer::Api(bodies) => {
+            for (body, kind) in bodies.iter().zip(KINDS) {
                 // GET /volumes wraps its list.
-                let list = if kind == "volume" { &v["Volumes"] } else { &v };
-                Ok(items(list).map(|o| api_object(kind, o)).collect())
-            })
-            .collect::<Result<_, Status>>()?,
-        Answer::Client(outs) => outs
-            .iter()
-            .zip(KINDS)
-            .map(|(out, kind)| {
-                out.split(|&b| b == b'\n')
-                    .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                    .map(|l| {
-                        Ok(client_object(
-                            kind,
-                            &serde_json::from_slice(l).map_err(bad)?,
-                        ))
-                    })
-                    .collect::<Result<_, Status>>()
-            })
-            .collect::<Result<_, Status>>()?,
-    };
-    Ok(lists)
+                let field = (kind == "volume").then_some("Volumes");
+                probe::each_object(body, field, &format!("{kind}s"), |o| {
+                    f(kind, api_object(kind, &o), &mut meter)
+                })?;
+            }
+        }
+        Answer::Client(outs) => {
+            for (out, kind) in outs.iter().zip(KINDS) {
+                probe::each_line(out, |o| f(kind, client_object(kind, &o), &mut meter))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn items(v: &Value) -> impl Iterator<Item = &Value> {

@@ -11,12 +11,11 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::config::{self, Sources};
-use crate::container_json;
+use crate::container_json::{self, Row};
 use crate::error::Result;
-use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::output;
-use crate::probe::{self, Answer, Question};
+use crate::probe::{self, Answer, Answered, Question, Status};
 use crate::render;
 use crate::selection;
 
@@ -36,15 +35,15 @@ pub struct PsArgs {
     pub timeout: Duration,
 }
 
-/// docker's columns after ENGINE: the header and the JSON field it shows.
-const COLUMNS: [(&str, &str); 7] = [
-    ("CONTAINER ID", "ID"),
-    ("IMAGE", "Image"),
-    ("COMMAND", "Command"),
-    ("CREATED", "RunningFor"),
-    ("STATUS", "Status"),
-    ("PORTS", "Ports"),
-    ("NAMES", "Names"),
+/// docker's columns after ENGINE (the row's fields in [`table`]).
+const COLUMNS: [&str; 7] = [
+    "CONTAINER ID",
+    "IMAGE",
+    "COMMAND",
+    "CREATED",
+    "STATUS",
+    "PORTS",
+    "NAMES",
 ];
 
 pub fn run(args: &PsArgs, sources: &Sources) -> Result<ExitCode> {
@@ -61,12 +60,12 @@ pub fn run(args: &PsArgs, sources: &Sources) -> Result<ExitCode> {
     };
     let answers = probe::ask_all(&cfg, &engines, args.timeout, question);
     let now = SystemTime::now();
-    let mut rows: Vec<Value> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut failed = String::new();
     for (engine, answer) in engines.iter().zip(answers) {
         match answer.and_then(|a| containers(a, now)) {
             Ok(list) => rows.extend(list.into_iter().map(|mut c| {
-                c["engine"] = Value::String(engine.name.clone());
+                c.engine.clone_from(&engine.name);
                 c
             })),
             Err(status) => failed.push_str(&format!("{}: {}\n", engine.name, status.detail())),
@@ -85,52 +84,56 @@ pub fn run(args: &PsArgs, sources: &Sources) -> Result<ExitCode> {
     Ok(ExitCode::Failure)
 }
 
-/// docker's objects from an engine's answer, every string escaped.
-fn containers(answer: Answer, now: SystemTime) -> Result<Vec<Value>, probe::Status> {
-    let list: Vec<Value> = match answer {
+/// docker's rows from an engine's answer, every string escaped, each
+/// charged to the answer's meter: an element that is not a container
+/// fails the engine, and so does an answer whose rows would cost too much.
+fn containers(answered: Answered, now: SystemTime) -> Result<Vec<Row>, Status> {
+    let Answered { answer, mut meter } = answered;
+    let mut list = Vec::new();
+    let mut keep = |mut row: Row| {
+        // The row, and its place in a list that doubles as it grows.
+        meter.charge(row.cost() + std::mem::size_of::<Row>())?;
+        list.push(row.escaped());
+        Ok(())
+    };
+    match answer {
         Answer::Api(bodies) => {
             let body = bodies.first().map(Vec::as_slice).unwrap_or_default();
-            let api: Vec<Value> =
-                serde_json::from_slice(body).map_err(|e| probe::Status::bad_answer(&e))?;
-            api.iter()
-                .map(|c| container_json::from_api(c, now))
-                .collect()
+            probe::each_object(body, None, "containers", |c| {
+                if !c.get("Id").is_some_and(Value::is_string) {
+                    return Err(Status::bad_answer(&"a container without an Id"));
+                }
+                keep(container_json::from_api(&c, now))
+            })?;
         }
         Answer::Client(outs) => {
             let out = outs.first().map(Vec::as_slice).unwrap_or_default();
-            out.split(|&b| b == b'\n')
-                .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                .map(|l| serde_json::from_slice(l).map_err(|e| probe::Status::bad_answer(&e)))
-                .collect::<Result<_, _>>()?
+            probe::each_line(out, |line| {
+                keep(serde_json::from_value(line).map_err(|e| Status::bad_answer(&e))?)
+            })?;
         }
-    };
-    Ok(list.into_iter().map(escape_strings).collect())
-}
-
-/// Engine text is escaped where it enters (escape.rs).
-fn escape_strings(v: Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(escape::owned(&s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(escape_strings).collect()),
-        Value::Object(o) => Value::Object(
-            o.into_iter()
-                .map(|(k, v)| (escape::owned(&k), escape_strings(v)))
-                .collect(),
-        ),
-        v => v,
     }
+    Ok(list)
 }
 
-fn table(rows: &[Value]) -> String {
+fn table(rows: &[Row]) -> String {
     let header = std::iter::once("ENGINE")
-        .chain(COLUMNS.iter().map(|c| c.0))
+        .chain(COLUMNS)
         .map(String::from)
         .collect();
-    let cell = |row: &Value, k: &str| row[k].as_str().unwrap_or_default().to_string();
     let body = rows.iter().map(|r| {
-        std::iter::once(cell(r, "engine"))
-            .chain(COLUMNS.iter().map(|c| cell(r, c.1)))
-            .collect()
+        [
+            &r.engine,
+            &r.id,
+            &r.image,
+            &r.command,
+            &r.running_for,
+            &r.status,
+            &r.ports,
+            &r.names,
+        ]
+        .map(String::clone)
+        .to_vec()
     });
     render::table(&std::iter::once(header).chain(body).collect::<Vec<_>>())
 }

@@ -61,10 +61,10 @@ pub(super) fn probe_client(
         Ok(done) => done,
         Err(status) => return status,
     };
-    let server: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap_or_default();
-    let field = |k: &str| server.get(k).and_then(|x| x.as_str()).map(str::to_string);
-    if done.status.success() && server.is_object() {
-        return Status::up(field("Version"), field("ApiVersion"));
+    // Only the two fields shown are kept: the client's output is up to 1 MiB.
+    let server = serde_json::from_slice::<super::Version>(&done.stdout);
+    if let (true, Ok(v)) = (done.status.success(), server) {
+        return Status::up(v.version, v.api_version);
     }
     classify_client_error(t, docker_message(&done.stderr))
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::children::Batch;
 use crate::config::{Client, Config, Engine};
@@ -25,8 +25,12 @@ use crate::escape;
 use crate::host::Kind;
 use crate::pool;
 
+mod bounded;
 mod docker;
 mod socket;
+
+use bounded::{Budget, PER_ENGINE};
+pub use bounded::{Meter, each_line, each_object, string_cost};
 
 use docker::{probe_client, run_client};
 use socket::{Socket, probe_unix};
@@ -143,6 +147,15 @@ impl Status {
     }
 }
 
+/// The two fields of an engine's version that a probe shows (the rest is
+/// skipped, not kept).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Version {
+    version: Option<String>,
+    api_version: Option<String>,
+}
+
 /// What one probe thread needs: plain owned data (an `Engine` is not `Send`).
 struct Target {
     host: String,
@@ -180,7 +193,7 @@ impl Target {
 pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<Status> {
     fan_out(cfg.docker.as_ref(), engines, timeout, |t, reach| {
         Ok(match (t.kind, &reach.docker) {
-            (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout),
+            (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout, &reach.budget),
             (_, Ok(docker)) => probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout),
             (_, Err(why)) => no_client(why),
         })
@@ -198,6 +211,13 @@ pub struct Question {
     pub client: Vec<Vec<String>>,
 }
 
+/// An engine's answers, in the question's order, with the meter that
+/// charged them: what a command keeps of them is charged to it too.
+pub struct Answered {
+    pub answer: Answer,
+    pub meter: Meter,
+}
+
 /// An engine's answers, in the question's order.
 pub enum Answer {
     /// The API's bodies (JSON as the engine wrote it).
@@ -205,10 +225,6 @@ pub enum Answer {
     /// The client's standard outputs.
     Client(Vec<Vec<u8>>),
 }
-
-/// The most an engine's API answer may hold: `ps -a` of thousands of
-/// containers is megabytes, but never this.
-const ANSWER_CAP: usize = 64 << 20;
 
 /// Asks `engines` `question` concurrently under one deadline, as
 /// [`probe_all`] probes them; an engine that cannot answer gets the status
@@ -218,7 +234,7 @@ pub fn ask_all(
     engines: &[&Engine],
     timeout: Duration,
     question: Question,
-) -> Vec<Result<Answer, Status>> {
+) -> Vec<Result<Answered, Status>> {
     ask(cfg.docker.as_ref(), engines, timeout, question)
 }
 
@@ -229,28 +245,34 @@ pub fn ask(
     engines: &[&Engine],
     timeout: Duration,
     question: Question,
-) -> Vec<Result<Answer, Status>> {
+) -> Vec<Result<Answered, Status>> {
     fan_out(docker, engines, timeout, move |t, reach| {
-        match (t.kind, &reach.docker) {
+        let mut meter = Meter::new(&reach.budget, PER_ENGINE);
+        let answer = match (t.kind, &reach.docker) {
             (Kind::Unix, _) => {
                 let socket = Socket::open(t, reach.deadline, reach.timeout)?;
                 let bodies = question
                     .api
                     .iter()
-                    .map(|what| socket.get(what, ANSWER_CAP).map(|r| r.body))
+                    .map(|what| socket.get(what, &mut meter).map(|r| r.body))
                     .collect::<Result<_, _>>()?;
-                Ok(Answer::Api(bodies))
+                Answer::Api(bodies)
             }
             (_, Ok(docker)) => {
                 let outs = question
                     .client
                     .iter()
-                    .map(|args| run_client(reach, docker, t, args))
+                    .map(|args| {
+                        let out = run_client(reach, docker, t, args)?;
+                        meter.charge(out.capacity())?;
+                        Ok(out)
+                    })
                     .collect::<Result<_, _>>()?;
-                Ok(Answer::Client(outs))
+                Answer::Client(outs)
             }
-            (_, Err(why)) => Err(no_client(why)),
-        }
+            (_, Err(why)) => return Err(no_client(why)),
+        };
+        Ok(Answered { answer, meter })
     })
 }
 
@@ -260,6 +282,8 @@ struct Reach {
     docker: Result<PathBuf, String>,
     /// Every client started belongs to it: closed, none is left running.
     batch: Arc<Batch>,
+    /// What all engines' answers may cost together.
+    budget: Arc<Budget>,
     deadline: Instant,
     timeout: Duration,
 }
@@ -289,6 +313,7 @@ where
     let reach = Reach {
         docker,
         batch: Arc::clone(&batch),
+        budget: Arc::new(Budget::default()),
         deadline,
         timeout,
     };
@@ -410,15 +435,24 @@ mod tests {
     #[test]
     fn http_answers_plain_and_chunked() {
         let plain = b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\n\r\n{}";
-        let r = parse_response(plain, "/x").unwrap();
+        let r = parse_response(plain.to_vec(), "/x").unwrap();
         assert_eq!(r.body, b"{}");
         assert_eq!(header(&r.head, "api-version"), Some("1.41"));
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n";
-        assert_eq!(parse_response(chunked, "/x").unwrap().body, b"{\"a\":1}");
-        let err = parse_response(b"HTTP/1.1 404 Not Found\r\n\r\n", "/x")
+        assert_eq!(
+            parse_response(chunked.to_vec(), "/x").unwrap().body,
+            b"{\"a\":1}"
+        );
+        for cut in 1..chunked.len() - 4 {
+            assert!(
+                parse_response(chunked[..cut].to_vec(), "/x").is_err(),
+                "{cut}"
+            );
+        }
+        let err = parse_response(b"HTTP/1.1 404 Not Found\r\n\r\n".to_vec(), "/x")
             .err()
             .unwrap();
         assert!(err.to_string().contains("404"), "{err}");
-        assert!(parse_response(b"garbage", "/x").is_err());
+        assert!(parse_response(b"garbage".to_vec(), "/x").is_err());
     }
 }

@@ -8,8 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::bounded::{Budget, Meter};
 use super::{State, Status, Target, timed_out};
 use crate::accounts::Accounts;
 
@@ -79,31 +81,38 @@ impl<'a> Socket<'a> {
         })
     }
 
-    /// `GET what`, its answer at most `limit` bytes.
-    pub(super) fn get(&self, what: &str, limit: usize) -> Result<Response, Status> {
+    /// `GET what`, its answer charged to `meter` as it is read.
+    pub(super) fn get(&self, what: &str, meter: &mut Meter) -> Result<Response, Status> {
         let mut stream = connect(self.path, self.deadline)
             .map_err(|e| connect_error(self.t, self.path, &self.meta, e))?;
-        http_get(&mut stream, what, self.deadline, limit).map_err(|e| {
-            if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+        http_get(&mut stream, what, self.deadline, meter).map_err(|e| match e {
+            Got::Over(status) => status,
+            Got::Io(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 timed_out(self.timeout)
-            } else {
-                Status::failed(
-                    State::Error,
-                    format!("{}: {e}", self.path.display()),
-                    Some("check that this socket belongs to a docker engine".into()),
-                )
             }
+            Got::Io(e) => Status::failed(
+                State::Error,
+                format!("{}: {e}", self.path.display()),
+                Some("check that this socket belongs to a docker engine".into()),
+            ),
         })
     }
 }
 
-pub(super) fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> Status {
+pub(super) fn probe_unix(
+    t: &Target,
+    deadline: Instant,
+    timeout: Duration,
+    budget: &Arc<Budget>,
+) -> Status {
     let socket = match Socket::open(t, deadline, timeout) {
         Ok(s) => s,
         Err(status) => return status,
     };
     let shown = socket.path.display();
-    let get = |what: &str| socket.get(what, 1 << 20);
+    // A version is a few hundred bytes.
+    let mut meter = Meter::new(budget, 64 << 10);
+    let mut get = |what: &str| socket.get(what, &mut meter);
     // /_ping is the cheapest answer; docker's carries both versions in its headers.
     let ping = match get("/_ping") {
         Ok(r) => r,
@@ -122,11 +131,8 @@ pub(super) fn probe_unix(t: &Target, deadline: Instant, timeout: Duration) -> St
         Ok(r) => r,
         Err(status) => return status,
     };
-    match serde_json::from_slice::<serde_json::Value>(&version.body) {
-        Ok(v) => {
-            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-            Status::up(field("Version"), field("ApiVersion").or(api))
-        }
+    match serde_json::from_slice::<super::Version>(&version.body) {
+        Ok(v) => Status::up(v.version, v.api_version.or(api)),
         Err(_) => Status::failed(
             State::Error,
             format!("{shown} answered, but not with docker's version JSON"),
@@ -235,14 +241,27 @@ pub(super) struct Response {
     pub(super) body: Vec<u8>,
 }
 
+/// Why a GET got no answer.
+pub(super) enum Got {
+    Io(std::io::Error),
+    /// The answer passed its bound (the status says which).
+    Over(Status),
+}
+
+impl From<std::io::Error> for Got {
+    fn from(e: std::io::Error) -> Got {
+        Got::Io(e)
+    }
+}
+
 /// `GET what` over an open connection. Every read and write is bounded by
-/// what is left until `deadline`.
+/// what is left until `deadline`; the buffer's growth is charged to `meter`.
 pub(super) fn http_get(
     stream: &mut UnixStream,
     what: &str,
     deadline: Instant,
-    limit: usize,
-) -> std::io::Result<Response> {
+    meter: &mut Meter,
+) -> Result<Response, Got> {
     let left = || {
         let d = deadline.saturating_duration_since(Instant::now());
         if d.is_zero() {
@@ -255,19 +274,19 @@ pub(super) fn http_get(
     let request = format!("GET {what} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes())?;
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
+    let mut chunk = [0u8; 16 << 10];
     loop {
         stream.set_read_timeout(Some(left()?))?;
         let n = stream.read(&mut chunk)?;
         if n == 0 {
             break;
         }
+        let had = buf.capacity();
+        buf.reserve(n);
+        meter.charge(buf.capacity() - had).map_err(Got::Over)?;
         buf.extend_from_slice(&chunk[..n]);
-        if buf.len() > limit {
-            return Err(std::io::Error::other("answer too long"));
-        }
     }
-    parse_response(&buf, what)
+    Ok(parse_response(buf, what)?)
 }
 
 /// The value of header `name` (lower case).
@@ -278,43 +297,42 @@ pub(super) fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// A complete HTTP/1.1 200 response (plain or chunked body).
-pub(super) fn parse_response(resp: &[u8], what: &str) -> std::io::Result<Response> {
+/// A complete HTTP/1.1 200 response (plain or chunked body), its body
+/// made in `resp`'s own buffer: an answer is never copied.
+pub(super) fn parse_response(mut resp: Vec<u8>, what: &str) -> std::io::Result<Response> {
     let bad = |why: &str| std::io::Error::new(ErrorKind::InvalidData, why.to_string());
-    let split = resp
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("not an HTTP answer"))?;
+    let split =
+        memchr::memmem::find(&resp, b"\r\n\r\n").ok_or_else(|| bad("not an HTTP answer"))?;
     let head = String::from_utf8_lossy(&resp[..split]).into_owned();
-    let body = &resp[split + 4..];
     let status_line = head.lines().next().unwrap_or_default();
     if status_line.split_whitespace().nth(1) != Some("200") {
         return Err(bad(&format!("answered '{status_line}' to GET {what}")));
     }
+    resp.drain(..split + 4);
     let chunked = header(&head, "transfer-encoding").is_some_and(|v| v.contains("chunked"));
     if !chunked {
-        return Ok(Response {
-            head,
-            body: body.to_vec(),
-        });
+        return Ok(Response { head, body: resp });
     }
-    let mut out = Vec::new();
-    let mut rest = body;
+    // Chunks are joined in place: what is kept never runs ahead of what is read.
+    let (mut read, mut kept) = (0, 0);
     loop {
-        let eol = rest
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| bad("truncated chunk"))?;
+        let rest = &resp[read..];
+        let eol = memchr::memmem::find(rest, b"\r\n").ok_or_else(|| bad("truncated chunk"))?;
         let size_text = String::from_utf8_lossy(&rest[..eol]);
         let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
             .map_err(|_| bad("bad chunk size"))?;
-        rest = &rest[eol + 2..];
+        read += eol + 2;
         if size == 0 {
-            return Ok(Response { head, body: out });
+            resp.truncate(kept);
+            return Ok(Response { head, body: resp });
         }
-        let data = rest.get(..size).ok_or_else(|| bad("truncated chunk"))?;
-        out.extend_from_slice(data);
-        rest = rest.get(size + 2..).ok_or_else(|| bad("truncated chunk"))?;
+        let end = read
+            .checked_add(size)
+            .filter(|&end| end + 2 <= resp.len())
+            .ok_or_else(|| bad("truncated chunk"))?;
+        resp.copy_within(read..end, kept);
+        kept += size;
+        read = end + 2;
     }
 }
 

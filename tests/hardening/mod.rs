@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use crate::harness::{Env, TWO_ENGINES};
 
+mod answers;
 mod argv;
 mod concurrency;
 mod config_fuzz;

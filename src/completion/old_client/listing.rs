@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::wanted::{Containers, Wanted};
 use crate::config::{Client, Engine};
 use crate::escape;
-use crate::probe::{self, Answer, Question, Status};
+use crate::probe::{self, Answer, Answered, Question, Status};
 
 /// What one question asks for, in the order answered.
 #[derive(Clone, Copy, PartialEq)]
@@ -61,26 +61,32 @@ pub fn names(
         .unwrap_or_else(|| Err(Status::bad_answer(&"no answer")))?;
     let show_ids =
         std::env::var_os("DOCKER_COMPLETION_SHOW_CONTAINER_IDS").is_some_and(|v| v == "yes");
+    let Answered { answer, mut meter } = answer;
     let mut names = Vec::new();
+    // Each name is charged to the answer's meter as it is kept.
+    let mut offer = |n: String| {
+        if !n.is_empty() && !n.chars().any(escape::is_unsafe) {
+            meter.charge(probe::string_cost(&n))?;
+            names.push(n);
+        }
+        Ok(())
+    };
     for (kind, body) in kinds.iter().zip(bodies(answer)) {
         let api = body.0;
         match kind {
-            Kind::Containers => {
-                for c in containers(&body.1, api)? {
-                    if !keep(wanted, &c) {
-                        continue;
-                    }
-                    if show_ids {
-                        names.push(c.id);
-                    }
-                    names.extend(c.names);
+            Kind::Containers => containers(&body.1, api, |c| {
+                if !keep(wanted, &c) {
+                    return Ok(());
                 }
-            }
-            Kind::Images => names.extend(images(&body.1, api)?),
-            Kind::Volumes | Kind::Networks => names.extend(named(*kind, &body.1, api)?),
+                if show_ids {
+                    offer(c.id)?;
+                }
+                c.names.into_iter().try_for_each(&mut offer)
+            })?,
+            Kind::Images => images(&body.1, api, &mut offer)?,
+            Kind::Volumes | Kind::Networks => named(*kind, &body.1, api, &mut offer)?,
         }
     }
-    names.retain(|n| !n.is_empty() && !n.chars().any(escape::is_unsafe));
     Ok(names)
 }
 
@@ -141,16 +147,19 @@ fn client_args(kind: Kind, all: bool) -> Vec<String> {
         .collect()
 }
 
-fn parse(body: &[u8]) -> Result<Value, Status> {
-    serde_json::from_slice(body).map_err(|e| Status::bad_answer(&e))
-}
-
-/// The client's answer: one JSON value per non-blank line.
-fn lines(body: &[u8]) -> Result<Vec<Value>, Status> {
-    body.split(|&b| b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .map(parse)
-        .collect()
+/// A list's elements (the API's) or a client's lines, one at a time.
+fn each(
+    body: &[u8],
+    api: bool,
+    field: Option<&str>,
+    what: &str,
+    f: impl FnMut(Value) -> Result<(), Status>,
+) -> Result<(), Status> {
+    if api {
+        probe::each_object(body, field, what, f)
+    } else {
+        probe::each_line(body, f)
+    }
 }
 
 fn items(v: &Value) -> &[Value] {
@@ -161,11 +170,22 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-fn containers(body: &[u8], api: bool) -> Result<Vec<Container>, Status> {
-    if api {
-        return Ok(items(&parse(body)?)
-            .iter()
-            .map(|c| Container {
+fn containers(
+    body: &[u8],
+    api: bool,
+    mut f: impl FnMut(Container) -> Result<(), Status>,
+) -> Result<(), Status> {
+    let list = |v: &Value| -> Vec<String> {
+        v.as_str()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    each(body, api, None, "containers", |c| {
+        f(if api {
+            Container {
                 id: text(&c["Id"]),
                 names: items(&c["Names"])
                     .iter()
@@ -177,57 +197,48 @@ fn containers(body: &[u8], api: bool) -> Result<Vec<Container>, Status> {
                     .and_then(Value::as_object)
                     .map(|m| m.keys().cloned().collect())
                     .unwrap_or_default(),
-            })
-            .collect());
-    }
-    let list = |v: &Value| -> Vec<String> {
-        v.as_str()
-            .unwrap_or_default()
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect()
-    };
-    Ok(lines(body)?
-        .iter()
-        .map(|row| Container {
-            id: text(&row[0]),
-            names: list(&row[1]),
-            state: text(&row[2]),
-            networks: list(&row[3]),
+            }
+        } else {
+            Container {
+                id: text(&c[0]),
+                names: list(&c[1]),
+                state: text(&c[2]),
+                networks: list(&c[3]),
+            }
         })
-        .collect())
+    })
 }
 
 /// `repo:tag` of every tagged image.
-fn images(body: &[u8], api: bool) -> Result<Vec<String>, Status> {
+fn images(
+    body: &[u8],
+    api: bool,
+    mut f: impl FnMut(String) -> Result<(), Status>,
+) -> Result<(), Status> {
     let untagged = |s: &str| s.is_empty() || s.contains("<none>");
-    if api {
-        return Ok(items(&parse(body)?)
-            .iter()
-            .flat_map(|i| items(&i["RepoTags"]).iter().map(text))
-            .filter(|t| !untagged(t))
-            .collect());
-    }
-    Ok(lines(body)?
-        .iter()
-        .map(|row| (text(&row[0]), text(&row[1])))
-        .filter(|(repo, tag)| !untagged(repo) && !untagged(tag))
-        .map(|(repo, tag)| format!("{repo}:{tag}"))
-        .collect())
+    each(body, api, None, "images", |i| {
+        if api {
+            let tags = items(&i["RepoTags"]).iter().map(text);
+            return tags.filter(|t| !untagged(t)).try_for_each(&mut f);
+        }
+        let (repo, tag) = (text(&i[0]), text(&i[1]));
+        if untagged(&repo) || untagged(&tag) {
+            return Ok(());
+        }
+        f(format!("{repo}:{tag}"))
+    })
 }
 
 /// Volume and network names.
-fn named(kind: Kind, body: &[u8], api: bool) -> Result<Vec<String>, Status> {
-    if !api {
-        return Ok(lines(body)?.iter().map(text).collect());
-    }
-    let v = parse(body)?;
+fn named(
+    kind: Kind,
+    body: &[u8],
+    api: bool,
+    mut f: impl FnMut(String) -> Result<(), Status>,
+) -> Result<(), Status> {
     // GET /volumes wraps its list.
-    let list = if kind == Kind::Volumes {
-        &v["Volumes"]
-    } else {
-        &v
-    };
-    Ok(items(list).iter().map(|o| text(&o["Name"])).collect())
+    let field = (kind == Kind::Volumes).then_some("Volumes");
+    each(body, api, field, "volumes or networks", |o| {
+        f(text(if api { &o["Name"] } else { &o }))
+    })
 }
