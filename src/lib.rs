@@ -37,6 +37,7 @@ mod man_files;
 pub mod output;
 mod paths;
 mod pattern;
+mod pending;
 mod plain;
 mod pool;
 mod probe;

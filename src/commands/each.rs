@@ -5,11 +5,15 @@
 //! flag (`-it`: there is no terminal to share), and the engines' policies —
 //! a read-only engine refuses, protected ones are confirmed once, together.
 //! Output lines carry `NAME | `; a line is written whole, so no line holds
-//! two engines' bytes.
+//! two engines' bytes. Each client runs in its own process group: at
+//! `--timeout` that group is killed, and SIGTERM, SIGINT or SIGHUP to
+//! dockmux goes to every group (killed a moment later if it is still
+//! there) before dockmux ends by the same signal, so no client outlives it.
 
 use std::ffi::OsString;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -25,7 +29,8 @@ use crate::engine::policy::{self, Verdict, commands};
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::exit_codes::ExitCode;
-use crate::{pool, selection};
+use crate::pending::{Pending, Tracker};
+use crate::{pool, probe, selection};
 
 #[derive(Args, Debug)]
 pub struct EachArgs {
@@ -39,6 +44,9 @@ pub struct EachArgs {
     /// Print each engine's output as one block, in name order, once all are done
     #[arg(long)]
     pub group: bool,
+    /// Stop an engine's command after this long (e.g. 30s, 500ms); it counts as failed
+    #[arg(long, value_name = "DURATION", value_parser = probe::parse_timeout)]
+    pub timeout: Option<Duration>,
     /// The docker command line (after --)
     #[arg(value_name = "DOCKER-ARGS", last = true, required = true)]
     pub docker: Vec<OsString>,
@@ -46,6 +54,9 @@ pub struct EachArgs {
 
 /// A line longer than this is written in pieces (each still prefixed).
 const LINE_CAP: usize = 64 * 1024;
+
+/// How long a client's group has to end after a signal, before SIGKILL.
+const GRACE: Duration = Duration::from_secs(2);
 
 pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
@@ -72,24 +83,37 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
         .iter()
         .map(|e| {
             Ok(Job {
+                name: e.name.clone(),
                 prefix: format!("{:<width$} | ", e.name),
                 env: engine::checked_env(e)?.into_iter().collect(),
             })
         })
         .collect::<Result<_>>()?;
+    let mut pending = Pending::start();
     let shared = Arc::new(Shared {
         docker,
         args: args.docker.clone(),
         depth,
         group: args.group,
+        timeout: args.timeout,
         out: Mutex::new(()),
+        running: Mutex::new(Running::default()),
+        pending: pending.tracker(),
     });
+    let watcher = watch_signals(&shared);
     let worker = Arc::clone(&shared);
-    // No deadline: a command runs as long as it runs, as with NAME-docker.
+    // Without --timeout, a command runs as long as it runs, as with NAME-docker.
     let forever = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
     let results = pool::map(jobs, args.jobs.into(), forever, move |job: Job| {
         worker.run(&job)
     });
+    if shared.running().stopping {
+        // A signal ended the clients: the watcher ends dockmux by it.
+        if let Some(w) = watcher {
+            let _ = w.join();
+        }
+    }
+    pending.finish();
     let mut failed = Vec::new();
     for (e, result) in engines.iter().zip(results) {
         let done = result.unwrap_or_else(|| Done::failed("did not finish"));
@@ -183,6 +207,7 @@ fn names(engines: &[&Engine]) -> String {
 
 /// One engine's run: plain owned data (an `Engine` is not `Send`).
 struct Job {
+    name: String,
     prefix: String,
     env: Vec<(&'static str, Option<String>)>,
 }
@@ -192,8 +217,87 @@ struct Shared {
     args: Vec<OsString>,
     depth: String,
     group: bool,
+    timeout: Option<Duration>,
     /// Held while a line (or a group's block) is written.
     out: Mutex<()>,
+    running: Mutex<Running>,
+    /// The engines whose command runs, shown on a terminal.
+    pending: Tracker,
+}
+
+/// The clients running now, by process group; once a signal came, none starts.
+#[derive(Default)]
+struct Running {
+    groups: Vec<libc::pid_t>,
+    stopping: bool,
+}
+
+impl Shared {
+    fn running(&self) -> std::sync::MutexGuard<'_, Running> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends `sig` to every running client's group.
+    fn signal_all(&self, sig: libc::c_int) {
+        for &g in &self.running().groups {
+            // SAFETY: kill has no memory-safety preconditions; g is a group we started.
+            unsafe { libc::kill(-g, sig) };
+        }
+    }
+}
+
+/// TERM, INT and HUP (unless HUP is ignored, as under nohup) are taken by
+/// a thread of their own: it passes the signal to every client's group,
+/// kills what is left after [`GRACE`], and ends dockmux by the signal.
+/// SIGINT counts even when dockmux was started with it ignored (as a
+/// shell's background job is): `kill -INT` must end `each` and its clients.
+fn watch_signals(shared: &Arc<Shared>) -> Option<std::thread::JoinHandle<()>> {
+    // SAFETY: plain sigset and sigaction calls on local values.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        let mut hup: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut hup);
+        if hup.sa_sigaction != libc::SIG_IGN {
+            libc::sigaddset(&mut set, libc::SIGHUP);
+        }
+        // Blocked here, so in every thread started after; clients start
+        // with an empty mask (std clears it).
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        let shared = Arc::clone(shared);
+        let watcher = std::thread::Builder::new()
+            .name("dockmux-signals".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let mut sig = 0;
+                if libc::sigwait(&set, &mut sig) != 0 {
+                    return;
+                }
+                shared.running().stopping = true;
+                shared.signal_all(sig);
+                let until = Instant::now() + GRACE;
+                while !shared.running().groups.is_empty() && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                shared.signal_all(libc::SIGKILL);
+                shared.pending.around(|| ());
+                // Ended by the signal itself, as the caller expects.
+                libc::signal(sig, libc::SIG_DFL);
+                let mut one: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut one);
+                libc::sigaddset(&mut one, sig);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
+                libc::raise(sig);
+                libc::_exit(128 + sig);
+            });
+        if watcher.is_err() {
+            // Nobody would take them: the signals keep their usual effect.
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
+        watcher.ok()
+    }
 }
 
 /// How one engine's command ended, and (with --group) what it wrote.
@@ -222,7 +326,28 @@ impl Shared {
             .stderr(Stdio::piped());
         engine::set_env(&mut cmd, &job.env);
         cmd.env("DOCKMUX_DEPTH", &self.depth);
-        let mut child = match cmd.spawn() {
+        // Its own group: the client and whatever it starts (ssh) are stopped together.
+        cmd.process_group(0);
+        let spawned = {
+            let mut running = self.running();
+            if running.stopping {
+                return Done::failed("not started: dockmux was stopped");
+            }
+            let spawned = cmd.spawn();
+            if let Ok(c) = &spawned {
+                running.groups.push(c.id() as libc::pid_t);
+            }
+            spawned
+        };
+        self.pending.begin(&job.name);
+        let done = self.follow(job, spawned);
+        self.pending.end(&job.name);
+        done
+    }
+
+    /// The client's output, until it ends or its time is up.
+    fn follow(&self, job: &Job, spawned: std::io::Result<std::process::Child>) -> Done {
+        let mut child = match spawned {
             Ok(c) => c,
             Err(e) => {
                 let done = Done::failed(&format!("cannot run {}: {e}", self.docker.display()));
@@ -245,8 +370,24 @@ impl Shared {
             ),
         ];
         let mut done = Done::failed("");
+        let group = child.id() as libc::pid_t;
+        let mut deadline = self.timeout.map(|t| Instant::now() + t);
+        let mut timed_out = false;
         while streams.iter().any(|s| s.source.is_some()) {
-            let ready = wait_readable(&streams);
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                if timed_out {
+                    // Killed, yet its output stays open (something outside its
+                    // group holds it): given up.
+                    break;
+                }
+                timed_out = true;
+                // SAFETY: kill has no memory-safety preconditions; the group is the client's.
+                unsafe { libc::kill(-group, libc::SIGKILL) };
+                deadline = Some(Instant::now() + Duration::from_secs(1));
+                continue;
+            }
+            let ready = wait_readable(&streams, left);
             for (i, s) in streams.iter_mut().enumerate() {
                 if !ready[i] {
                     continue;
@@ -260,7 +401,16 @@ impl Shared {
                 }
             }
         }
-        done.failure = match child.wait() {
+        drop(streams);
+        let status = child.wait();
+        self.running().groups.retain(|&g| g != group);
+        done.failure = match status {
+            _ if timed_out => {
+                let shown = probe::show_duration(self.timeout.unwrap_or_default());
+                let line = format!("{}dockmux: timed out after {shown}; stopped\n", job.prefix);
+                done = self.emit(done, line.as_bytes());
+                Some(format!("timed out after {shown}"))
+            }
             Ok(status) => failure(status),
             Err(e) => Some(format!("cannot wait for docker: {e}")),
         };
@@ -286,12 +436,16 @@ impl Shared {
     }
 
     /// Writes whole lines under the lock: no other engine's bytes between.
+    fn write(&self, stdout: &[u8], stderr: &[u8]) {
+        let _held = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        self.pending.around(|| self.write_now(stdout, stderr));
+    }
+
     #[expect(
         clippy::disallowed_methods,
         reason = "each's writer threads hold the one lock on both streams, and end dockmux when its reader has gone"
     )]
-    fn write(&self, stdout: &[u8], stderr: &[u8]) {
-        let _held = self.out.lock().unwrap_or_else(|e| e.into_inner());
+    fn write_now(&self, stdout: &[u8], stderr: &[u8]) {
         if !stdout.is_empty() {
             let mut out = std::io::stdout().lock();
             if let Err(e) = out.write_all(stdout).and_then(|()| out.flush())
@@ -378,8 +532,9 @@ fn line(prefix: &str, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Blocks until one of the open streams has something (or ends); which.
-fn wait_readable(streams: &[Stream]) -> [bool; 2] {
+/// Blocks until one of the open streams has something (or ends), or `left`
+/// passes; which.
+fn wait_readable(streams: &[Stream], left: Option<Duration>) -> [bool; 2] {
     let mut fds: Vec<(usize, libc::pollfd)> = streams
         .iter()
         .enumerate()
@@ -395,7 +550,12 @@ fn wait_readable(streams: &[Stream]) -> [bool; 2] {
         .collect();
     let mut raw: Vec<libc::pollfd> = fds.iter().map(|f| f.1).collect();
     // SAFETY: raw is a valid array of raw.len() pollfds.
-    let rc = unsafe { libc::poll(raw.as_mut_ptr(), raw.len() as libc::nfds_t, -1) };
+    let ms = left.map_or(-1, |l| l.as_millis().clamp(1, i32::MAX as u128) as i32);
+    // SAFETY: raw is a valid array of raw.len() pollfds.
+    let rc = unsafe { libc::poll(raw.as_mut_ptr(), raw.len() as libc::nfds_t, ms) };
+    if rc == 0 {
+        return [false; 2];
+    }
     let mut ready = [false; 2];
     for ((i, _), r) in fds.iter_mut().zip(&raw) {
         // An interrupted poll: every open stream is read (a read blocks at most until data).

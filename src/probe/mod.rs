@@ -23,6 +23,7 @@ use crate::engine::client;
 use crate::error::Error;
 use crate::escape;
 use crate::host::Kind;
+use crate::pending::Pending;
 use crate::pool;
 
 mod bounded;
@@ -158,6 +159,7 @@ struct Version {
 
 /// What one probe thread needs: plain owned data (an `Engine` is not `Send`).
 struct Target {
+    name: String,
     host: String,
     kind: Kind,
     hint: Option<String>,
@@ -178,6 +180,7 @@ impl Target {
             other => Status::failed(State::TlsError, other.to_string(), None),
         })?;
         Ok(Target {
+            name: e.name.clone(),
             host: e.host.clone(),
             kind: e.kind,
             hint: e.hint.clone(),
@@ -191,7 +194,8 @@ impl Target {
 /// all within `timeout` (plus a few milliseconds), and with every docker
 /// client it started killed.
 pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<Status> {
-    fan_out(cfg.docker.as_ref(), engines, timeout, |t, reach| {
+    let shown = Pending::start();
+    fan_out(cfg.docker.as_ref(), engines, timeout, &shown, |t, reach| {
         Ok(match (t.kind, &reach.docker) {
             (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout, &reach.budget),
             (_, Ok(docker)) => probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout),
@@ -235,18 +239,30 @@ pub fn ask_all(
     timeout: Duration,
     question: Question,
 ) -> Vec<Result<Answered, Status>> {
-    ask(cfg.docker.as_ref(), engines, timeout, question)
+    let shown = Pending::start();
+    asking(cfg.docker.as_ref(), engines, timeout, question, &shown)
 }
 
 /// [`ask_all`] for a caller that has the config's `docker` setting but not
-/// the whole config (an engine command's completion request).
+/// the whole config (an engine command's completion request: nothing is
+/// shown while it waits, the terminal holds the command line being typed).
 pub fn ask(
     docker: Option<&Client>,
     engines: &[&Engine],
     timeout: Duration,
     question: Question,
 ) -> Vec<Result<Answered, Status>> {
-    fan_out(docker, engines, timeout, move |t, reach| {
+    asking(docker, engines, timeout, question, &Pending::none())
+}
+
+fn asking(
+    docker: Option<&Client>,
+    engines: &[&Engine],
+    timeout: Duration,
+    question: Question,
+    shown: &Pending,
+) -> Vec<Result<Answered, Status>> {
+    fan_out(docker, engines, timeout, shown, move |t, reach| {
         let mut meter = Meter::new(&reach.budget, PER_ENGINE);
         let answer = match (t.kind, &reach.docker) {
             (Kind::Unix, _) => {
@@ -290,11 +306,13 @@ struct Reach {
 
 /// Runs `job` for each engine on a few threads under one deadline; returns
 /// the results in the engines' order, all within `timeout` (plus a few
-/// milliseconds), with every docker client started killed.
+/// milliseconds), with every docker client started killed. The engines not
+/// answered yet are `shown` on a terminal.
 fn fan_out<R, F>(
     configured: Option<&Client>,
     engines: &[&Engine],
     timeout: Duration,
+    shown: &Pending,
     job: F,
 ) -> Vec<Result<R, Status>>
 where
@@ -320,13 +338,20 @@ where
     let targets: Vec<Result<Target, Status>> = engines.iter().map(|e| Target::new(e)).collect();
     // A little grace so a job that gives up exactly at the deadline is heard.
     let give_up = deadline + Duration::from_millis(100);
+    let pending = shown.tracker();
+    for e in engines {
+        pending.begin(&e.name);
+    }
     let results = pool::map(targets, WORKERS, give_up, move |target| {
         // Refused before asking (TLS material others can change).
         let target = target?;
         if Instant::now() >= deadline {
+            pending.end(&target.name);
             return Err(not_asked(timeout));
         }
-        job(&target, &reach)
+        let result = job(&target, &reach);
+        pending.end(&target.name);
+        result
     });
     // Jobs still running past the grace: their clients die now, and none starts later.
     batch.close();

@@ -18,11 +18,12 @@ mod config_fuzz;
 mod escapes;
 mod hostile;
 mod pflag;
-mod probes;
+pub(crate) mod probes;
 mod refusal_corpus;
 mod signals;
-mod streams;
+pub(crate) mod streams;
 mod trust;
+mod waits;
 
 /// The fast fake client (fake_docker.c), compiled once per source version
 /// into cargo's temp dir for tests.

@@ -58,7 +58,7 @@ fn a_thousand_engines_under_a_low_memory_limit_are_all_listed() {
 }
 
 /// Pids of live processes whose environment holds `mark`.
-fn marked_processes(mark: &str) -> Vec<u32> {
+pub(crate) fn marked_processes(mark: &str) -> Vec<u32> {
     let needle = format!("DOCKMUX_TEST_MARK={mark}");
     std::fs::read_dir("/proc")
         .unwrap()
@@ -73,7 +73,7 @@ fn marked_processes(mark: &str) -> Vec<u32> {
 }
 
 /// Waits up to `limit` for no marked process to be left; returns those left.
-fn left_behind(mark: &str, limit: Duration) -> Vec<u32> {
+pub(crate) fn left_behind(mark: &str, limit: Duration) -> Vec<u32> {
     let until = Instant::now() + limit;
     loop {
         let left = marked_processes(mark);

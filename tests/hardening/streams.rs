@@ -144,9 +144,9 @@ fn a_100_mib_stream_passes_intact_through_run_i_cat() {
 }
 
 /// A private tmux server; killed when dropped.
-struct Tmux<'a> {
-    env: &'a Env,
-    sock: std::path::PathBuf,
+pub(crate) struct Tmux<'a> {
+    pub(crate) env: &'a Env,
+    pub(crate) sock: std::path::PathBuf,
 }
 
 impl Tmux<'_> {
@@ -156,7 +156,7 @@ impl Tmux<'_> {
         c
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().unwrap_or_else(|e| {
             panic!("cannot run tmux ({e}): install tmux (./scripts/test does)")
         });
@@ -169,7 +169,7 @@ impl Tmux<'_> {
     }
 
     /// The screen, once `ready` says so; panics after 60 s.
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let screen = self.run(&["capture-pane", "-p", "-t", "t"]);
