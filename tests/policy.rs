@@ -45,7 +45,9 @@ fn env() -> Env {
 const DESTRUCTIVE: &[(&str, &[&str])] = &[
     (
         "container",
-        &["rm", "kill", "stop", "restart", "pause", "rename", "prune"],
+        &[
+            "rm", "kill", "stop", "restart", "pause", "rename", "prune", "update",
+        ],
     ),
     ("image", &["rm", "prune", "tag", "load"]),
     ("volume", &["rm", "prune"]),
@@ -53,19 +55,24 @@ const DESTRUCTIVE: &[(&str, &[&str])] = &[
     ("builder", &["prune"]),
     ("system", &["prune"]),
     ("swarm", &["leave"]),
-    ("service", &["rm"]),
-    ("stack", &["rm"]),
+    // Issue 18 item 7: what removes or replaces tasks, nodes, a cluster or contexts.
+    ("service", &["rm", "scale", "update", "rollback", "create"]),
+    ("stack", &["rm", "deploy"]),
     ("secret", &["rm"]),
     ("config", &["rm"]),
-    ("node", &["rm"]),
-    ("plugin", &["rm", "disable"]),
+    ("node", &["rm", "demote"]),
+    ("plugin", &["rm", "disable", "install", "upgrade", "set"]),
     ("checkpoint", &["rm"]),
+    ("context", &["rm"]),
     // With the arguments `args_for` gives them: into a container, over a name.
     ("container", &["cp"]),
     ("image", &["import"]),
     (
         "compose",
-        &["down", "rm", "kill", "stop", "restart", "pause", "scale"],
+        &[
+            "down", "rm", "kill", "stop", "restart", "pause", "scale", "up", "create", "run",
+            "watch",
+        ],
     ),
     ("buildx", &["prune", "rm", "stop"]),
     ("buildx history", &["rm"]),
@@ -308,19 +315,56 @@ fn run_and_create_that_would_give_a_container_the_box_are_held() {
         &["--mount=type=bind,src=/var/lib,dst=/l"],
         &["--mount", "Type=BIND,Source=/,Target=/h,readonly"],
         &["--mount", "\"type=bind\",\"source=/\",target=/h"],
+        // Issue 18: what reaches past the sandbox by any route, held by default.
+        &["--cap-add", "NET_ADMIN"],
+        &["--pid", "container:app"],
+        &["--network=container:app"],
+        &["--net", "host"],
+        &["--network", "name=host,alias=x"],
+        &["--ipc=host"],
+        &["--uts", "host"],
+        &["--cgroupns=host"],
+        &["--security-opt", "seccomp=unconfined"],
+        &["--security-opt=no-new-privileges=false"],
+        &["--device", "/dev/loop0:/dev/x"],
+        &["--device=/dev/sda"],
+        &["--device-cgroup-rule", "b 7:* rwm"],
+        &["--gpus", "all"],
+        &["--volumes-from", "app"],
+        &["--use-api-socket"],
+        &["--annotation", "x=y"],
+        &["--some-future-flag", "x"],
+        &["-h", "1", "--privileged"],
+        &["-h=true", "--privileged"],
+        &["-v", "/home/me/src:/src"],
+        &["-v", ".:/h"],
+        &["-v", "..:/h"],
+        &["-v", "~:/h"],
+        &["-v", "~/x:/h"],
+        &["-v", "data:/data"],
+        &["--mount", "type=volume,source=v,target=/"],
+        &[
+            "--mount",
+            "type=volume,dst=/h,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/",
+        ],
+        &["--mount", "dst=/h,volume-opt=device=/dev/sda"],
+        &["--mount", "type=npipe,src=x,dst=/y"],
     ];
+    // Plainly safe, and judged without asking the engine.
     let safe: &[&[&str]] = &[
         &[],
         &["--privileged=false"],
-        &["--cap-add", "NET_ADMIN"],
         &["--cap-drop", "ALL"],
-        &["--pid", "container:app"],
-        &["-v", "data:/data"],
-        &["-v", "/home/me/src:/src"],
-        &["-v", "/var/lib/dockerish:/x"],
-        &["--mount", "type=volume,source=v,target=/"],
+        &["-v", "/data"],
+        &["--volume=/data"],
+        &["--tmpfs", "/t"],
+        &["--mount", "type=tmpfs,dst=/t"],
+        &["--mount", "type=volume,dst=/anon"],
+        &["--security-opt", "no-new-privileges"],
+        &["--network", "appnet", "--pid=", "--ipc", "private"],
         &["-e", "--privileged"],
         &["--name", "--privileged"],
+        &["-h", "box", "-it", "--rm", "-p", "8080:80", "-m", "64m"],
     ];
     for cmd in [
         &["run"][..],
@@ -614,29 +658,61 @@ fn the_tree_is_the_clients_own() {
 
 // ---- a real terminal ----
 
-/// Runs `lzc-docker ARGS` in a tmux pane, types `answer` at the prompt, and
-/// returns what the pane shows and the exit status.
-fn on_a_tty(env: &Env, args: &str, answer: &str) -> (String, String) {
-    let sock = format!("dockmux-policy-{}-{}", std::process::id(), answer.len());
-    let status_file = env.root().join(format!("status-{}", answer.len()));
-    let script = format!(
-        "env -i PATH={path} HOME={home} DOCKMUX_SYSTEM_CONFIG={sys} lzc-docker {args} > {out} 2>&1; echo $? > {status}.tmp; mv {status}.tmp {status}; sleep 60",
-        path = env.path.to_string_lossy(),
-        home = env.home.display(),
-        sys = env.system_config_path.display(),
-        out = env.root().join("pane-out").display(),
-        status = status_file.display(),
-    );
-    let tmux = |a: &[&str]| {
+/// A tmux server on a socket in the test's own directory (not the
+/// machine's tmux dir), killed and its socket removed when dropped, also
+/// when the test fails.
+struct Tmux {
+    sock: std::path::PathBuf,
+}
+
+impl Tmux {
+    fn new(env: &Env, tag: &str) -> Tmux {
+        Tmux {
+            sock: env.root().join(format!("dockmux-policy-{tag}.tmux")),
+        }
+    }
+
+    fn run(&self, a: &[&str]) -> std::process::Output {
         Command::new("tmux")
-            .args(["-L", &sock, "-f", "/dev/null"])
+            .arg("-S")
+            .arg(&self.sock)
+            .args(["-f", "/dev/null"])
             .args(a)
             .stdin(Stdio::null())
             .output()
             .expect("tmux")
-    };
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J"]).stdout).into_owned()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+        let _ = std::fs::remove_file(&self.sock);
+    }
+}
+
+/// Runs `lzc-docker ARGS` in a tmux pane, types `ahead` at once (before
+/// the prompt can be there) and `answer` at the prompt, and returns what the
+/// pane shows and the exit status.
+fn on_a_tty(env: &Env, args: &str, ahead: &str, answer: &str) -> (String, String) {
+    let tag = format!("{}-{}-{}", std::process::id(), ahead.len(), answer.len());
+    let status_file = env.root().join(format!("status-{tag}"));
+    let out_file = env.root().join(format!("pane-out-{tag}"));
+    let script = format!(
+        "sleep 0.5; env -i PATH={path} HOME={home} DOCKMUX_SYSTEM_CONFIG={sys} lzc-docker {args} > {out} 2>&1; echo $? > {status}.tmp; mv {status}.tmp {status}; sleep 60",
+        path = env.path.to_string_lossy(),
+        home = env.home.display(),
+        sys = env.system_config_path.display(),
+        out = out_file.display(),
+        status = status_file.display(),
+    );
+    let tmux = Tmux::new(env, &tag);
     assert!(
-        tmux(&[
+        tmux.run(&[
             "new-session",
             "-d",
             "-x",
@@ -650,34 +726,40 @@ fn on_a_tty(env: &Env, args: &str, answer: &str) -> (String, String) {
         .status
         .success()
     );
-    let screen =
-        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-J"]).stdout).into_owned();
+    if !ahead.is_empty() {
+        tmux.run(&["send-keys", "-l", ahead]);
+        tmux.run(&["send-keys", "Enter"]);
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !screen().contains("to run it:") {
+    while !tmux.screen().contains("to run it:") {
         assert!(
             Instant::now() < deadline,
             "no prompt; screen:\n{}",
-            screen()
+            tmux.screen()
         );
         std::thread::sleep(Duration::from_millis(30));
     }
-    let prompt = screen();
-    tmux(&["send-keys", "-l", answer]);
-    tmux(&["send-keys", "Enter"]);
+    let prompt = tmux.screen();
+    tmux.run(&["send-keys", "-l", answer]);
+    tmux.run(&["send-keys", "Enter"]);
     while !status_file.exists() {
-        assert!(Instant::now() < deadline, "no exit; screen:\n{}", screen());
+        assert!(
+            Instant::now() < deadline,
+            "no exit; screen:\n{}",
+            tmux.screen()
+        );
         std::thread::sleep(Duration::from_millis(30));
     }
-    tmux(&["kill-server"]);
+    drop(tmux);
     let status = std::fs::read_to_string(&status_file).unwrap();
-    let out = std::fs::read_to_string(env.root().join("pane-out")).unwrap_or_default();
+    let out = std::fs::read_to_string(&out_file).unwrap_or_default();
     (format!("{prompt}\n---\n{out}"), status.trim().to_string())
 }
 
 #[test]
 fn on_a_terminal_the_engine_name_confirms_and_anything_else_does_not() {
     let env = env();
-    let (screen, status) = on_a_tty(&env, "system prune -af", "pg");
+    let (screen, status) = on_a_tty(&env, "system prune -af", "", "pg");
     assert_eq!(status, "125", "{screen}");
     assert!(
         screen.contains(
@@ -690,10 +772,80 @@ fn on_a_terminal_the_engine_name_confirms_and_anything_else_does_not() {
         "{screen}"
     );
     assert!(!screen.contains("prune\0"), "the client ran: {screen}");
-    let (screen, status) = on_a_tty(&env, "system prune -af", "lzc");
+    let (screen, status) = on_a_tty(&env, "system prune -af", "", "lzc");
     assert_eq!(status, "0", "{screen}");
     // The fake client ran with the words as typed.
     assert!(screen.ends_with("system\0prune\0-af\0"), "{screen}");
+    // No server and no socket of this run is left in the machine's tmux dir.
+    let dir = std::path::PathBuf::from(format!("/tmp/tmux-{}", unsafe { libc::geteuid() }));
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("dockmux-policy-{}-", std::process::id()))
+        })
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left in {}: {left:?}", dir.display());
+}
+
+/// Issue 18: keys typed before the prompt (`echo lzc | ssh -tt box …`)
+/// confirm nothing; the answer to the question does.
+#[test]
+fn typeahead_before_the_prompt_is_discarded() {
+    let env = env();
+    let (screen, status) = on_a_tty(&env, "rm app", "lzc", "pg");
+    assert_eq!(status, "125", "{screen}");
+    assert!(
+        screen.contains("not confirmed: 'pg' is not 'lzc'"),
+        "{screen}"
+    );
+    let (screen, status) = on_a_tty(&env, "rm app", "pg", "lzc");
+    assert_eq!(status, "0", "{screen}");
+}
+
+/// Issue 18: arguments in the prompt and in the refusal are escaped: a
+/// terminal command in a container name is shown, never run.
+#[test]
+fn arguments_reach_the_terminal_escaped() {
+    let env = env();
+    let (screen, status) = on_a_tty(
+        &env,
+        r#"rm "$(printf 'x\033]0;PWNED\007y')""#,
+        "",
+        "no\x1b[2J",
+    );
+    assert_eq!(status, "125", "{screen}");
+    assert!(
+        screen.contains(r"`lzc-docker rm $'x\x1b]0;PWNED\x07y'` removes containers"),
+        "{screen}"
+    );
+    let log = std::fs::read(env.root().join(format!(
+        "pane-out-{}-0-{}",
+        std::process::id(),
+        "no\x1b[2J".len()
+    )))
+    .unwrap();
+    assert!(!log.contains(&0x1b), "raw escape on stderr: {log:?}");
+    // Without a terminal, the refusal and its fix.
+    let mut cmd = env.cmd("lzc-docker");
+    cmd.args(["rm", "x\x1b]0;PWNED\x07y"]);
+    cmd.env("DOCKMUX_CONFIRM", "\x1b[2J");
+    unsafe_setsid(&mut cmd);
+    let out = Out::of(&mut cmd);
+    let err = out.fails(125);
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+    assert!(
+        err.contains(r"DOCKMUX_CONFIRM=lzc lzc-docker rm $'x\x1b]0;PWNED\x07y'"),
+        "{err}"
+    );
+    assert!(
+        err.contains(r"DOCKMUX_CONFIRM=\x1b[2J is not 'lzc'"),
+        "{err}"
+    );
 }
 
 // ---- the real test bed ----
@@ -865,4 +1017,396 @@ fn protect_and_readonly_are_checked_like_every_key() {
     std::os::unix::fs::symlink(fake_client(), env.bin.join("docker")).unwrap();
     let err = env.run("lzc-docker", ["rm", "x"]).fails(125).to_string();
     assert!(err.contains("is read-only"), "{err}");
+}
+
+// ---- issue 18 ----
+
+/// Item 7: orchestration that removes or replaces, as the attack typed it.
+/// Each form is held, or in the README's table of what runs unconfirmed.
+#[test]
+fn orchestration_that_removes_or_replaces_is_held() {
+    let env = env();
+    for args in [
+        &["update", "--memory", "8m", "app"][..],
+        &["container", "update", "--restart", "no", "app"],
+        &["compose", "up", "--remove-orphans"],
+        &["compose", "up", "--force-recreate"],
+        &["compose", "up", "-V"],
+        &["compose", "-p", "p", "up", "-d"],
+        &["compose", "create", "--force-recreate"],
+        &["stack", "deploy", "--prune", "-c", "s.yml", "s"],
+        &["service", "scale", "s=0"],
+        &["service", "update", "--replicas", "0", "s"],
+        &["node", "update", "--availability", "drain", "n"],
+        &["node", "update", "--availability=pause", "n"],
+        &["swarm", "init", "--force-new-cluster"],
+        &["context", "rm", "c"],
+        &["exec", "--privileged", "app", "sh"],
+        &["build", "--allow", "security.insecure", "."],
+        &["volume", "create", "-o", "type=none", "v"],
+        &["volume", "create", "--opt=device=/dev/sda", "v"],
+    ] {
+        let out = env.run("lzc-docker", args);
+        assert!(
+            out.fails(125).contains("is protected") && out.stdout.is_empty(),
+            "{args:?}: {out}"
+        );
+    }
+    // What the table says runs, runs.
+    for args in [
+        &["exec", "-it", "app", "sh"][..],
+        &["start", "app"],
+        &["node", "update", "--availability", "active", "n"],
+        &["swarm", "init"],
+        &["compose", "up", "--dry-run"],
+        &["compose", "start"],
+        &["volume", "create", "v"],
+        &["build", "-t", "x", "."],
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let out = env.run("lzc-docker", &args);
+        assert!(ran_with(&out, &args), "{args:?} should run: {out}");
+    }
+}
+
+const TABLE_START: &str = "<!-- policy table: generated from src/engine/policy/classify.rs; tests/policy.rs checks it -->\n";
+const TABLE_END: &str = "<!-- end of policy table -->";
+
+/// The README's table of what a protected engine holds and runs comes from
+/// the classifier's own rules. `DOCKMUX_BLESS=1` writes it.
+#[test]
+fn the_readme_table_is_the_classifiers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme
+        .find(TABLE_START)
+        .expect("README has the policy table's start")
+        + TABLE_START.len();
+    let end = start + readme[start..].find(TABLE_END).expect("and its end");
+    let want = dockmux::engine::policy::table();
+    if std::env::var_os("DOCKMUX_BLESS").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{want}{}", &readme[..start], &readme[end..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert_eq!(
+        readme[start..end],
+        want,
+        "DOCKMUX_BLESS=1 cargo test readme_table writes it"
+    );
+}
+
+/// Item 8: reading commands that act with a flag are refused on read-only.
+#[test]
+fn a_read_only_engine_refuses_reads_that_act() {
+    let env = env();
+    for (args, runs) in [
+        (&["buildx", "inspect", "--bootstrap"][..], false),
+        (&["buildx", "inspect", "b", "--bootstrap=true"], false),
+        (&["builder", "inspect", "--bootstrap"], false),
+        (
+            &["buildx", "--builder", "b", "inspect", "--bootstrap"],
+            false,
+        ),
+        (&["buildx", "inspect"], true),
+        (&["buildx", "inspect", "--bootstrap=false"], true),
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let out = env.run("audit-docker", &args);
+        assert_eq!(ran_with(&out, &args), runs, "{args:?}: {out}");
+        if !runs {
+            assert!(out.fails(125).contains("is read-only"), "{out}");
+        }
+    }
+}
+
+/// A buildx plugin that records its arguments and the variables that steer
+/// a build, for both real clients (buildx is not packaged for Debian 12).
+fn recording_buildx(dir: &Path, record: &Path) {
+    let plugins = dir.join("cli-plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = docker-cli-plugin-metadata ]; then\n  echo '{{\"SchemaVersion\":\"0.1.0\",\"Vendor\":\"dockmux tests\",\"Version\":\"v0.36.1\",\"ShortDescription\":\"records\"}}'\n  exit 0\nfi\n{{ echo \"$*\"; echo \"BUILDX_BUILDER=${{BUILDX_BUILDER-unset}}\"; echo \"BUILDKIT_HOST=${{BUILDKIT_HOST-unset}}\"; }} > {}\n",
+        record.display()
+    );
+    crate::harness::exe::write_executable(&plugins.join("docker-buildx"), script);
+    let instances = dir.join("buildx/instances");
+    std::fs::create_dir_all(&instances).unwrap();
+    for (name, endpoint) in [
+        ("onlzc", "unix:///nonexistent/lzc.sock"),
+        ("elsewhere", "unix:///nonexistent/other.sock"),
+    ] {
+        std::fs::write(
+            instances.join(name),
+            format!(
+                "{{\"Name\":\"{name}\",\"Driver\":\"docker-container\",\"Nodes\":[{{\"Name\":\"{name}0\",\"Endpoint\":\"{endpoint}\"}}]}}"
+            ),
+        )
+        .unwrap();
+    }
+}
+
+/// Builds stay on the engine: BUILDX_BUILDER, BUILDKIT_HOST and a builder
+/// chosen elsewhere do not move them; `--builder` only names one on NAME.
+#[test]
+fn builds_stay_on_the_engine() {
+    for client in crate::harness::testbed::all_dockers() {
+        let mut env = Env::new();
+        env.user_config(CONFIG);
+        std::os::unix::fs::symlink(&client, env.bin.join("docker")).unwrap();
+        env.link("lzc-docker");
+        env.link("pg-docker");
+        let dc = env.root().join("docker-config");
+        let record = env.root().join("buildx-record");
+        recording_buildx(&dc, &record);
+        env.var("DOCKER_CONFIG", &dc);
+        env.var("BUILDX_BUILDER", "elsewhere");
+        env.var("BUILDKIT_HOST", "tcp://evil:1234");
+        let c = client.display();
+        for engine in ["lzc-docker", "pg-docker"] {
+            let _ = std::fs::remove_file(&record);
+            let out = env.run(engine, ["buildx", "ls"]);
+            let got = std::fs::read_to_string(&record).unwrap_or_default();
+            assert_eq!(
+                got, "buildx ls\nBUILDX_BUILDER=default\nBUILDKIT_HOST=unset\n",
+                "{c} {engine}: {out}"
+            );
+        }
+        // Before: pg-docker passed both variables on (a recording says where it went).
+        for args in [
+            &["buildx", "--builder", "elsewhere", "ls"][..],
+            &["buildx", "build", "--builder=elsewhere", "."],
+            &["buildx", "build", "--builder", "nonesuch", "."],
+            &["buildx", "--builder", "../buildx/instances/onlzc", "ls"],
+            &["build", "--builder", "elsewhere", "."],
+            &["image", "build", "--builder=elsewhere", "."],
+        ] {
+            let _ = std::fs::remove_file(&record);
+            let out = env.run("lzc-docker", args);
+            assert!(
+                out.fails(125).contains("refusing '--builder"),
+                "{c} {args:?}: {out}"
+            );
+            assert!(!record.exists(), "{c} {args:?}: the plugin ran");
+        }
+        for args in [
+            &["buildx", "--builder", "onlzc", "ls"][..],
+            &["buildx", "build", "--builder", "default", "."],
+        ] {
+            let _ = std::fs::remove_file(&record);
+            let out = env.run("lzc-docker", args);
+            assert!(record.exists(), "{c} {args:?}: {out}");
+        }
+    }
+}
+
+// ---- the corpus: every run/create flag that reaches the host, in every spelling ----
+
+/// run's flags from a client's own help: (long, short, takes a value, description).
+fn run_flags(client: &Path) -> Vec<(String, Option<char>, bool, String)> {
+    let text = client_says(client, &["run", "--help"]);
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| l.starts_with('-')) {
+        let (spec, desc) = line.split_once("  ").unwrap_or((line, ""));
+        let words: Vec<&str> = spec.split_whitespace().collect();
+        let Some(long) = words.iter().find(|w| w.starts_with("--")) else {
+            continue;
+        };
+        let short = words
+            .iter()
+            .find(|w| w.len() == 3 && w.starts_with('-') && w.ends_with(','))
+            .map(|w| w.chars().nth(1).unwrap());
+        out.push((
+            long.trim_start_matches("--").to_string(),
+            short,
+            words.last() != Some(long),
+            desc.trim().to_lowercase(),
+        ));
+    }
+    out
+}
+
+/// Values that reach the host, the engine's data or its socket, for each
+/// flag whose help says it takes a path, device, volume, mount or privilege;
+/// empty for such flags that reach nothing of the host (limits, in-container
+/// paths, the client's own files). A flag the help describes so and this
+/// test does not know fails the test, for someone to judge.
+fn reaching_values(flag: &str) -> Option<Vec<&'static str>> {
+    Some(match flag {
+        "volume" => vec![
+            "/:/h",
+            "/var/lib/docker:/d",
+            "/var/run:/r",
+            "/run/docker.sock:/s",
+            ".:/h",
+            "..:/h",
+            "~:/h",
+            "/etc:/e:ro",
+            "//:/h:rw",
+        ],
+        "mount" => vec![
+            "type=bind,src=/,dst=/h",
+            "dst=/h,type=bind,source=/",
+            "target=/h,readonly,Type=BIND,Source=/var/lib/docker",
+            "source=/run,type=bind,target=/r",
+            "type=volume,src=v,dst=/h,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/",
+            "volume-opt=device=/,dst=/h,volume-opt=o=bind,src=v,volume-opt=type=none",
+            "dst=/h,volume-opt=device=/dev/sda,volume-opt=type=ext4",
+            "\"type=bind\",\"src=/\",\"dst=/h\"",
+        ],
+        "device" => vec!["/dev/loop0:/dev/x", "/dev/sda", "/dev/mem:/dev/mem:rwm"],
+        "device-cgroup-rule" => vec!["b 7:* rwm", "a *:* rwm", "c 1:1 rwm"],
+        "gpus" => vec!["all"],
+        "volumes-from" => vec!["app", "app:ro"],
+        "cap-add" => vec![
+            "SYS_ADMIN",
+            "sys_module",
+            "ALL",
+            "cap_dac_read_search",
+            "NET_ADMIN",
+        ],
+        "privileged" => vec![""],
+        "security-opt" => vec![
+            "seccomp=unconfined",
+            "apparmor=unconfined",
+            "label=disable",
+            "systempaths=unconfined",
+        ],
+        "pid" | "ipc" | "uts" | "userns" | "cgroupns" | "network" => vec!["host"],
+        "use-api-socket" => vec![""],
+        // Limits on a device, paths inside the container, the client's own
+        // files, names of drivers and plugins: they reach nothing of the host.
+        "blkio-weight-device"
+        | "device-read-bps"
+        | "device-read-iops"
+        | "device-write-bps"
+        | "device-write-iops"
+        | "tmpfs"
+        | "workdir"
+        | "volume-driver"
+        | "cidfile"
+        | "env-file"
+        | "label-file"
+        | "storage-opt"
+        | "cap-drop"
+        | "mac-address"
+        | "link-local-ip"
+        | "cgroup-parent"
+        | "isolation"
+        | "read-only"
+        | "runtime" => vec![],
+        _ => return None,
+    })
+}
+
+fn reaches_host(desc: &str) -> bool {
+    [
+        "path",
+        "device",
+        "volume",
+        "mount",
+        "privilege",
+        "capabilit",
+        "namespace",
+        "security",
+        "bind",
+        "socket",
+        "gpu",
+        "cgroup",
+        "file",
+    ]
+    .iter()
+    .any(|w| desc.contains(w))
+}
+
+#[test]
+fn the_run_corpus_from_both_clients_help_is_held_on_a_protected_engine() {
+    let env = env();
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut flags = std::collections::BTreeSet::new();
+    for client in crate::harness::testbed::all_dockers() {
+        for (long, short, takes, desc) in run_flags(&client) {
+            if !reaches_host(&desc)
+                && !matches!(
+                    long.as_str(),
+                    "privileged" | "pid" | "ipc" | "uts" | "userns" | "cgroupns" | "network"
+                )
+            {
+                continue;
+            }
+            let values = reaching_values(&long).unwrap_or_else(|| {
+                panic!(
+                    "{}: --{long} ({desc}): judge what it reaches and add it to reaching_values",
+                    client.display()
+                )
+            });
+            flags.insert(long.clone());
+            for v in values {
+                let mut spellings: Vec<Vec<String>> = Vec::new();
+                if takes {
+                    spellings.push(vec![format!("--{long}={v}")]);
+                    spellings.push(vec![format!("--{long}"), v.to_string()]);
+                    if let Some(s) = short {
+                        spellings.push(vec![format!("-{s}"), v.to_string()]);
+                        spellings.push(vec![format!("-{s}{v}")]);
+                        spellings.push(vec![format!("-{s}={v}")]);
+                        spellings.push(vec![format!("-it{s}"), v.to_string()]);
+                    }
+                    // Repeated, after a harmless one.
+                    let harmless = match long.as_str() {
+                        "volume" => "/anon",
+                        "mount" => "type=tmpfs,dst=/t",
+                        "cap-add" | "security-opt" | "device-cgroup-rule" => "",
+                        _ => "",
+                    };
+                    if !harmless.is_empty() {
+                        spellings.push(vec![
+                            format!("--{long}"),
+                            harmless.to_string(),
+                            format!("--{long}"),
+                            v.to_string(),
+                        ]);
+                    }
+                } else {
+                    for b in ["", "=true", "=1", "=True", "=t"] {
+                        spellings.push(vec![format!("--{long}{b}")]);
+                    }
+                }
+                for s in spellings {
+                    for cmd in [
+                        &["run"][..],
+                        &["create"],
+                        &["container", "run"],
+                        &["-l", "info", "container", "create"],
+                    ] {
+                        let mut line: Vec<String> = cmd.iter().map(|c| c.to_string()).collect();
+                        line.push("--rm".into());
+                        line.extend(s.iter().cloned());
+                        line.extend(["alpine".to_string(), "sh".to_string()]);
+                        if !lines.contains(&line) {
+                            lines.push(line);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut ran = Vec::new();
+    for line in &lines {
+        let out = env.run("lzc-docker", line);
+        if out.code != Some(125) || !out.stderr.contains("is protected") {
+            ran.push(format!("{line:?}: {out}"));
+        }
+    }
+    eprintln!(
+        "corpus: {} lines over {} flags from both clients' run help; {} ran unconfirmed",
+        lines.len(),
+        flags.len(),
+        ran.len()
+    );
+    assert!(ran.is_empty(), "ran unconfirmed:\n{}", ran.join("\n"));
+    assert!(lines.len() > 500, "{}", lines.len());
 }

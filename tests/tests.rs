@@ -30,6 +30,7 @@ mod man;
 mod management;
 mod messages;
 mod policy;
+mod protect;
 mod readme;
 mod shell;
 mod status;

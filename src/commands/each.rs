@@ -325,6 +325,7 @@ impl Shared {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         engine::set_env(&mut cmd, &job.env);
+        engine::builder::set_env(&mut cmd);
         cmd.env("DOCKMUX_DEPTH", &self.depth);
         // Its own group: the client and whatever it starts (ssh) are stopped together.
         cmd.process_group(0);

@@ -51,9 +51,14 @@ pub fn run(args: &ExecArgs, sources: &Sources) -> Result<ExitCode> {
     if let Some(spec) = ssh_bridge::needed(engine) {
         env[0].1 = Some(ssh_bridge::start(&engine.name, &spec)?);
     }
-    let vars: Vec<(&str, Option<&str>)> = env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    // Builds from the program stay on the engine, as NAME-docker's do.
+    let vars: Vec<(&str, Option<&str>)> = env
+        .iter()
+        .map(|(k, v)| (*k, v.as_deref()))
+        .chain(engine::builder::REPLACED.map(|k| (k, None)))
+        .collect();
     let argv: Vec<&OsStr> = args.command.iter().map(OsString::as_os_str).collect();
-    let source = replace::exec(&argv, &vars);
+    let source = replace::exec(&argv, &vars, &[engine::builder::BUILDER]);
     Err(Error::ProgramNotRunnable {
         program: program.to_string_lossy().into_owned(),
         fix: engine::exec_limit_fix(&source, &args.command[1..], &env),

@@ -74,7 +74,7 @@ pub fn run(args: &ShellArgs, sources: &Sources) -> Result<ExitCode> {
     vars.push(("PATH", Some(&path)));
     vars.push((SHELL_VAR, Some(&engine.name)));
     let argv: Vec<&OsStr> = program.iter().map(OsString::as_os_str).collect();
-    let source = replace::exec(&argv, &vars);
+    let source = replace::exec(&argv, &vars, &[]);
     Err(Error::ProgramNotRunnable {
         program: program[0].to_string_lossy().into_owned(),
         fix: Some(format!(

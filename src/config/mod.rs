@@ -156,6 +156,12 @@ pub struct Engine {
     pub tls: Option<Tls>,
     /// `protect = true` / `readonly = true` (src/engine/policy/).
     pub policy: Option<Policy>,
+    /// `safe_binds = ["/srv/apps"]`: host directories a protected engine's
+    /// containers may bind-mount unconfirmed (never its data root or socket).
+    pub safe_binds: Vec<String>,
+    /// `data_root = "/path"`: the engine's data root, when it is not to be
+    /// asked (`DockerRootDir` of `/info`).
+    pub data_root: Option<String>,
     pub origin: Origin,
     /// Index into the loaded texts, and spans, for messages after merging.
     src: usize,

@@ -7,7 +7,7 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, tls_fits};
+use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, tls_fits};
 use super::{Client, Engine, Origin, Policy, Tls};
 use crate::host;
 use crate::suggest;
@@ -21,6 +21,8 @@ pub(crate) const ENGINE_KEYS: &[&str] = &[
     "tls",
     "protect",
     "readonly",
+    "safe_binds",
+    "data_root",
 ];
 pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
@@ -106,6 +108,8 @@ fn parse_engine(
         hint: None,
         tls: None,
         policy: None,
+        safe_binds: Vec::new(),
+        data_root: None,
         origin: origin.clone(),
         src,
         name_span: name.span(),
@@ -142,6 +146,20 @@ fn parse_engine(
             "tls" => engine.tls = Some(parse_tls(value)?),
             "protect" => protect = boolean(value, "protect")?,
             "readonly" => readonly = boolean(value, "readonly")?,
+            "safe_binds" => {
+                let DeValue::Array(items) = value.get_ref() else {
+                    return Err((
+                        value.span(),
+                        "safe_binds must be a list of absolute directories, like safe_binds = [\"/srv/apps\"]".into(),
+                    ));
+                };
+                for item in items {
+                    engine
+                        .safe_binds
+                        .push(host_dir(item, "safe_binds")?.to_string());
+                }
+            }
+            "data_root" => engine.data_root = Some(host_dir(value, "data_root")?.to_string()),
             other => {
                 return Err(unknown_key(
                     key,
@@ -206,6 +224,21 @@ fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseErro
         }
     }
     Ok(tls)
+}
+
+/// An absolute directory on the engine's host (`safe_binds`, `data_root`).
+fn host_dir<'a>(
+    value: &'a Spanned<DeValue<'_>>,
+    key: &str,
+) -> std::result::Result<&'a str, ParseError> {
+    let p = plain_string(value, key)?;
+    if !host_dir_ok(p) {
+        return Err((
+            value.span(),
+            format!("{key}: \"{p}\" must be an absolute directory path, like \"/srv/apps\""),
+        ));
+    }
+    Ok(p)
 }
 
 fn boolean(value: &Spanned<DeValue<'_>>, what: &str) -> std::result::Result<bool, ParseError> {

@@ -74,6 +74,12 @@ pub fn cert_path_ok(path: &str) -> bool {
     path.starts_with('/')
 }
 
+/// `safe_binds` entries and `data_root`: absolute paths.
+#[inline(always)]
+pub fn host_dir_ok(path: &str) -> bool {
+    path.starts_with('/')
+}
+
 /// TLS goes only with tcp:// hosts.
 #[inline(always)]
 pub fn tls_fits(kind: Kind) -> bool {

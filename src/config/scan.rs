@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, tls_fits};
+use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, tls_fits};
 use super::{Client, Engine, Origin, Policy, Tls};
 use crate::host::{self, Kind};
 
@@ -72,6 +72,11 @@ pub(super) fn engine_for(
             cert_path: cert_path.map(str::to_string),
         }),
         policy: Policy::from_keys(raw.protect, raw.readonly),
+        safe_binds: match raw.safe_binds.is_empty() {
+            true => Vec::new(),
+            false => raw.safe_binds.iter().map(|b| b.to_string()).collect(),
+        },
+        data_root: raw.data_root.map(str::to_string),
         origin: texts[entry.src].0.clone(),
         src: entry.src,
         name_span: raw.name_span,
@@ -205,6 +210,8 @@ struct Raw<'a> {
     tls: Option<(bool, Option<&'a str>)>,
     protect: bool,
     readonly: bool,
+    safe_binds: Vec<&'a str>,
+    data_root: Option<&'a str>,
 }
 
 /// Reads and checks one section, from its `[` to the next table or the end;
@@ -230,10 +237,12 @@ fn section<'a>(
         tls: None,
         protect: false,
         readonly: false,
+        safe_binds: Vec::new(),
+        data_root: None,
     };
     // Keys seen, to refuse repeats (a TOML error): host, description, hint,
-    // aliases, tls, protect, readonly.
-    let mut seen = [false; 7];
+    // aliases, tls, protect, readonly, safe_binds, data_root.
+    let mut seen = [false; 9];
     let mut once = |i: usize| (!std::mem::replace(&mut seen[i], true)).then_some(());
     loop {
         s.skip_ws();
@@ -274,6 +283,16 @@ fn section<'a>(
                     "readonly" => {
                         once(6)?;
                         raw.readonly = s.boolean()?;
+                    }
+                    "safe_binds" => {
+                        once(7)?;
+                        s.array(|b, _| host_dir_ok(b).then(|| raw.safe_binds.push(b)))?;
+                    }
+                    "data_root" => {
+                        once(8)?;
+                        let (p, _) = s.string()?;
+                        raw.data_root = Some(p).filter(|p| host_dir_ok(p));
+                        raw.data_root?;
                     }
                     _ => return None,
                 }
@@ -719,6 +738,8 @@ mod tests {
             Just("\"host\""),
             Just("protect"),
             Just("readonly"),
+            Just("safe_binds"),
+            Just("data_root"),
         ];
         let value = prop_oneof![
             string.prop_map(str::to_string),
@@ -777,6 +798,12 @@ mod tests {
             (
                 prop::option::of(prop_oneof![Just("true"), Just("false")]),
                 prop::option::of(prop_oneof![Just("true"), Just("false")]),
+                prop::option::of(prop_oneof![
+                    Just("[\"/srv/apps\", '/x y']"),
+                    Just("[]"),
+                    Just("[ \"/\" ]")
+                ]),
+                prop::option::of(prop_oneof![Just("\"/data/docker\""), Just("'/'")]),
             ),
         )
             .prop_map(
@@ -789,9 +816,11 @@ mod tests {
                     tls,
                     order,
                     ends,
-                    (protect, readonly),
+                    (protect, readonly, safe_binds, data_root),
                 )| {
                     let mut lines = vec![format!("host = {host}")];
+                    lines.extend(safe_binds.map(|b| format!("safe_binds = {b}")));
+                    lines.extend(data_root.map(|d| format!("data_root={d}")));
                     lines.extend(protect.map(|b| format!("protect = {b}")));
                     lines.extend(readonly.map(|b| format!("readonly={b}")));
                     lines.extend(desc.map(|d| format!("description = {d}")));

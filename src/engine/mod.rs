@@ -9,6 +9,7 @@
 //! runs), replace.rs (the exec itself, leaving the caller's signal state as
 //! it found it).
 
+pub mod builder;
 pub mod client;
 pub mod dispatch;
 pub mod flags;
@@ -185,6 +186,7 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
     if engine.policy.is_some() {
         policy::enforce(command, &engine, args)?;
     }
+    builder::check(&engine, args)?;
     let client = client::find(docker.as_ref())?;
     let depth = next_depth(&client)?;
     // Only the outermost dockmux speaks: a client that runs dockmux again
@@ -219,13 +221,14 @@ fn exec_client(engine: &Engine, client: PathBuf, depth: u32, args: &[OsString]) 
     let vars: Vec<(&str, Option<&str>)> = env
         .iter()
         .map(|(k, v)| (*k, v.as_deref()))
+        .chain(builder::REPLACED.map(|k| (k, None)))
         .chain(std::iter::once((DEPTH_VAR, Some(depth.as_str()))))
         .collect();
     // argv[0] is the client's path.
     let argv: Vec<&OsStr> = std::iter::once(client.as_os_str())
         .chain(args.iter().map(OsString::as_os_str))
         .collect();
-    let err = replace::exec(&argv, &vars);
+    let err = replace::exec(&argv, &vars, &[builder::BUILDER]);
     Error::ClientNotExecutable {
         fix: match exec_limit_fix(&err, args, &env) {
             Some(fix) => fix,

@@ -35,8 +35,14 @@ fn restore_sigpipe() {
 
 /// Replaces this process with `argv[0] ARGS…` (argv[0] searched on PATH as
 /// execvp does), in the inherited environment with `vars` applied (`Some`
-/// sets, `None` drops). Returns only on failure.
-pub fn exec(argv: &[&OsStr], vars: &[(&str, Option<&str>)]) -> std::io::Error {
+/// sets, `None` drops) and the `fixed` `KEY=VALUE` entries added (written
+/// out already: nothing to build; `vars` drops their keys). Returns only on
+/// failure.
+pub fn exec(
+    argv: &[&OsStr],
+    vars: &[(&str, Option<&str>)],
+    fixed: &[&'static CStr],
+) -> std::io::Error {
     let cstr = |b: &[u8]| {
         // std's own wording, for what std's Command would have refused.
         CString::new(b).map_err(|_| {
@@ -77,6 +83,7 @@ pub fn exec(argv: &[&OsStr], vars: &[(&str, Option<&str>)]) -> std::io::Error {
         }
     }
     envp.extend(set.iter().map(|c| c.as_ptr()));
+    envp.extend(fixed.iter().map(|c| c.as_ptr()));
     envp.push(std::ptr::null());
     let mut argvp: Vec<*const c_char> = argv.iter().map(|c| c.as_ptr()).collect();
     argvp.push(std::ptr::null());

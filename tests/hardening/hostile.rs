@@ -285,6 +285,9 @@ fn the_environment_passes_through_untouched_but_for_the_engine() {
         ("DOCKER_HOST".into(), "tcp://wrong:1".into()),
         ("DOCKER_CONTEXT".into(), "other".into()),
         ("DOCKER_TLS_VERIFY".into(), "1".into()),
+        // What would steer a build elsewhere (issue 18).
+        ("BUILDX_BUILDER".into(), "elsewhere".into()),
+        ("BUILDKIT_HOST".into(), "tcp://evil:1234".into()),
     ];
     for i in 0..2000 {
         vars.push((format!("V{i}").into(), format!("value {i}").into()));
@@ -315,13 +318,14 @@ fn the_environment_passes_through_untouched_but_for_the_engine() {
         m
     };
     let mut want = read(&direct_record);
-    for gone in ["DOCKER_CONTEXT", "DOCKER_TLS_VERIFY"] {
+    for gone in ["DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "BUILDKIT_HOST"] {
         assert!(want.remove(OsStr::new(gone)).is_some());
     }
     for (k, v) in [
         ("DOCKER_HOST", "unix:///nonexistent/pg.sock"),
         ("DOCKMUX_ENGINE", "pg"),
         ("DOCKMUX_DEPTH", "1"),
+        ("BUILDX_BUILDER", "default"),
     ] {
         want.insert(k.into(), v.into());
     }

@@ -41,10 +41,9 @@ impl Node {
         std::iter::once(self.name()).chain(self.aliases.iter().copied())
     }
 
-    fn is_group(&self) -> bool {
-        NODES
-            .iter()
-            .any(|n| n.parent() == self.path && n.path != self.path)
+    /// It has subcommands (alone, it prints its help).
+    pub fn is_group(&self) -> bool {
+        NODES.iter().any(|n| is_below(n.path, self.path))
     }
 
     /// run, create and exec stop reading their flags at the image or
@@ -158,9 +157,11 @@ pub fn read(args: &[OsString]) -> Line<'_> {
 /// The command `word` names under `parent` (the root when `None`).
 fn child(parent: Option<&Node>, word: &[u8]) -> Option<&'static Node> {
     let under = parent.map_or("", |p| p.path);
+    // The cheap test first: most nodes end in another word.
     let find = |under: &str| {
         NODES.iter().find(|n| {
-            n.parent() == under && n.path != under && n.names().any(|a| a.as_bytes() == word)
+            let named = n.path.as_bytes().ends_with(word) && n.name().as_bytes() == word;
+            (named || n.aliases.iter().any(|a| a.as_bytes() == word)) && n.parent() == under
         })
     };
     find(under).or_else(|| match under {
@@ -168,6 +169,14 @@ fn child(parent: Option<&Node>, word: &[u8]) -> Option<&'static Node> {
         "builder" => find("buildx"),
         _ => None,
     })
+}
+
+/// `path` is a command directly or further below `parent` (the root: "").
+fn is_below(path: &str, parent: &str) -> bool {
+    parent.is_empty()
+        || path
+            .strip_prefix(parent)
+            .is_some_and(|r| r.starts_with(' '))
 }
 
 /// pflag over one level's words: flags go to `line`, arguments to
@@ -209,6 +218,7 @@ fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group
                 None => (long, None),
             };
             note(
+                node,
                 line,
                 Flag {
                     name: Name::Long(name),
@@ -225,6 +235,7 @@ fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group
             let rest = &letters[j + 1..];
             if let Some(v) = rest.strip_prefix(b"=") {
                 note(
+                    node,
                     line,
                     Flag {
                         name: Name::Short(c),
@@ -241,6 +252,7 @@ fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group
                     rest
                 };
                 note(
+                    node,
                     line,
                     Flag {
                         name: Name::Short(c),
@@ -250,6 +262,7 @@ fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group
                 break;
             }
             note(
+                node,
                 line,
                 Flag {
                     name: Name::Short(c),
@@ -262,9 +275,15 @@ fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group
     words.len()
 }
 
-/// Records a flag; `--help`/`-h` set or clear help as pflag would.
-fn note<'a>(line: &mut Line<'a>, flag: Flag<'a>) {
-    if matches!(flag.name, Name::Long(b"help") | Name::Short(b'h')) {
+/// Records a flag; `--help`/`-h` set or clear help as pflag would (`-h`
+/// is not help where the command has a `-h` of its own: run's --hostname).
+fn note<'a>(node: &Node, line: &mut Line<'a>, flag: Flag<'a>) {
+    let help = match flag.name {
+        Name::Long(b"help") => true,
+        Name::Short(b'h') => !node.short.contains(&b'h'),
+        _ => false,
+    };
+    if help {
         line.help = flag.value.is_none_or(|v| parse_bool(v) == Some(true));
     }
     line.flags.push(flag);
@@ -331,6 +350,9 @@ mod tests {
         assert!(!line(&["stop", "-t", "--help", "x"]).1);
         assert!(!line(&["run", "alpine", "echo", "--help"]).1);
         assert!(!line(&["run", "--name", "-h", "alpine"]).1);
+        // run's -h is --hostname: `-h 1` and `-h=true` name a host.
+        assert!(!line(&["run", "-h", "1", "--privileged", "alpine"]).1);
+        assert!(!line(&["run", "-h=true", "alpine"]).1);
     }
 
     #[test]

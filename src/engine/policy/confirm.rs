@@ -1,6 +1,8 @@
 //! The second yes: on a terminal, the user types the engine's name back;
 //! without one, `DOCKMUX_CONFIRM=NAME` in the environment says it. A blanket
-//! yes (`1`, `yes`) or another engine's name confirms nothing.
+//! yes (`1`, `yes`) or another engine's name confirms nothing. What was
+//! typed before the prompt appeared (`echo lzc | ssh -tt box …`, keys
+//! pressed ahead) is discarded: only an answer to the question counts.
 
 use std::io::{BufRead, BufReader, Write};
 
@@ -33,12 +35,14 @@ pub fn confirm(engines: &[&Engine], command: &str, why: &str) -> Result<()> {
         return Err(Error::Held {
             what,
             expected,
-            given: given.map(|g| g.to_string_lossy().into_owned()),
+            given: given.map(|g| crate::escape::owned(&g.to_string_lossy())),
             command: command.to_string(),
         });
     };
     let prompt = format!("{what}. Type '{expected}' to run it: ");
     let mut answer = String::new();
+    // SAFETY: tcflush on an open descriptor has no other preconditions.
+    unsafe { libc::tcflush(std::os::fd::AsRawFd::as_raw_fd(&tty), libc::TCIFLUSH) };
     let asked = tty
         .write_all(prompt.as_bytes())
         .and_then(|()| tty.flush())
@@ -48,7 +52,7 @@ pub fn confirm(engines: &[&Engine], command: &str, why: &str) -> Result<()> {
         Ok(_) if answer == expected => Ok(()),
         _ => Err(Error::NotConfirmed {
             expected,
-            typed: answer.to_string(),
+            typed: crate::escape::owned(answer),
         }),
     }
 }

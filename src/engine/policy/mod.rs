@@ -14,11 +14,16 @@ use std::os::unix::ffi::OsStrExt;
 use crate::config::Engine;
 use crate::error::{Error, Result};
 
+mod ask;
 mod classify;
 pub mod commands;
 mod confirm;
-mod run_flags;
+mod host_path;
+pub(crate) mod json;
+mod touch;
 pub mod tree;
+
+pub use classify::table;
 
 pub use confirm::{CONFIRM_VAR, confirm};
 
@@ -67,20 +72,64 @@ pub fn enforce(command: &str, engine: &Engine, args: &[OsString]) -> Result<()> 
     }
 }
 
-/// The command line as the user could type it again.
+/// The command line as the user could type it again, safe to show: a word
+/// with a control character (or bytes that are not UTF-8) in bash's `$'…'`,
+/// each such character as an escape, so none reaches a terminal raw.
 pub fn shown(command: &str, args: &[OsString]) -> String {
     std::iter::once(command.to_string())
-        .chain(args.iter().map(|a| {
-            let s = String::from_utf8_lossy(a.as_bytes());
-            let plain = !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
-            if plain {
-                s.into_owned()
-            } else {
-                crate::quote::sh(&s)
-            }
-        }))
+        .chain(args.iter().map(|a| word(a.as_bytes())))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn word(b: &[u8]) -> String {
+    let plain = !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(c));
+    if plain {
+        return String::from_utf8_lossy(b).into_owned();
+    }
+    let odd = b
+        .utf8_chunks()
+        .any(|c| !c.invalid().is_empty() || c.valid().chars().any(crate::escape::is_unsafe));
+    if !odd {
+        return crate::quote::sh(&String::from_utf8_lossy(b));
+    }
+    let mut out = String::from("$'");
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                c if crate::escape::is_unsafe(c) && (c as u32) < 0x80 => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if crate::escape::is_unsafe(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_words_hold_no_control_character() {
+        let args: Vec<std::ffi::OsString> = vec![
+            "rm".into(),
+            "x\x1b]0;PWNED\x07".into(),
+            "it's \\".into(),
+            "a b".into(),
+            std::os::unix::ffi::OsStringExt::from_vec(b"\xff\xc2\x9b".to_vec()),
+        ];
+        assert_eq!(
+            super::shown("lzc-docker", &args),
+            r"lzc-docker rm $'x\x1b]0;PWNED\x07' 'it'\''s \' 'a b' $'\xff\u009b'"
+        );
+    }
 }
