@@ -440,6 +440,7 @@ mod tests {
             "completions shell",
             "completions commands",
             "exec command",
+            "shell command",
             "each docker",
             "find text",
             "contexts import contexts",
@@ -474,6 +475,7 @@ mod tests {
         }
         for want in [
             "exec name",
+            "shell name",
             "env name",
             "remove name",
             "rename old",
