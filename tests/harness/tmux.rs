@@ -1,19 +1,27 @@
-//! A private tmux server for a test's terminal: its own socket name, ended
-//! (and its socket gone) when the test is done, passed or not.
+//! A private tmux server for a test's terminal: its socket in a temp dir of
+//! its own (tmux leaves a socket behind after kill-server, so not in the
+//! machine's /tmp/tmux-UID), ended and gone when the test is done, passed
+//! or not.
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Tmux {
-    socket: String,
+    socket: std::path::PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Tmux {
     /// A server named after `what` and this test process, running `command`
     /// (a shell command line) in a WIDTH x HEIGHT window.
     pub fn start(what: &str, size: (u16, u16), command: &str) -> Tmux {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("dockmux-tmux-{what}-"))
+            .tempdir()
+            .unwrap();
         let tmux = Tmux {
-            socket: format!("dockmux-{what}-{}", std::process::id()),
+            socket: dir.path().join("socket"),
+            _dir: dir,
         };
         let (w, h) = (size.0.to_string(), size.1.to_string());
         let out = tmux.run(&["new-session", "-d", "-x", &w, "-y", &h, command]);
@@ -23,7 +31,9 @@ impl Tmux {
 
     pub fn run(&self, args: &[&str]) -> Output {
         Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
             .args(args)
             .stdin(Stdio::null())
             .output()
