@@ -11,7 +11,11 @@
 //! the program is exec'd (so the program gets no child it did not start); it
 //! ignores the terminal's SIGINT/SIGQUIT (the program may still need the
 //! engine to shut down cleanly), watches the program through a pidfd, and
-//! removes the socket once the program is gone.
+//! removes the socket once the program is gone. A third process watches the
+//! bridge: if the bridge dies first (SIGKILL, OOM), it says so on the
+//! program's stderr and removes the directory. A bridge directory whose
+//! bridge is gone (its pid and start time, written in the directory, no
+//! longer match a process) is removed by the next `dockmux exec`.
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -109,6 +113,7 @@ pub fn start(name: &str, spec: &SshSpec) -> Result<String> {
     stop.extend(["-O".to_string(), "exit".into()]);
     stop.extend(destination(spec));
     let args = Bridge { args, stop };
+    let shown_sock = sock.display().to_string();
     let fail = |what: &str| {
         cleanup(Error::Failed(format!(
             "cannot start the ssh bridge for engine '{name}' ({what}: {}); \
@@ -125,6 +130,13 @@ pub fn start(name: &str, spec: &SshSpec) -> Result<String> {
             let bridge = unsafe { libc::fork() };
             if bridge == 0 {
                 serve(&listener, program.as_ref(), me, &args, &dir, name);
+            }
+            if bridge > 0 {
+                drop(listener);
+                // SAFETY: as above; the watcher leaves by _exit only.
+                if unsafe { libc::fork() } == 0 {
+                    watch_bridge(bridge, &dir, name, &shown_sock);
+                }
             }
             // SAFETY: leaving the intermediate child without running anything
             // of the parent's; its status says whether the bridge started.
@@ -143,14 +155,123 @@ pub fn start(name: &str, spec: &SshSpec) -> Result<String> {
     }
 }
 
+/// Waits for the bridge `pid` to end; if it left its directory (it was
+/// killed), says so on the program's stderr and removes the directory.
+fn watch_bridge(pid: libc::pid_t, dir: &Path, name: &str, sock: &str) -> ! {
+    quiet_process();
+    let bridge = pidfd(pid);
+    while !ended(bridge.as_ref(), pid) {
+        if let Some(fd) = &bridge {
+            let mut p = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut p, 1, -1) };
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    if dir.exists() {
+        output::note(&format!(
+            "dockmux exec: the ssh bridge for engine '{name}' (pid {pid}) ended before the \
+             program did (it was killed): the program can no longer reach the engine at \
+             unix://{sock}; run the program again with dockmux exec {name}"
+        ));
+        remove_bridge_dir(dir);
+    }
+    // SAFETY: ends the watcher without running the parent's exit handlers.
+    unsafe { libc::_exit(0) }
+}
+
+/// What the bridge and its watcher share: the terminal's SIGINT/SIGQUIT are
+/// the program's, and the program's stdin and stdout are not held (a pipe
+/// reader must see EOF when the program ends).
+fn quiet_process() {
+    // SAFETY: signal dispositions and fds of this process alone.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            libc::close(null);
+        }
+    }
+}
+
+/// The files a bridge makes in its directory, and the directory.
+fn remove_bridge_dir(dir: &Path) {
+    for f in ["docker.sock", "ssh.ctl", "bridge"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// Process `pid`'s start time (clock ticks after boot), from /proc: with
+/// the pid it names one process, whatever reuses the pid later.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command's `)`: state is field 3, starttime field 22.
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+/// Removes the bridge directories in `base` whose bridge is gone: only
+/// directories (not symlinks) named as a bridge's, this user's, mode 0700,
+/// whose `bridge` file names a process that no longer runs (pid and start
+/// time), or, without that file, whose program's pid no longer runs.
+fn sweep(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(program) = bridge_dir_pid(&name.to_string_lossy()) else {
+            continue;
+        };
+        let dir = entry.path();
+        let ours = std::fs::symlink_metadata(&dir).is_ok_and(|m| {
+            m.is_dir() && m.uid() == crate::secure::euid() && m.mode() & 0o7777 == 0o700
+        });
+        if !ours {
+            continue;
+        }
+        let recorded = std::fs::read_to_string(dir.join("bridge")).ok();
+        let alive = match recorded.as_deref().and_then(|r| r.trim().split_once(' ')) {
+            Some((pid, start)) => pid
+                .parse()
+                .ok()
+                .and_then(start_time)
+                .is_some_and(|t| Some(t) == start.parse().ok()),
+            None => Path::new(&format!("/proc/{program}")).exists(),
+        };
+        if !alive {
+            remove_bridge_dir(&dir);
+        }
+    }
+}
+
+/// The program's pid in a bridge directory's name, `dockmux-exec-PID-HEX8`.
+fn bridge_dir_pid(name: &str) -> Option<u32> {
+    let (pid, hex) = name.strip_prefix("dockmux-exec-")?.split_once('-')?;
+    let hex_ok = hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    hex_ok.then(|| pid.parse().ok()).flatten()
+}
+
 /// A new directory only the caller can enter, in XDG_RUNTIME_DIR when it is
-/// the caller's, else in /tmp.
+/// the caller's, else in /tmp; the bridge directories left there by
+/// bridges that are gone are removed first.
 fn private_dir() -> Result<PathBuf> {
     let runtime = paths::env("XDG_RUNTIME_DIR").filter(|d| {
         std::fs::metadata(d)
             .is_ok_and(|m| m.is_dir() && m.uid() == crate::secure::euid() && m.mode() & 0o077 == 0)
     });
     let base = runtime.unwrap_or_else(|| PathBuf::from("/tmp"));
+    sweep(&base);
     let mut last = None;
     for _ in 0..16 {
         let mut random = [0u8; 4];
@@ -219,18 +340,16 @@ fn serve(
     dir: &Path,
     name: &str,
 ) -> ! {
-    // SAFETY: signal dispositions and fds of this process alone.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        // Not the program's stdin and stdout: a pipe reader must see EOF when the program ends.
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if null >= 0 {
-            libc::dup2(null, 0);
-            libc::dup2(null, 1);
-            libc::close(null);
-        }
+    quiet_process();
+    // Who serves the directory, for a later sweep: pid and start time.
+    let me = std::process::id();
+    if let Some(t) = start_time(me) {
+        let record = format!("{me} {t}\n");
+        let _ = crate::atomic::write(
+            &dir.join("bridge"),
+            record.as_bytes(),
+            crate::atomic::PRIVATE,
+        );
     }
     let live: Arc<Mutex<Vec<u32>>> = Arc::default();
     loop {
@@ -276,9 +395,7 @@ fn serve(
             .stderr(Stdio::null())
             .status();
     }
-    let _ = std::fs::remove_file(dir.join("docker.sock"));
-    let _ = std::fs::remove_file(dir.join("ssh.ctl"));
-    let _ = std::fs::remove_dir(dir);
+    remove_bridge_dir(dir);
     // SAFETY: ends the bridge process without running the parent's exit handlers.
     unsafe { libc::_exit(0) }
 }
@@ -349,6 +466,21 @@ fn copy(from: &mut impl Read, to: &mut impl Write) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bridge_directories_are_known_by_their_whole_name() {
+        assert_eq!(bridge_dir_pid("dockmux-exec-123-0a1b2c3d"), Some(123));
+        for other in [
+            "dockmux-exec-123-0a1b2c3",
+            "dockmux-exec-x-0a1b2c3d",
+            "dockmux-exec-123-0a1b2c3g",
+            "dockmux-exec--0a1b2c3d",
+            "dockmux-123-0a1b2c3d",
+        ] {
+            assert_eq!(bridge_dir_pid(other), None, "{other}");
+        }
+        assert!(start_time(std::process::id()).is_some());
+    }
 
     #[test]
     fn runs_what_dockers_ssh_helper_runs() {

@@ -164,3 +164,89 @@ fn env_says_what_an_ssh_socket_path_means_for_other_tools() {
     assert!(!out.ok().contains("note"), "{out}");
     assert_eq!(out.stderr, "");
 }
+
+/// Process `pid`'s start time, as /proc/PID/stat's field 22.
+fn start_time(pid: u32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = stat.rsplit_once(") ").unwrap().1;
+    rest.split(' ').nth(19).unwrap().to_string()
+}
+
+#[test]
+fn a_killed_bridge_is_named_and_cleaned_up_and_stale_ones_are_swept() {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let sshd = sshd::start(SshdOpts::default());
+    let mut env = far_env(&sshd);
+    let runtime = env.root().join("run");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&runtime)
+        .unwrap();
+    env.var("XDG_RUNTIME_DIR", &runtime);
+
+    // The bridge killed while the program runs: the program's stderr says why.
+    let script = r#"d=${DOCKER_HOST#unix://}; d=${d%/docker.sock}; echo "$d"
+        i=0; while [ ! -s "$d/bridge" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+        kill -9 "$(cut -d' ' -f1 "$d/bridge")"; sleep 1
+        docker version --format '{{.Server.Version}}' >/dev/null 2>&1; echo "rc=$?""#;
+    let out = Out::of(&mut env.dockmux(["exec", "far", "sh", "-c", script]));
+    let text = out.ok();
+    let dir = PathBuf::from(text.lines().next().unwrap());
+    assert!(text.contains("rc=1"), "{out}");
+    assert!(
+        out.stderr.contains(
+            "dockmux exec: the ssh bridge for engine 'far' (pid "
+        ) && out.stderr.contains(") ended before the program did (it was killed): the program can no longer reach the engine at unix://"),
+        "{out}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while dir.exists() {
+        assert!(Instant::now() < deadline, "{} left behind", dir.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Left by bridges killed with their watchers: swept by the next exec.
+    let make = |name: &str, bridge: Option<String>| {
+        let d = runtime.join(name);
+        std::fs::DirBuilder::new().mode(0o700).create(&d).unwrap();
+        std::fs::write(d.join("docker.sock"), "").unwrap();
+        if let Some(b) = bridge {
+            std::fs::write(d.join("bridge"), b).unwrap();
+        }
+        d
+    };
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let me = std::process::id();
+    let stale = make(
+        &format!("dockmux-exec-{me}-0000dead"),
+        Some(format!("{dead} 1\n")),
+    );
+    // The pid lives, but is another process (a reused pid).
+    let reused = make(
+        &format!("dockmux-exec-{me}-0000abcd"),
+        Some(format!("{me} 1\n")),
+    );
+    let stale_unrecorded = make(&format!("dockmux-exec-{dead}-0000beef"), None);
+    let live = make(
+        &format!("dockmux-exec-{dead}-00001111"),
+        Some(format!("{me} {}\n", start_time(me))),
+    );
+    let unrecorded_live = make(&format!("dockmux-exec-{me}-00002222"), None);
+    let foreign = make(&format!("dockmux-exec-{dead}-00003333"), None);
+    std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+    let open = make(&format!("dockmux-exec-{dead}-00004444"), None);
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let target = make("elsewhere", None);
+    let link = runtime.join(format!("dockmux-exec-{dead}-00005555"));
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    Out::of(&mut env.dockmux(["exec", "far", "true"])).ok();
+    for d in [&stale, &reused, &stale_unrecorded] {
+        assert!(!d.exists(), "{} was not swept", d.display());
+    }
+    for d in [&live, &unrecorded_live, &foreign, &open, &link, &target] {
+        assert!(d.exists(), "{} was swept", d.display());
+    }
+    assert!(target.join("docker.sock").exists());
+}
