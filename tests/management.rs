@@ -574,3 +574,78 @@ fn a_clash_stops_only_the_command_it_names_and_list_and_doctor_report_it() {
         Some("unix:///sys/db.sock")
     );
 }
+
+#[test]
+fn a_mistake_in_one_engine_stops_that_engine_only_across_files() {
+    let env = Env::new();
+    env.fake_docker();
+    for name in ["pg-docker", "lzc-docker", "nas-docker", "bad-docker"] {
+        env.link(name);
+    }
+    // Root's typo in the system file; the user's own engine in theirs.
+    let system = env.system_config(
+        "[engines.lzc]\nhost = \"unix:///lzc.sock\"\n\n[engines.nas]\nhots = \"unix:///nas.sock\"\n",
+    );
+    let user = env.user_config("[engines.pg]\nhost = \"unix:///pg.sock\"\n");
+    for cmd in ["pg-docker", "lzc-docker"] {
+        env.clear_record();
+        env.run(cmd, ["ps"]).ok();
+        assert!(env.fake_ran(), "{cmd}");
+    }
+    env.clear_record();
+    let out = env.run("nas-docker", ["ps"]);
+    let want = format!(
+        "nas-docker: {}:5:1: unknown key 'hots' in engine 'nas'; did you mean 'host'?",
+        system.display()
+    );
+    assert!(out.fails(125).starts_with(&want), "{out}");
+    assert!(!env.fake_ran());
+    let out = crate::harness::Out::of(&mut env.dockmux(["list", "--no-probe"]));
+    let text = out.ok();
+    assert!(text.contains("\nlzc ") && text.contains("\npg "), "{out}");
+    assert!(
+        text.contains(&format!(
+            "nas: not usable until its table is fixed: {}:5:1: unknown key 'hots'",
+            system.display()
+        )),
+        "{out}"
+    );
+    let out = crate::harness::Out::of(&mut env.dockmux(["doctor"]));
+    assert!(
+        out.stdout.contains("engine 'nas' is not usable: ")
+            && out
+                .stdout
+                .contains(&format!("edit {}:5:1", system.display())),
+        "{out}"
+    );
+    // The user's file has no mistake: it can be edited.
+    crate::harness::Out::of(&mut env.dockmux(["add", "box", "unix:///box.sock"])).ok();
+
+    // A mistake in the user's own file: its other engines run, edits of it stop.
+    let text = "[engines.pg]\nhost = \"unix:///pg.sock\"\n\n[engines.bad]\nhost = \"unix:///bad.sock\"\nprotect = \"yes\"\n";
+    env.user_config(text);
+    env.clear_record();
+    env.run("pg-docker", ["ps"]).ok();
+    assert!(env.fake_ran());
+    let out = env.run("bad-docker", ["ps"]);
+    assert!(
+        out.fails(125).starts_with(&format!(
+            "bad-docker: {}:6:11: protect must be true or false",
+            user.display()
+        )),
+        "{out}"
+    );
+    let out = crate::harness::Out::of(&mut env.dockmux(["add", "box", "unix:///box.sock"]));
+    assert!(
+        out.fails(125).contains("protect must be true or false"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&user).unwrap(), text);
+
+    // A file that is not TOML at all still stops everything.
+    env.user_config("[engines.pg\nhost = \"unix:///pg.sock\"\n");
+    for cmd in ["pg-docker", "lzc-docker"] {
+        let out = env.run(cmd, ["ps"]);
+        assert!(out.fails(125).contains("invalid TOML"), "{cmd}: {out}");
+    }
+}

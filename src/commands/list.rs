@@ -195,6 +195,13 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
     for clash in cfg.clashes.iter().filter(listed) {
         notes.push_str(&format!("{}\n", clash.error()));
     }
+    for b in &cfg.broken {
+        notes.push_str(&format!(
+            "{}: not usable until its table is fixed: {}\n",
+            b.name,
+            b.error()
+        ));
+    }
     let mut out = render::table(&rows);
     if !notes.is_empty() {
         out.push('\n');

@@ -6,7 +6,7 @@
 //! answers. Each rule about an engine is written once (rules.rs); claims on
 //! one command name by two engines are clash.rs's.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -222,6 +222,25 @@ impl Clash {
     }
 }
 
+/// An engine whose table holds a mistake (an unknown key, a bad value): it
+/// runs nowhere until fixed, and says why wherever it is named; the other
+/// engines run, as with a clash.
+#[derive(Clone, Debug)]
+pub struct Broken {
+    pub name: String,
+    pub place: Place,
+    pub message: String,
+}
+
+impl Broken {
+    pub fn error(&self) -> Error {
+        Error::ConfigAt {
+            place: self.place.clone(),
+            message: self.message.clone(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Config {
     pub docker: Option<Client>,
@@ -229,6 +248,8 @@ pub struct Config {
     pub engines: Vec<Engine>,
     /// Commands claimed more than once, sorted by command.
     pub clashes: Vec<Clash>,
+    /// Engines whose table holds a mistake, sorted by name.
+    pub broken: Vec<Broken>,
     /// Each candidate file and whether it was there.
     pub files: Vec<(PathBuf, FileState)>,
     /// True when no file existed and the built-in engines are in use.
@@ -360,7 +381,16 @@ impl Config {
         }
     }
 
+    /// The engine called `name`, when its table holds a mistake.
+    pub fn broken(&self, name: &str) -> Option<&Broken> {
+        self.broken.iter().find(|b| b.name == name)
+    }
+
+    /// No engine `name` runs: its table's mistake, or the unknown-engine error.
     fn unknown(&self, name: &str, suggestion: String) -> Error {
+        if let Some(b) = self.broken(name) {
+            return b.error();
+        }
         let known: Vec<&str> = self.names().collect();
         Error::UnknownEngine {
             name: name.to_string(),
@@ -410,8 +440,13 @@ pub fn check_edit(sources: &Sources, path: &Path, text: &str) -> Result<Config> 
             .iter()
             .any(|b| b.command == c.command && c.engines.iter().all(|e| b.engines.contains(e)))
     };
-    match edited.clashes.iter().find(is_new) {
-        Some(clash) => Err(clash.error()),
+    if let Some(clash) = edited.clashes.iter().find(is_new) {
+        return Err(clash.error());
+    }
+    // A mistake in the file being written stops the edit (one elsewhere does not).
+    let here = |b: &&Broken| b.place.file.as_deref() == Some(path);
+    match edited.broken.iter().find(here) {
+        Some(b) => Err(b.error()),
         None => Ok(edited),
     }
 }
@@ -469,30 +504,43 @@ fn merge((texts, files): Texts) -> Result<Config> {
     };
 
     let mut docker = None;
-    let mut engines: Vec<Engine> = Vec::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
+    // A later file's entry of the same name replaces the earlier one whole
+    // (a broken one too, and by a broken one).
+    let mut by_name: BTreeMap<String, std::result::Result<Engine, Broken>> = BTreeMap::new();
     for (src, (origin, text)) in texts.iter().enumerate() {
         let parsed = parse(text, src, origin).map_err(|(span, msg)| at(src, span, msg))?;
         if parsed.docker.is_some() {
             docker = parsed.docker;
         }
-        for engine in parsed.engines {
-            match by_name.get(&engine.name) {
-                // A later file's entry of the same name replaces the earlier one whole.
-                Some(&i) => engines[i] = engine,
-                None => {
-                    by_name.insert(engine.name.clone(), engines.len());
-                    engines.push(engine);
+        for entry in parsed.engines {
+            let (name, entry) = match entry {
+                Ok(engine) => (engine.name.clone(), Ok(engine)),
+                Err((name, (span, message))) => {
+                    let place = place(&texts[src], span);
+                    let broken = Broken {
+                        name: name.clone(),
+                        place,
+                        message,
+                    };
+                    (name, Err(broken))
                 }
-            }
+            };
+            by_name.insert(name, entry);
         }
     }
-    engines.sort_by(|a, b| a.name.cmp(&b.name));
+    let (mut engines, mut broken) = (Vec::new(), Vec::new());
+    for entry in by_name.into_values() {
+        match entry {
+            Ok(e) => engines.push(e),
+            Err(b) => broken.push(b),
+        }
+    }
     let clashes = clashes(&engines, &texts);
     Ok(Config {
         docker,
         engines,
         clashes,
+        broken,
         files,
         built_in,
     })
@@ -511,9 +559,10 @@ mod tests {
     fn parse_str(text: &str) -> std::result::Result<Vec<Engine>, String> {
         let cfg = merge((vec![(Origin::BuiltIn, text.to_string())], Vec::new()))
             .map_err(|e| e.to_string())?;
-        match cfg.clashes.first() {
-            Some(c) => Err(c.error().to_string()),
-            None => Ok(cfg.engines),
+        match (cfg.clashes.first(), cfg.broken.first()) {
+            (Some(c), _) => Err(c.error().to_string()),
+            (_, Some(b)) => Err(b.error().to_string()),
+            _ => Ok(cfg.engines),
         }
     }
 

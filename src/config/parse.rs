@@ -28,7 +28,9 @@ pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
 pub(super) struct Parsed {
     pub docker: Option<Client>,
-    pub engines: Vec<Engine>,
+    /// Each engine in file order: a mistake inside its table is its own
+    /// (its name and the error), not the file's.
+    pub engines: Vec<std::result::Result<Engine, (String, ParseError)>>,
 }
 
 pub(super) type ParseError = (Range<usize>, String);
@@ -71,13 +73,24 @@ pub(super) fn parse(
                     ));
                 };
                 for (name, body) in table {
-                    out.engines.push(parse_engine(name, body, src, origin)?);
+                    engine_name(name)?;
+                    let engine = parse_engine(name, body, src, origin);
+                    let n = name.get_ref().to_string();
+                    out.engines.push(engine.map_err(|e| (n, e)));
                 }
             }
             other => return Err(unknown_key(key, other, "at the top level", TOP_KEYS)),
         }
     }
     Ok(out)
+}
+
+/// An engine's name: a bad one stops the file (no command could name the
+/// engine to say what is wrong with it).
+fn engine_name(name: &Spanned<std::borrow::Cow<'_, str>>) -> std::result::Result<(), ParseError> {
+    let n = name.get_ref().as_ref();
+    crate::plain::check("an engine name", n).map_err(|m| (name.span(), m))?;
+    check_name(n).map_err(|why| (name.span(), format!("engine name '{n}' is invalid: {why}")))
 }
 
 fn parse_engine(
@@ -87,10 +100,6 @@ fn parse_engine(
     origin: &Origin,
 ) -> std::result::Result<Engine, ParseError> {
     let n = name.get_ref().as_ref();
-    crate::plain::check("an engine name", n).map_err(|m| (name.span(), m))?;
-    if let Err(why) = check_name(n) {
-        return Err((name.span(), format!("engine name '{n}' is invalid: {why}")));
-    }
     let DeValue::Table(table) = body.get_ref() else {
         return Err((
             body.span(),

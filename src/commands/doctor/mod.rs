@@ -176,6 +176,14 @@ fn check_config(c: &mut Checks, sources: &Sources) -> Option<Config> {
                     ),
                 );
             }
+            for b in &cfg.broken {
+                c.push(
+                    "config",
+                    Level::Problem,
+                    format!("engine '{}' is not usable: {}", b.name, b.error()),
+                    Some(format!("edit {}", b.place)),
+                );
+            }
             for clash in &cfg.clashes {
                 c.push(
                     "clash",
