@@ -91,12 +91,14 @@ fn measured(cmd: &mut Command, dir: &Path) -> (i32, String, String, i64) {
 #[test]
 fn hostile_answers_fail_their_engine_and_ps_stays_small() {
     let env = Env::new();
-    // 16 engines, asked at once: 4 MB of numbers (~3.4 KB each as a generic
-    // tree), and 16 MB of the cheapest objects that pass for containers.
-    let zeros = engine(&env.root().join("zeros.sock"), list_of("0", 4 << 20));
+    // 16 engines, asked at once: 2 MB of numbers (~3.4 KB each as a generic
+    // tree), and 12 MB of the cheapest objects that pass for containers. Read
+    // into buffers that double, they hold 8 x 4 + 8 x 16 MiB: within the
+    // total, whichever engine answers first, so each fails for its own reason.
+    let zeros = engine(&env.root().join("zeros.sock"), list_of("0", 2 << 20));
     let ids = engine(
         &env.root().join("ids.sock"),
-        list_of(r#"{"Id":"x"}"#, 16 << 20),
+        list_of(r#"{"Id":"x"}"#, 12 << 20),
     );
     let (_keep, _keep2) = (zeros, ids);
     let mut config = String::new();
@@ -116,7 +118,7 @@ fn hostile_answers_fail_their_engine_and_ps_stays_small() {
             cmd.arg("--json");
         }
         let (code, out, err, rss) = measured(&mut cmd, env.root());
-        eprintln!("ps (json: {json}) against 16 hostile engines of 16 MB: peak RSS {rss} MiB");
+        eprintln!("ps (json: {json}) against 16 hostile engines: peak RSS {rss} MiB");
         assert_eq!(code, 1, "{out}{err}");
         for i in 0..8 {
             assert!(
@@ -143,11 +145,12 @@ fn hostile_answers_fail_their_engine_and_ps_stays_small() {
         &mut env.dockmux(["ps", "-a", "ids0", "--timeout", "60s"]),
         env.root(),
     );
-    eprintln!("ps against one engine of 16 MB of {{\"Id\":\"x\"}}: peak RSS {rss} MiB");
+    eprintln!("ps against one engine of 12 MB of {{\"Id\":\"x\"}}: peak RSS {rss} MiB");
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.starts_with("ids0: its answer would take more than 64 MiB of memory, more than an engine's answer may; fix: "), "{err}");
     assert!(rss < 200, "peak RSS {rss} MiB");
-    // find walks the same lists the same way (it asks four: 64 MB from ids0).
+    // find walks the same lists the same way (it asks four: 48 MB from ids0,
+    // in buffers of 64 MiB).
     let (code, out, err, rss) = measured(
         &mut env.dockmux(["find", "x", "zeros0", "ids0", "--timeout", "60s"]),
         env.root(),
