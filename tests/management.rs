@@ -601,11 +601,14 @@ fn a_mistake_in_one_engine_stops_that_engine_only_across_files() {
     assert!(out.fails(125).starts_with(&want), "{out}");
     assert!(!env.fake_ran());
     let out = crate::harness::Out::of(&mut env.dockmux(["list", "--no-probe"]));
-    let text = out.ok();
-    assert!(text.contains("\nlzc ") && text.contains("\npg "), "{out}");
+    let err = out.fails(1);
     assert!(
-        text.contains(&format!(
-            "nas: not usable until its table is fixed: {}:5:1: unknown key 'hots'",
+        out.stdout.contains("\nlzc ") && out.stdout.contains("\npg "),
+        "{out}"
+    );
+    assert!(
+        err.starts_with(&format!(
+            "dockmux: {}:5:1: unknown key 'hots' in engine 'nas'",
             system.display()
         )),
         "{out}"

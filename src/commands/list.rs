@@ -109,7 +109,18 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<ExitCode> {
         table(&cfg, &engines, &statuses)
     };
     output::print(&text)?;
-    Ok(ExitCode::Success)
+    // An engine whose table holds a mistake is not listed: its error is
+    // said, as NAME-docker says it, and the status is 1.
+    if cfg.broken.is_empty() {
+        return Ok(ExitCode::Success);
+    }
+    let said: String = cfg
+        .broken
+        .iter()
+        .map(|b| format!("dockmux: {}\n", b.error()))
+        .collect();
+    output::notes(&said);
+    Ok(ExitCode::Failure)
 }
 
 /// The engines the patterns name (by name, command or wildcard), in config
@@ -195,13 +206,7 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
     for clash in cfg.clashes.iter().filter(listed) {
         notes.push_str(&format!("{}\n", clash.error()));
     }
-    for b in &cfg.broken {
-        notes.push_str(&format!(
-            "{}: not usable until its table is fixed: {}\n",
-            b.name,
-            b.error()
-        ));
-    }
+
     let mut out = render::table(&rows);
     if !notes.is_empty() {
         out.push('\n');

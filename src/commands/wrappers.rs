@@ -56,6 +56,10 @@ pub fn script(engine: &Engine, command: &str) -> String {
 
 pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
+    // A script for every engine or none: one whose table holds a mistake stops it.
+    if let Some(b) = cfg.broken.first() {
+        return Err(b.error());
+    }
     let engines = cfg.select_to_use(&args.engines)?;
     links::check_dir(
         &args.dir,
