@@ -445,7 +445,6 @@ mod tests {
             "find text",
             "contexts import contexts",
             "push host",
-            "shell command",
         ];
         let mut engine_args = Vec::new();
         for (path, cmd) in &all {
