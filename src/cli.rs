@@ -47,6 +47,8 @@ pub enum Command {
     Exec(cmd::exec::ExecArgs),
     /// Start your shell with plain `docker` bound to an engine (`exit` returns)
     Shell(cmd::shell::ShellArgs),
+    /// End the shared ssh connections of ssh engines (all, or the named engines' hosts)
+    Disconnect(cmd::disconnect::DisconnectArgs),
     /// Make a NAME-docker link (and one per alias) to dockmux for each engine
     Link(cmd::link::LinkArgs),
     /// Remove links to dockmux (and only those)
@@ -151,6 +153,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
         Command::Env(args) => cmd::env::run(args, &sources),
         Command::Exec(args) => cmd::exec::run(args, &sources),
         Command::Shell(args) => cmd::shell::run(args, &sources),
+        Command::Disconnect(args) => cmd::disconnect::run(args, &sources),
         Command::Link(args) => cmd::link::run(args, &sources),
         Command::Unlink(args) => cmd::unlink::run(args, &sources),
         Command::Config(args) => cmd::config::run(args, &sources),

@@ -62,6 +62,22 @@ pub struct SshSpec {
     pub path: String,
 }
 
+impl SshSpec {
+    /// `[-l USER] [-p PORT] -- HOST`: ssh's arguments for the destination,
+    /// as docker's helper writes them.
+    pub fn destination(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(user) = &self.user {
+            args.extend(["-l".to_string(), user.clone()]);
+        }
+        if let Some(port) = &self.port {
+            args.extend(["-p".to_string(), port.clone()]);
+        }
+        args.extend(["--".to_string(), self.host.clone()]);
+        args
+    }
+}
+
 pub fn ssh_spec(url: &str) -> Option<SshSpec> {
     let rest = url.strip_prefix("ssh://")?;
     let (authority, path) = split_path(rest);

@@ -64,23 +64,10 @@ fn mux_args(dir: &Path) -> Vec<String> {
     .to_vec()
 }
 
-/// `[-l USER] [-p PORT] -- HOST`, as docker's helper writes them.
-fn destination(spec: &SshSpec) -> Vec<String> {
-    let mut args = Vec::new();
-    if let Some(user) = &spec.user {
-        args.extend(["-l".to_string(), user.clone()]);
-    }
-    if let Some(port) = &spec.port {
-        args.extend(["-p".to_string(), port.clone()]);
-    }
-    args.extend(["--".to_string(), spec.host.clone()]);
-    args
-}
-
 /// docker's own ssh command for one connection to the engine.
 fn ssh_args(spec: &SshSpec) -> Vec<String> {
     let mut args = vec!["-o".to_string(), "ConnectTimeout=30".into(), "-T".into()];
-    args.extend(destination(spec));
+    args.extend(spec.destination());
     // One word for the remote shell, quoted: the path may hold anything.
     args.push(format!(
         "docker {} system dial-stdio",
@@ -111,7 +98,7 @@ pub fn start(name: &str, spec: &SshSpec) -> Result<String> {
     args.extend(ssh_args(spec));
     let mut stop = mux_args(&dir);
     stop.extend(["-O".to_string(), "exit".into()]);
-    stop.extend(destination(spec));
+    stop.extend(spec.destination());
     let args = Bridge { args, stop };
     let shown_sock = sock.display().to_string();
     let fail = |what: &str| {

@@ -11,14 +11,16 @@ use crate::harness::sshd::{self, Sshd, SshdOpts};
 use crate::harness::testbed::{self, IMAGE};
 use crate::harness::{Env, Out};
 
-/// pg and lzc of the test bed, and `far`: pg's socket over ssh.
+/// pg and lzc of the test bed, and `far`: pg's socket over ssh, with no
+/// shared connection (`persist = "0"`): the bridge is what exec gives a
+/// program then (tests/remote.rs has exec through a shared connection).
 fn far_env(sshd: &Sshd) -> Env {
     let bed = testbed::shared();
     let mut env = bed_env();
     let ssh_bin = sshd.install_client_config(&env.home);
     env.path = format!("{}:{}", ssh_bin.display(), env.path.to_string_lossy()).into();
     env.user_config(&format!(
-        "[engines.pg]\nhost = \"{}\"\n[engines.lzc]\nhost = \"{}\"\n[engines.far]\nhost = \"{}\"\n",
+        "persist = \"0\"\n[engines.pg]\nhost = \"{}\"\n[engines.lzc]\nhost = \"{}\"\n[engines.far]\nhost = \"{}\"\n",
         bed.pg.host,
         bed.lzc.host,
         sshd.docker_host(&bed.pg.sock)

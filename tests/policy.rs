@@ -952,7 +952,11 @@ fn add_sets_a_policy_that_list_and_doctor_show() {
         .lines()
         .map(|l| l.split_whitespace().collect())
         .collect();
-    assert_eq!(rows[0], ["NAME", "COMMAND", "HOST", "POLICY", "SOURCE"]);
+    // CONNECTION: audit is an ssh engine (its shared connection, src/forward/).
+    assert_eq!(
+        rows[0],
+        ["NAME", "COMMAND", "HOST", "POLICY", "CONNECTION", "SOURCE"]
+    );
     let policy_of = |name: &str| rows.iter().find(|r| r[0] == name).unwrap()[3];
     assert_eq!(
         [policy_of("audit"), policy_of("lzc"), policy_of("pg")],

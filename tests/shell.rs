@@ -12,7 +12,7 @@ use crate::harness::{Env, Out};
 /// A runtime dir of the test's own (the pinned `docker` link goes there).
 fn runtime(env: &mut Env) -> PathBuf {
     let run = env.root().join("run");
-    std::fs::create_dir(&run).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
     std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
     env.var("XDG_RUNTIME_DIR", &run);
     run

@@ -448,7 +448,9 @@ fn an_engine_over_ssh_answers_and_shows_up_and_ssh_failures_are_docker_s_own() {
     assert_eq!(s["server_version"], version.as_str());
     assert_eq!(s["api_version"], api.as_str());
 
-    // A key sshd does not accept.
+    // A key sshd does not accept. The shared connection far-docker made
+    // above would carry on without a new login: it ends first.
+    Out::of(&mut env.dockmux(["disconnect"])).ok();
     let config = env.home.join(".ssh/config");
     let good = std::fs::read(&config).unwrap();
     std::fs::copy(&sshd.wrong_key_config, &config).unwrap();

@@ -32,5 +32,6 @@ mod messages;
 mod policy;
 mod protect;
 mod readme;
+mod remote;
 mod shell;
 mod status;

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::pending::{Pending, Tracker};
+use crate::{forward, host_cap};
 use crate::{pool, probe, selection};
 
 #[derive(Args, Debug)]
@@ -86,6 +87,7 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
                 name: e.name.clone(),
                 prefix: format!("{:<width$} | ", e.name),
                 env: engine::checked_env(e)?.into_iter().collect(),
+                forward: forward::Place::of(e),
             })
         })
         .collect::<Result<_>>()?;
@@ -99,11 +101,12 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
         out: Mutex::new(()),
         running: Mutex::new(Running::default()),
         pending: pending.tracker(),
+        cap: host_cap::Cap::default(),
     });
     let watcher = watch_signals(&shared);
     let worker = Arc::clone(&shared);
     // Without --timeout, a command runs as long as it runs, as with NAME-docker.
-    let forever = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
+    let forever = far_future();
     let results = pool::map(jobs, args.jobs.into(), forever, move |job: Job| {
         worker.run(&job)
     });
@@ -210,6 +213,14 @@ struct Job {
     name: String,
     prefix: String,
     env: Vec<(&'static str, Option<String>)>,
+    /// An ssh engine's shared connection, started (on this job's thread,
+    /// so hosts start in parallel) when it is not up.
+    forward: Option<forward::Place>,
+}
+
+/// A deadline that never comes.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
 }
 
 struct Shared {
@@ -223,6 +234,8 @@ struct Shared {
     running: Mutex<Running>,
     /// The engines whose command runs, shown on a terminal.
     pending: Tracker,
+    /// Logins at once per ssh host (src/host_cap.rs).
+    cap: host_cap::Cap,
 }
 
 /// The clients running now, by process group; once a signal came, none starts.
@@ -326,6 +339,18 @@ impl Shared {
             .stderr(Stdio::piped());
         engine::set_env(&mut cmd, &job.env);
         engine::builder::set_env(&mut cmd);
+        let host = job.forward.as_ref().and_then(|p| p.host(true));
+        let _slot = match host {
+            Some(host) => {
+                cmd.env("DOCKER_HOST", host);
+                None
+            }
+            // Over plain ssh:// this is a login: a few at a time per host.
+            None => job.env[0]
+                .1
+                .as_deref()
+                .and_then(|url| self.cap.enter(url, far_future()).flatten()),
+        };
         cmd.env("DOCKMUX_DEPTH", &self.depth);
         // Its own group: the client and whatever it starts (ssh) are stopped together.
         cmd.process_group(0);

@@ -15,6 +15,7 @@ use crate::engine;
 use crate::engine::replace;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
+use crate::forward;
 use crate::ssh_bridge;
 
 #[derive(Args, Debug)]
@@ -46,9 +47,13 @@ pub fn run(args: &ExecArgs, sources: &Sources) -> Result<ExitCode> {
         ));
     }
     let mut env = engine::checked_env(engine)?;
-    // A socket path in an ssh URL is for the docker client only: the program
-    // gets a local socket carried over ssh instead.
-    if let Some(spec) = ssh_bridge::needed(engine) {
+    // An ssh engine's shared connection is a local socket any program can
+    // use (src/forward/). Without one, a socket path in an ssh URL is for the
+    // docker client only: the program gets a local socket carried over ssh
+    // for its life instead.
+    if let Some(host) = forward::reach(engine, false) {
+        env[0].1 = Some(host);
+    } else if let Some(spec) = ssh_bridge::needed(engine) {
         env[0].1 = Some(ssh_bridge::start(&engine.name, &spec)?);
     }
     // Builds from the program stay on the engine, as NAME-docker's do.

@@ -10,7 +10,7 @@ use crate::config::{self, Config, Engine, Sources};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::probe::{self, Status};
-use crate::{output, pattern, render};
+use crate::{forward, output, pattern, render};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
@@ -44,6 +44,9 @@ pub struct EngineJson<'a> {
     pub source: String,
     /// `None` (null) when not probed.
     pub status: Option<Status>,
+    /// An ssh engine's shared connection: "up", "down" or "off" (`persist =
+    /// "0"`); null for other engines.
+    pub connection: Option<&'static str>,
     /// This engine's commands that another claim also names: they run no engine.
     pub clashes: Vec<ClashJson>,
 }
@@ -75,6 +78,7 @@ impl<'a> EngineJson<'a> {
             policy: e.policy.map(|p| p.as_str()),
             source: e.origin.to_string(),
             status,
+            connection: forward::State::of(e).label(),
             clashes: e
                 .commands()
                 .filter_map(|c| cfg.clash(&c))
@@ -174,10 +178,19 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
     if policies {
         header.push("POLICY");
     }
+    // An ssh engine's shared connection (src/forward/), when there is one.
+    let connections: Vec<Option<&str>> = engines
+        .iter()
+        .map(|e| forward::State::of(e).label())
+        .collect();
+    let ssh = connections.iter().any(Option::is_some);
+    if ssh {
+        header.push("CONNECTION");
+    }
     header.push("SOURCE");
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     let mut notes = String::new();
-    for (e, status) in engines.iter().zip(statuses) {
+    for ((e, status), connection) in engines.iter().zip(statuses).zip(&connections) {
         let commands: Vec<String> = e
             .commands()
             .map(|c| match cfg.clash(&c) {
@@ -194,6 +207,9 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
         }
         if policies {
             row.push(e.policy.map_or("-", |p| p.as_str()).to_string());
+        }
+        if ssh {
+            row.push(connection.unwrap_or("-").to_string());
         }
         row.push(e.origin.to_string());
         rows.push(row);

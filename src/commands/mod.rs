@@ -5,6 +5,7 @@ pub mod add;
 pub mod completions;
 pub mod config;
 pub mod contexts;
+pub mod disconnect;
 pub mod discover;
 pub mod doctor;
 pub mod each;

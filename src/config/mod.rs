@@ -162,6 +162,10 @@ pub struct Engine {
     /// `data_root = "/path"`: the engine's data root, when it is not to be
     /// asked (`DockerRootDir` of `/info`).
     pub data_root: Option<String>,
+    /// Seconds an ssh engine's shared connection stays after its last use
+    /// (`persist`, the engine's own or else the config's top-level one;
+    /// `None`: the default, `Some(0)`: off). See src/forward/.
+    pub persist: Option<u64>,
     pub origin: Origin,
     /// Index into the loaded texts, and spans, for messages after merging.
     src: usize,
@@ -177,6 +181,15 @@ impl Engine {
 
     pub fn unix_socket(&self) -> Option<&Path> {
         host::unix_socket(&self.host)
+    }
+
+    /// The idle time of the engine's shared ssh connection, in seconds; 0
+    /// when it has none (not ssh, or turned off).
+    pub fn persist_secs(&self) -> u64 {
+        match self.kind {
+            host::Kind::Ssh => self.persist.unwrap_or(rules::PERSIST_DEFAULT),
+            _ => 0,
+        }
     }
 }
 
@@ -504,6 +517,7 @@ fn merge((texts, files): Texts) -> Result<Config> {
     };
 
     let mut docker = None;
+    let mut persist = None;
     // A later file's entry of the same name replaces the earlier one whole
     // (a broken one too, and by a broken one).
     let mut by_name: BTreeMap<String, std::result::Result<Engine, Broken>> = BTreeMap::new();
@@ -511,6 +525,9 @@ fn merge((texts, files): Texts) -> Result<Config> {
         let parsed = parse(text, src, origin).map_err(|(span, msg)| at(src, span, msg))?;
         if parsed.docker.is_some() {
             docker = parsed.docker;
+        }
+        if parsed.persist.is_some() {
+            persist = parsed.persist;
         }
         for entry in parsed.engines {
             let (name, entry) = match entry {
@@ -534,6 +551,9 @@ fn merge((texts, files): Texts) -> Result<Config> {
             Ok(e) => engines.push(e),
             Err(b) => broken.push(b),
         }
+    }
+    for e in &mut engines {
+        e.persist = e.persist.or(persist);
     }
     let clashes = clashes(&engines, &texts);
     Ok(Config {

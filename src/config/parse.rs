@@ -7,12 +7,14 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, tls_fits};
+use super::rules::{
+    cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, persist_secs, tls_fits,
+};
 use super::{Client, Engine, Origin, Policy, Tls};
 use crate::host;
 use crate::suggest;
 
-pub(crate) const TOP_KEYS: &[&str] = &["docker", "engines"];
+pub(crate) const TOP_KEYS: &[&str] = &["docker", "persist", "engines"];
 pub(crate) const ENGINE_KEYS: &[&str] = &[
     "host",
     "description",
@@ -23,11 +25,14 @@ pub(crate) const ENGINE_KEYS: &[&str] = &[
     "readonly",
     "safe_binds",
     "data_root",
+    "persist",
 ];
 pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
 pub(super) struct Parsed {
     pub docker: Option<Client>,
+    /// The top-level `persist`, in seconds.
+    pub persist: Option<u64>,
     /// Each engine in file order: a mistake inside its table is its own
     /// (its name and the error), not the file's.
     pub engines: Vec<std::result::Result<Engine, (String, ParseError)>>,
@@ -46,6 +51,7 @@ pub(super) fn parse(
     })?;
     let mut out = Parsed {
         docker: None,
+        persist: None,
         engines: Vec::new(),
     };
     for (key, value) in doc.get_ref() {
@@ -65,6 +71,7 @@ pub(super) fn parse(
                     origin: origin.clone(),
                 });
             }
+            "persist" => out.persist = Some(persist(value)?),
             "engines" => {
                 let DeValue::Table(table) = value.get_ref() else {
                     return Err((
@@ -119,6 +126,7 @@ fn parse_engine(
         policy: None,
         safe_binds: Vec::new(),
         data_root: None,
+        persist: None,
         origin: origin.clone(),
         src,
         name_span: name.span(),
@@ -169,6 +177,7 @@ fn parse_engine(
                 }
             }
             "data_root" => engine.data_root = Some(host_dir(value, "data_root")?.to_string()),
+            "persist" => engine.persist = Some(persist(value)?),
             other => {
                 return Err(unknown_key(
                     key,
@@ -248,6 +257,10 @@ fn host_dir<'a>(
         ));
     }
     Ok(p)
+}
+
+fn persist(value: &Spanned<DeValue<'_>>) -> std::result::Result<u64, ParseError> {
+    persist_secs(plain_string(value, "persist")?).map_err(|m| (value.span(), m))
 }
 
 fn boolean(value: &Spanned<DeValue<'_>>, what: &str) -> std::result::Result<bool, ParseError> {

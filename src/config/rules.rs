@@ -85,3 +85,34 @@ pub fn host_dir_ok(path: &str) -> bool {
 pub fn tls_fits(kind: Kind) -> bool {
     kind == Kind::Tcp
 }
+
+/// How long an ssh engine's shared connection stays up after its last use
+/// when the config does not say (src/forward/).
+pub const PERSIST_DEFAULT: u64 = 600;
+/// The longest `persist` (a week): longer is a mistake, not a wish.
+const PERSIST_MAX: u64 = 7 * 24 * 3600;
+
+/// `persist = "10m"`: seconds, from digits and one unit (`s`, `m`, `h`; none
+/// is seconds). `"0"` turns the shared connection off.
+pub fn persist_secs(value: &str) -> std::result::Result<u64, String> {
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (digits, unit) = value.split_at(split);
+    let scale = match unit {
+        "" | "s" => Some(1),
+        "m" => Some(60),
+        "h" => Some(3600),
+        _ => None,
+    };
+    let secs = scale
+        .filter(|_| !digits.is_empty() && digits.len() <= 9)
+        .and_then(|scale| digits.parse::<u64>().ok().map(|n| n * scale));
+    match secs {
+        Some(secs) if secs <= PERSIST_MAX => Ok(secs),
+        _ => Err(format!(
+            "persist = \"{value}\": give how long the shared ssh connection stays up after its \
+             last use, like \"10m\", \"90s\" or \"1h\" (at most \"168h\"), or \"0\" to turn it off"
+        )),
+    }
+}

@@ -15,7 +15,9 @@
 
 use std::ops::Range;
 
-use super::rules::{cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, tls_fits};
+use super::rules::{
+    cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, persist_secs, tls_fits,
+};
 use super::{Client, Engine, Origin, Policy, Tls};
 use crate::host::{self, Kind};
 
@@ -34,6 +36,8 @@ struct Entry<'a> {
 struct Scan<'a> {
     /// The client path and the text it came from.
     docker: Option<(&'a str, usize)>,
+    /// The top-level `persist` in seconds and the text it came from.
+    persist: Option<(u64, usize)>,
     entries: Vec<Entry<'a>>,
     aliases: Vec<&'a str>,
 }
@@ -77,6 +81,7 @@ pub(super) fn engine_for(
             false => raw.safe_binds.iter().map(|b| b.to_string()).collect(),
         },
         data_root: raw.data_root.map(str::to_string),
+        persist: raw.persist.or(scan.persist.map(|(secs, _)| secs)),
         origin: texts[entry.src].0.clone(),
         src: entry.src,
         name_span: raw.name_span,
@@ -147,7 +152,7 @@ fn find<'s, 'a>(
 
 fn scan_text<'a>(text: &'a str, src: usize, out: &mut Scan<'a>) -> Option<()> {
     let mut s = Cursor::at(text, 0);
-    // Top-level keys (only `docker`), before any table.
+    // Top-level keys (`docker`, `persist`), before any table.
     loop {
         s.skip_ws();
         match s.peek() {
@@ -155,14 +160,19 @@ fn scan_text<'a>(text: &'a str, src: usize, out: &mut Scan<'a>) -> Option<()> {
             Some(b'\n' | b'\r' | b'#') => s.end_of_line()?,
             Some(b'[') => break,
             Some(_) => {
-                if s.key_eq()? != "docker" || out.docker.is_some_and(|(_, f)| f == src) {
-                    return None;
+                match s.key_eq()? {
+                    "docker" if out.docker.is_none_or(|(_, f)| f != src) => {
+                        let (path, _) = s.string()?;
+                        if !client_path_ok(path) {
+                            return None;
+                        }
+                        out.docker = Some((path, src));
+                    }
+                    "persist" if out.persist.is_none_or(|(_, f)| f != src) => {
+                        out.persist = Some((persist_secs(s.string()?.0).ok()?, src));
+                    }
+                    _ => return None,
                 }
-                let (path, _) = s.string()?;
-                if !client_path_ok(path) {
-                    return None;
-                }
-                out.docker = Some((path, src));
                 s.end_of_line()?;
             }
         }
@@ -212,6 +222,7 @@ struct Raw<'a> {
     readonly: bool,
     safe_binds: Vec<&'a str>,
     data_root: Option<&'a str>,
+    persist: Option<u64>,
 }
 
 /// Reads and checks one section, from its `[` to the next table or the end;
@@ -239,10 +250,11 @@ fn section<'a>(
         readonly: false,
         safe_binds: Vec::new(),
         data_root: None,
+        persist: None,
     };
     // Keys seen, to refuse repeats (a TOML error): host, description, hint,
-    // aliases, tls, protect, readonly, safe_binds, data_root.
-    let mut seen = [false; 9];
+    // aliases, tls, protect, readonly, safe_binds, data_root, persist.
+    let mut seen = [false; 10];
     let mut once = |i: usize| (!std::mem::replace(&mut seen[i], true)).then_some(());
     loop {
         s.skip_ws();
@@ -293,6 +305,10 @@ fn section<'a>(
                         let (p, _) = s.string()?;
                         raw.data_root = Some(p).filter(|p| host_dir_ok(p));
                         raw.data_root?;
+                    }
+                    "persist" => {
+                        once(9)?;
+                        raw.persist = Some(persist_secs(s.string()?.0).ok()?);
                     }
                     _ => return None,
                 }
@@ -721,6 +737,9 @@ mod tests {
             Just("\"docker\""),
             Just("\"/usr/bin/docker\""),
             Just("\"bin/docker\""),
+            Just("\"10m\""),
+            Just("\"0\""),
+            Just("\"5x\""),
             Just("3"),
         ];
         let array =
@@ -746,6 +765,7 @@ mod tests {
             Just("readonly"),
             Just("safe_binds"),
             Just("data_root"),
+            Just("persist"),
         ];
         let value = prop_oneof![
             string.prop_map(str::to_string),
@@ -810,6 +830,7 @@ mod tests {
                     Just("[ \"/\" ]")
                 ]),
                 prop::option::of(prop_oneof![Just("\"/data/docker\""), Just("'/'")]),
+                prop::option::of(prop_oneof![Just("\"10m\""), Just("'0'"), Just("\"45\"")]),
             ),
         )
             .prop_map(
@@ -822,13 +843,14 @@ mod tests {
                     tls,
                     order,
                     ends,
-                    (protect, readonly, safe_binds, data_root),
+                    (protect, readonly, safe_binds, data_root, persist),
                 )| {
                     let mut lines = vec![format!("host = {host}")];
                     lines.extend(safe_binds.map(|b| format!("safe_binds = {b}")));
                     lines.extend(data_root.map(|d| format!("data_root={d}")));
                     lines.extend(protect.map(|b| format!("protect = {b}")));
                     lines.extend(readonly.map(|b| format!("readonly={b}")));
+                    lines.extend(persist.map(|p| format!("persist = {p}")));
                     lines.extend(desc.map(|d| format!("description = {d}")));
                     lines.extend(hint.map(|h| format!("hint={h}")));
                     lines.extend(aliases.map(|a| format!("aliases = [ {} ]", a.join(" , "))));
@@ -849,7 +871,9 @@ mod tests {
         (
             prop::option::of(prop_oneof![
                 Just("docker = \"/usr/bin/docker\"\n"),
-                Just("docker = 'docker' # PATH\n")
+                Just("docker = 'docker' # PATH\n"),
+                Just("persist = \"2h\"\ndocker = \"docker\"\n"),
+                Just("persist = '0' # off\n"),
             ]),
             prop::sample::subsequence(
                 vec!["pg", "lzc", "\"db.prod\"", "'x1'", "e-2_b", "pg"],

@@ -162,7 +162,7 @@ impl Request<'_> {
 /// Runs docker for the engine `command` names. Returns only on failure, or
 /// when it does not exec ([`Ran`]).
 pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
-    let (engine, docker) = match config::load_engine(&config::Sources::from_env(), command) {
+    let (mut engine, docker) = match config::load_engine(&config::Sources::from_env(), command) {
         Err(Error::UnknownEngine { .. }) if !dispatch::is_docker_command(command.as_bytes()) => {
             return Ok(Ran::NotAnEngine);
         }
@@ -191,11 +191,16 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
     let depth = next_depth(&client)?;
     // Only the outermost dockmux speaks: a client that runs dockmux again
     // (a wrapper loop) must not repeat the note at every level.
-    if !line.quiet {
-        if depth == 1 {
-            warn_if_down(command, &engine);
-        }
-    } else if let Some(verb) = args.get(line.command)
+    if !line.quiet && depth == 1 {
+        warn_if_down(command, &engine);
+    }
+    // An ssh engine goes through its shared connection when it has one
+    // (src/forward/: a stat and a connect when it is up).
+    if let Some(forwarded) = crate::forward::reach(&engine, line.quiet || depth > 1) {
+        engine.host = forwarded;
+    }
+    if line.quiet
+        && let Some(verb) = args.get(line.command)
         && flags::is_completion(verb.as_bytes())
     {
         return Ok(Ran::Completion(Box::new(Request {

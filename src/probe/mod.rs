@@ -22,7 +22,9 @@ use crate::engine;
 use crate::engine::client;
 use crate::error::Error;
 use crate::escape;
+use crate::forward;
 use crate::host::Kind;
+use crate::host_cap;
 use crate::pending::Pending;
 use crate::pool;
 
@@ -165,6 +167,8 @@ struct Target {
     hint: Option<String>,
     tls: bool,
     env: Vec<(&'static str, Option<String>)>,
+    /// An ssh engine's shared connection (src/forward/).
+    forward: Option<forward::Place>,
 }
 
 impl Target {
@@ -186,7 +190,22 @@ impl Target {
             hint: e.hint.clone(),
             tls: e.tls.is_some(),
             env: env.into_iter().collect(),
+            forward: forward::Place::of(e),
         })
+    }
+
+    /// Through the engine's shared connection when it is up (or, with
+    /// `start`, once started): then it is asked as a unix socket is, with no
+    /// client and no ssh login.
+    fn forwarded(mut self, start: bool) -> Target {
+        if let Some(place) = self.forward.take()
+            && let Some(host) = place.host(start)
+        {
+            self.env[0].1 = Some(host.clone());
+            self.host = host;
+            self.kind = Kind::Unix;
+        }
+        self
     }
 }
 
@@ -195,13 +214,22 @@ impl Target {
 /// client it started killed.
 pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<Status> {
     let shown = Pending::start();
-    fan_out(cfg.docker.as_ref(), engines, timeout, &shown, |t, reach| {
-        Ok(match (t.kind, &reach.docker) {
-            (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout, &reach.budget),
-            (_, Ok(docker)) => probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout),
-            (_, Err(why)) => no_client(why),
-        })
-    })
+    fan_out(
+        cfg.docker.as_ref(),
+        engines,
+        timeout,
+        &shown,
+        false,
+        |t, reach| {
+            Ok(match (t.kind, &reach.docker) {
+                (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout, &reach.budget),
+                (_, Ok(docker)) => {
+                    probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout)
+                }
+                (_, Err(why)) => no_client(why),
+            })
+        },
+    )
     .into_iter()
     .map(|r| r.unwrap_or_else(|s| s))
     .collect()
@@ -262,7 +290,7 @@ fn asking(
     question: Question,
     shown: &Pending,
 ) -> Vec<Result<Answered, Status>> {
-    fan_out(docker, engines, timeout, shown, move |t, reach| {
+    fan_out(docker, engines, timeout, shown, true, move |t, reach| {
         let mut meter = Meter::new(&reach.budget, PER_ENGINE);
         let answer = match (t.kind, &reach.docker) {
             (Kind::Unix, _) => {
@@ -307,12 +335,17 @@ struct Reach {
 /// Runs `job` for each engine on a few threads under one deadline; returns
 /// the results in the engines' order, all within `timeout` (plus a few
 /// milliseconds), with every docker client started killed. The engines not
-/// answered yet are `shown` on a terminal.
+/// answered yet are `shown` on a terminal. With `start`, an ssh engine's
+/// shared connection is started when it is not up: first one per host, all
+/// hosts at once, so a cold fan-out costs one ssh login per host in parallel
+/// (and sshd's MaxStartups sees one), then each engine's socket on its
+/// host's connection.
 fn fan_out<R, F>(
     configured: Option<&Client>,
     engines: &[&Engine],
     timeout: Duration,
     shown: &Pending,
+    start: bool,
     job: F,
 ) -> Vec<Result<R, Status>>
 where
@@ -342,9 +375,16 @@ where
     for e in engines {
         pending.begin(&e.name);
     }
+    if start {
+        start_hosts(&targets, give_up);
+    }
+    let cap = host_cap::Cap::default();
     let results = pool::map(targets, WORKERS, give_up, move |target| {
         // Refused before asking (TLS material others can change).
-        let target = target?;
+        let target = target?.forwarded(start);
+        let Some(_slot) = cap.enter(&target.host, deadline) else {
+            return Err(timed_out(timeout));
+        };
         if Instant::now() >= deadline {
             pending.end(&target.name);
             return Err(not_asked(timeout));
@@ -359,6 +399,24 @@ where
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(timed_out(timeout))))
         .collect()
+}
+
+/// Starts the shared connection of each host among `targets` that has none
+/// up, all hosts at once, through the first engine of each.
+fn start_hosts(targets: &[Result<Target, Status>], give_up: Instant) {
+    let mut hosts = std::collections::HashSet::new();
+    let firsts: Vec<forward::Place> = targets
+        .iter()
+        .flatten()
+        .filter_map(|t| t.forward.clone())
+        .filter(|place| !forward::live(&place.sock))
+        .filter(|place| hosts.insert(place.host_id().to_path_buf()))
+        .collect();
+    if firsts.len() > 1 {
+        pool::map(firsts, WORKERS, give_up, |place| {
+            place.reach(false);
+        });
+    }
 }
 
 fn no_client(why: &str) -> Status {

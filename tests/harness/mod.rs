@@ -92,9 +92,12 @@ impl Env {
         let home = r.join("home");
         let bin = r.join("bin");
         let record = r.join("record");
-        for d in [&home, &bin, &record, &r.join("etc/dockmux")] {
+        for d in [&home, &bin, &record, &r.join("etc/dockmux"), &r.join("run")] {
             std::fs::create_dir_all(d).unwrap();
         }
+        // The runtime dir, as a login's: the user's own, 0700 (an ssh
+        // engine's shared connection lives there, see src/forward/).
+        std::fs::set_permissions(r.join("run"), std::fs::Permissions::from_mode(0o700)).unwrap();
         let path = OsString::from(format!("{}:{SYSTEM_PATH}", bin.display()));
         Env {
             system_config_path: r.join("etc/dockmux/engines.toml"),
@@ -110,6 +113,11 @@ impl Env {
 
     pub fn root(&self) -> &Path {
         self.root.path()
+    }
+
+    /// `XDG_RUNTIME_DIR` of every command this Env runs.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.root().join("run")
     }
 
     /// Sets a variable for every command this Env runs.
@@ -184,6 +192,7 @@ impl Env {
             .env("DOCKMUX_SYSTEM_CONFIG", &self.system_config_path)
             .env("DOCKMUX_SYSTEM_SHARE", &self.system_share)
             .env("LC_ALL", "C.UTF-8")
+            .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .current_dir(self.root());
         for (k, v) in &self.vars {
             c.env(k, v);
@@ -294,6 +303,31 @@ fn split_nul(b: &[u8]) -> Vec<OsString> {
     // The trailing NUL leaves one empty piece at the end.
     parts.pop();
     parts
+}
+
+impl Drop for Env {
+    /// Ends what outlives a command by design: an ssh engine's shared
+    /// connection (its command line names this Env's runtime dir).
+    fn drop(&mut self) {
+        for (pid, _) in processes_mentioning(&self.runtime_dir().display().to_string()) {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+    }
+}
+
+/// The processes whose command line holds `text`, with that command line.
+pub fn processes_mentioning(text: &str) -> Vec<(i32, String)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| {
+        let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+        (pid != std::process::id() as i32 && line.contains(text)).then_some((pid, line))
+    })
+    .collect()
 }
 
 /// A finished command: status, stdout and stderr as text.

@@ -17,6 +17,7 @@ use crate::engine::client;
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::exit_codes::ExitCode;
+use crate::forward;
 use crate::output;
 use crate::probe;
 use crate::render;
@@ -92,6 +93,8 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = check_config(&mut c, sources);
     check_client(&mut c, cfg.as_ref(), args.timeout);
     if let Some(cfg) = &cfg {
+        // Connections first: the engines are then asked through them.
+        check_forwards(&mut c, cfg);
         check_engines(&mut c, cfg, args.timeout);
         let link_dirs = check_links(&mut c, cfg);
         check_shadowing(&mut c, cfg);
@@ -287,6 +290,42 @@ fn check_engines(c: &mut Checks, cfg: &Config, timeout: Duration) {
                 ),
                 s.fix.clone(),
             );
+        }
+    }
+}
+
+/// Each ssh engine's shared connection (src/forward/): started if it is not
+/// up, and when it cannot be, why (the server forbids forwarding, the socket
+/// is missing, ssh cannot log in).
+fn check_forwards(c: &mut Checks, cfg: &Config) {
+    for e in &cfg.engines {
+        let Some(place) = forward::Place::of(e) else {
+            continue;
+        };
+        let host = &place.spec.host;
+        match forward::diagnose(&place) {
+            Ok(()) => c.ok(
+                "connection",
+                format!(
+                    "{}: the shared ssh connection to {host} works ({})",
+                    e.name,
+                    place.docker_host()
+                ),
+            ),
+            Err(why) => c.push(
+                "connection",
+                Level::Warning,
+                format!(
+                    "{}: no shared ssh connection to {host}: {}; its commands go over ssh:// \
+                     (slower: a login per connection)",
+                    e.name, why.0
+                ),
+                Some(format!(
+                    "make `ssh {host}` work without a prompt and allow unix-socket forwarding \
+                     (AllowStreamLocalForwarding yes), or set persist = \"0\" in [engines.{}]",
+                    e.name
+                )),
+            ),
         }
     }
 }

@@ -1,0 +1,168 @@
+//! The ssh command lines of a forward, and running them with a bound. Each
+//! is OpenSSH's own client, found on PATH as docker's ssh helper finds it,
+//! so the user's ssh config, keys and agent apply as they do for `ssh://`.
+
+use std::io::Read;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::Place;
+
+/// What a finished ssh printed.
+pub struct Ran {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A command for the host's ControlMaster socket: `ssh -S CTL OPTIONS… DEST`.
+fn ssh(place: &Place, options: &[&str]) -> Command {
+    let mut cmd = Command::new("ssh");
+    cmd.arg("-S").arg(&place.ctl).args(options);
+    cmd.args(place.spec.destination());
+    cmd
+}
+
+/// The host's connection: authenticates, then goes to the background as the
+/// ControlMaster, which ends once it has been idle `persist` seconds with no
+/// forwarded connection open. BatchMode: it never prompts (a key or an
+/// agent is needed; otherwise the command goes over `ssh://`, which may).
+/// ServerAlive: a host that vanishes without a word ends it too.
+pub fn master(place: &Place) -> Command {
+    let persist = format!("ControlPersist={}s", place.persist);
+    ssh(
+        place,
+        &[
+            "-M",
+            "-N",
+            "-T",
+            "-o",
+            &persist,
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=10",
+            "-o",
+            "ServerAliveInterval=30",
+            "-o",
+            "ServerAliveCountMax=3",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-o",
+            "StreamLocalBindUnlink=yes",
+        ],
+    )
+}
+
+/// Adds (`forward`) or removes (`cancel`) the engine's socket on the
+/// host's connection.
+pub fn forward(place: &Place, op: &str, remote: &str) -> Command {
+    let spec = format!("{}:{remote}", place.sock.display());
+    ssh(place, &["-O", op, "-L", &spec])
+}
+
+/// Runs `remote_cmd` on the host over the connection.
+pub fn session(place: &Place, remote_cmd: &str) -> Command {
+    let mut cmd = ssh(
+        place,
+        &["-T", "-o", "ControlMaster=no", "-o", "BatchMode=yes"],
+    );
+    cmd.arg(remote_cmd);
+    cmd
+}
+
+/// The host's connection is up: its control socket answers.
+pub fn master_up(place: &Place) -> bool {
+    UnixStream::connect(&place.ctl).is_ok()
+}
+
+/// Ends the connection `place` uses (every forward on its host). True when
+/// one was up.
+pub fn stop(place: &Place) -> bool {
+    let up = stop_ctl(&place.ctl);
+    let _ = std::fs::remove_file(&place.sock);
+    up
+}
+
+/// Ends the connection whose control socket is `ctl`; true when one was up.
+/// Its forwarded sockets are left: nothing listens on them now, and the
+/// next start replaces them.
+pub fn stop_ctl(ctl: &Path) -> bool {
+    if UnixStream::connect(ctl).is_err() {
+        return false;
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut cmd = Command::new("ssh");
+    // The destination is a placeholder: -O speaks to the control socket only.
+    cmd.arg("-S").arg(ctl).args(["-O", "exit", "--", "dockmux"]);
+    let _ = run(&mut cmd, deadline);
+    true
+}
+
+/// Runs `cmd` until it exits or `deadline` comes (then its process group
+/// is killed). A master that went to the background has left the group
+/// (daemon's setsid) and closed its end of the pipes, so it is not waited
+/// for and not killed.
+pub fn run(cmd: &mut Command, deadline: Instant) -> Result<Ran, String> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run ssh ({e}); install OpenSSH's client"))?;
+    let (tx, rx) = mpsc::channel();
+    for (i, pipe) in [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(pipe) = pipe {
+                let _ = pipe.take(1 << 16).read_to_end(&mut buf);
+            }
+            let _ = tx.send((i, buf));
+        });
+    }
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                // SAFETY: kill has no memory-safety preconditions; the
+                // leader is not reaped yet, so the group id is ours.
+                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                let _ = child.wait();
+                return Err("ssh did not finish in time".into());
+            }
+        }
+    };
+    let mut out = [Vec::new(), Vec::new()];
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.max(Duration::from_millis(100))) {
+            Ok((i, buf)) => out[i] = buf,
+            Err(_) => break,
+        }
+    }
+    let [stdout, stderr] = out.map(|b| String::from_utf8_lossy(&b).into_owned());
+    Ok(Ran {
+        ok: status.success(),
+        stdout,
+        stderr,
+    })
+}

@@ -1,0 +1,402 @@
+//! An ssh engine's shared connection (src/forward/): its socket carried as a
+//! local unix socket over one ssh connection per host, through a real sshd
+//! on loopback to a real engine. Who may use it, that every command shares
+//! it, that nothing outlives its idle time or the death of any part, and
+//! that a server that forbids it costs a note, never the command.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::engines::bed_env;
+use crate::harness::sshd::{self, Sshd, SshdOpts};
+use crate::harness::testbed;
+use crate::harness::users;
+use crate::harness::{Env, Out, processes_mentioning};
+
+/// The test bed's engines and `far`: pg's socket over ssh, with `persist`.
+fn far_env(sshd: &Sshd, persist: &str, path: bool) -> Env {
+    let bed = testbed::shared();
+    let mut env = bed_env();
+    let ssh_bin = sshd.install_client_config(&env.home);
+    env.path = format!("{}:{}", ssh_bin.display(), env.path.to_string_lossy()).into();
+    let host = if path {
+        sshd.docker_host(&bed.pg.sock)
+    } else {
+        format!("ssh://{}@127.0.0.1:{}", sshd.user, sshd.port)
+    };
+    env.user_config(&format!(
+        "persist = \"{persist}\"\n[engines.pg]\nhost = \"{}\"\n[engines.far]\nhost = \"{host}\"\n",
+        bed.pg.host
+    ));
+    env.link("far-docker");
+    env
+}
+
+/// The ssh logins sshd accepted so far.
+fn logins(sshd: &Sshd) -> usize {
+    sshd.log().matches("Accepted publickey").count()
+}
+
+/// The processes of this Env still running (its links' and its ssh's
+/// command lines name its root).
+fn leftovers(env: &Env) -> Vec<(i32, String)> {
+    processes_mentioning(&env.root().display().to_string())
+}
+
+/// Waits until none of the Env's processes are left; fails after `within`.
+fn all_gone(env: &Env, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = leftovers(env);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still running: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The forwarded sockets in the Env's runtime dir.
+fn sockets(env: &Env) -> Vec<PathBuf> {
+    let dir = env.runtime_dir().join("dockmux-ssh");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| Some(e.ok()?.path())).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.extension().is_some_and(|x| x == "sock"));
+    found
+}
+
+/// The running ssh master of the Env.
+fn master(env: &Env) -> i32 {
+    let found: Vec<(i32, String)> = leftovers(env)
+        .into_iter()
+        .filter(|(_, line)| line.contains(".ctl") && line.contains(" -M "))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].0
+}
+
+fn ps(env: &Env) -> Out {
+    env.run("far-docker", ["ps", "-a", "-q"])
+}
+
+#[test]
+fn fifty_commands_share_one_connection_which_ends_when_idle() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "3s", true);
+    let before = logins(&sshd);
+    let children: Vec<_> = (0..50)
+        .map(|_| {
+            env.cmd("far-docker")
+                .args(["version", "--format", "{{.Server.Version}}"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let want = env.run("pg-docker", ["version", "--format", "{{.Server.Version}}"]);
+    for child in children {
+        let out = Out::from_output(child.wait_with_output().unwrap());
+        assert_eq!(out.ok(), want.ok(), "{out}");
+        assert_eq!(out.stderr, "", "{out}");
+    }
+    // Plain ssh:// would have logged in fifty times.
+    assert_eq!(logins(&sshd) - before, 1, "{}", sshd.log());
+    master(&env);
+    // Idle for 3 s with no connection open: ssh ends it.
+    all_gone(&env, Duration::from_secs(15));
+    // The next command starts a new one.
+    assert_eq!(ps(&env).stderr, "");
+    assert_eq!(logins(&sshd) - before, 2);
+}
+
+#[test]
+fn another_user_cannot_connect_to_a_forward() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    ps(&env).ok();
+    let socks = sockets(&env);
+    assert_eq!(socks.len(), 1, "{socks:?}");
+    let connect = "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(sys.argv[1])\nexcept OSError as e:\n    sys.exit(e.strerror)\n";
+    let mut mine = Command::new("python3");
+    mine.args(["-c", connect]).arg(&socks[0]);
+    // The same uid connects: the check below can fail.
+    assert_eq!(Out::of(&mut mine).code, Some(0));
+    let other = users::user("dmxforward");
+    let mut theirs = Command::new("python3");
+    theirs.args(["-c", connect]).arg(&socks[0]);
+    other.runs(&mut theirs);
+    let out = Out::of(&mut theirs);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stderr.contains("Permission denied"), "{out}");
+    // Not even with the directory opened up: the socket is the user's alone.
+    let dir = socks[0].parent().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(env.runtime_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Out::of(&mut theirs);
+    assert!(out.stderr.contains("Permission denied"), "{out}");
+}
+
+#[test]
+fn nothing_is_left_after_sigkill_of_the_client_the_forward_or_sshd() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "2s", true);
+    let kill = |pid: i32| {
+        // SAFETY: kill has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    };
+
+    // The client, while it holds a forwarded connection open (`events` streams).
+    let mut client = env.cmd("far-docker").arg("events").spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    master(&env);
+    kill(client.id() as i32);
+    client.wait().unwrap();
+    all_gone(&env, Duration::from_secs(15));
+
+    // The forward: the next command replaces what it left.
+    ps(&env).ok();
+    kill(master(&env));
+    all_gone(&env, Duration::from_secs(5));
+    let out = ps(&env);
+    out.ok();
+    assert_eq!(out.stderr, "");
+
+    // sshd, every process of it: the connection ends with it.
+    master(&env);
+    let listener: i32 = std::fs::read_to_string(sshd.dir.join("sshd.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut group = vec![listener];
+    let mut i = 0;
+    while i < group.len() {
+        group.extend(children_of(group[i]));
+        i += 1;
+    }
+    for pid in &group {
+        kill(*pid);
+    }
+    all_gone(&env, Duration::from_secs(10));
+    sshd.stop();
+    sshd.restart();
+    let out = ps(&env);
+    out.ok();
+    assert_eq!(out.stderr, "");
+}
+
+fn children_of(parent: i32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| {
+        let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let ppid: i32 = stat
+            .rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        (ppid == parent).then_some(pid)
+    })
+    .collect()
+}
+
+#[test]
+fn a_host_that_forbids_forwarding_still_works_with_one_note() {
+    let sshd = sshd::start(SshdOpts {
+        extra_config: vec!["AllowStreamLocalForwarding no".into()],
+        ..SshdOpts::default()
+    });
+    let env = far_env(&sshd, "1m", true);
+    // What only pg's daemon says (other tests add containers meanwhile).
+    let id = ["info", "--format", "{{.ID}}"];
+    let want = env.run("pg-docker", id);
+    let out = env.run("far-docker", id);
+    assert_eq!(out.ok(), want.ok());
+    let notes: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(notes.len(), 1, "{out}");
+    assert!(
+        notes[0].contains("engine 'far': no shared ssh connection")
+            && notes[0].contains("AllowStreamLocalForwarding"),
+        "{out}"
+    );
+    // Not tried again within the idle time: no note, no wait.
+    let out = env.run("far-docker", id);
+    assert_eq!(out.ok(), want.ok());
+    assert_eq!(out.stderr, "");
+    // The connection the failed start made ends on demand.
+    Out::of(&mut env.dockmux(["disconnect"])).ok();
+    all_gone(&env, Duration::from_secs(10));
+}
+
+#[test]
+fn the_remote_socket_is_found_as_dial_stdio_finds_it() {
+    let bed = testbed::shared();
+    let sshd = sshd::start(SshdOpts {
+        env: vec![(
+            "DOCKER_HOST".into(),
+            format!("unix://{}", bed.pg.sock.display()),
+        )],
+        ..SshdOpts::default()
+    });
+    let env = far_env(&sshd, "1m", false);
+    let before = logins(&sshd);
+    let id = ["info", "--format", "{{.ID}}"];
+    let want = env.run("pg-docker", id);
+    for _ in 0..2 {
+        let out = env.run("far-docker", id);
+        assert_eq!(out.ok(), want.ok());
+        assert_eq!(out.stderr, "");
+    }
+    assert_eq!(logins(&sshd) - before, 1, "{}", sshd.log());
+    assert_eq!(sockets(&env).len(), 1);
+}
+
+#[test]
+fn persist_0_turns_it_off() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "0", true);
+    let before = logins(&sshd);
+    ps(&env).ok();
+    ps(&env).ok();
+    assert_eq!(logins(&sshd) - before, 2);
+    assert!(sockets(&env).is_empty());
+    // docker's own ssh helpers end as it exits; nothing stays.
+    all_gone(&env, Duration::from_secs(5));
+}
+
+#[test]
+fn list_ps_and_disconnect_see_and_use_the_connection() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    let connection = |env: &Env| {
+        let out = Out::of(&mut env.dockmux(["list", "--no-probe", "far"]));
+        let text = out.ok().to_string();
+        let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+        let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+        let at = header.iter().position(|h| *h == "CONNECTION").expect(&text);
+        row[at].to_string()
+    };
+    assert_eq!(connection(&env), "down");
+    let before = logins(&sshd);
+    // dockmux ps starts it, and asks the engine through it.
+    for _ in 0..2 {
+        Out::of(&mut env.dockmux(["ps", "far"])).ok();
+    }
+    assert_eq!(logins(&sshd) - before, 1, "{}", sshd.log());
+    assert_eq!(connection(&env), "up");
+    let json = Out::of(&mut env.dockmux(["list", "--json", "far"]));
+    assert!(json.ok().contains("\"connection\": \"up\""), "{json}");
+    let out = Out::of(&mut env.dockmux(["disconnect", "far"]));
+    assert!(
+        out.ok()
+            .contains("far: the shared connection to 127.0.0.1 ended"),
+        "{out}"
+    );
+    all_gone(&env, Duration::from_secs(5));
+    assert_eq!(connection(&env), "down");
+    // All of them, and a second time nothing is left to end.
+    ps(&env).ok();
+    assert_eq!(
+        Out::of(&mut env.dockmux(["disconnect"])).ok(),
+        "ended 1 shared ssh connection\n"
+    );
+    assert_eq!(
+        Out::of(&mut env.dockmux(["disconnect"])).ok(),
+        "ended 0 shared ssh connections\n"
+    );
+    all_gone(&env, Duration::from_secs(5));
+    let out = Out::of(&mut env.dockmux(["disconnect", "pg"]));
+    assert_eq!(out.code, Some(125), "{out}");
+    assert!(out.stderr.contains("not an ssh engine"), "{out}");
+}
+
+#[test]
+fn doctor_says_why_a_host_has_no_connection() {
+    let sshd = sshd::start(SshdOpts {
+        extra_config: vec!["AllowStreamLocalForwarding no".into()],
+        ..SshdOpts::default()
+    });
+    let env = far_env(&sshd, "2s", true);
+    let out = Out::of(&mut env.dockmux(["doctor"]));
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("connection") && l.contains("far:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.starts_with("warning"), "{out}");
+    assert!(
+        line.contains("is a socket on the host, but the server does not forward it")
+            && line.contains("AllowStreamLocalForwarding no"),
+        "{out}"
+    );
+    // A host that forwards: ok.
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "2s", true);
+    let out = Out::of(&mut env.dockmux(["doctor"]));
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("ok")
+            && l.contains("far: the shared ssh connection to 127.0.0.1 works")),
+        "{out}"
+    );
+}
+
+#[test]
+fn exec_gives_a_program_the_shared_connection() {
+    let bed = testbed::shared();
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    let sdk = "import docker, os; print(os.environ['DOCKER_HOST']); \
+               print(docker.from_env().info()['DockerRootDir'])";
+    let out = Out::of(&mut env.dockmux(["exec", "far", "python3", "-c", sdk]));
+    let text = out.ok();
+    let (host, root) = text.trim().split_once('\n').unwrap();
+    assert!(root.starts_with(bed.pg.root.to_str().unwrap()), "{out}");
+    assert_eq!(
+        sockets(&env),
+        [PathBuf::from(host.strip_prefix("unix://").unwrap())]
+    );
+    // It stays for the next command.
+    let before = logins(&sshd);
+    ps(&env).ok();
+    assert_eq!(logins(&sshd), before);
+}
+
+#[test]
+fn a_fan_out_over_plain_ssh_stays_under_sshds_startup_limit() {
+    // No forwarding here, so each engine is a whole ssh login; this sshd
+    // drops any login past 5 at once (MaxStartups), as a busy one drops
+    // some past 10 by default.
+    let sshd = sshd::start(SshdOpts {
+        extra_config: vec![
+            "AllowStreamLocalForwarding no".into(),
+            "MaxStartups 5".into(),
+        ],
+        ..SshdOpts::default()
+    });
+    let env = far_env(&sshd, "1m", true);
+    let url = sshd.docker_host(&testbed::shared().pg.sock);
+    let mut config = String::new();
+    for i in 0..12 {
+        config.push_str(&format!("[engines.far{i:02}]\nhost = \"{url}\"\n"));
+    }
+    env.user_config(&config);
+    let out = Out::of(&mut env.dockmux(["ps", "-a", "--timeout", "60s"]));
+    assert_eq!(out.code, Some(0), "{out}");
+    let each = Out::of(&mut env.dockmux(["each", "-j", "12", "--", "version", "--format", "ok"]));
+    assert_eq!(each.code, Some(0), "{each}");
+    assert_eq!(
+        each.stdout.lines().filter(|l| l.ends_with("| ok")).count(),
+        12,
+        "{each}"
+    );
+}
