@@ -253,7 +253,8 @@ pub fn remove_exported(engine: &str) -> Option<String> {
         return Some(format!(
             "kept     docker context '{}': it is the current context; to remove it: \
              docker context use default && docker context rm {}\n",
-            ctx.name, ctx.name
+            ctx.name,
+            crate::quote::sh_word(&ctx.name)
         ));
     }
     let id = ctx.meta.parent().and_then(Path::file_name)?;
@@ -268,7 +269,7 @@ pub fn remove_exported(engine: &str) -> Option<String> {
                      docker context rm {}\n",
                     ctx.name,
                     path.display(),
-                    ctx.name
+                    crate::quote::sh_word(&ctx.name)
                 ));
             }
         }

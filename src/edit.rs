@@ -299,7 +299,7 @@ impl Session {
                 e.name,
                 old.host,
                 old.origin,
-                e.name,
+                crate::quote::sh_word(&e.name),
                 if system { " --system" } else { "" }
             )));
         }
@@ -405,7 +405,7 @@ impl Session {
                 "         note: {} holds no engines now, so users without a config of their own have none; \
                  to give them the built-in engines back: rm {}\n",
                 self.path.display(),
-                self.path.display()
+                crate::quote::path(&self.path)
             ));
         }
         Ok(out)
@@ -522,7 +522,7 @@ fn refuse_read_only(path: &Path, real: &Path) -> Result<()> {
         "{} is read-only (mode {:o}), so it was not edited; to edit it, make it writable first: chmod u+w {}",
         path.display(),
         mode & 0o7777,
-        real.display()
+        crate::quote::path(real)
     )))
 }
 

@@ -269,7 +269,10 @@ fn not_runnable(program: &str, source: &std::io::Error) -> String {
             "command not found on PATH; check the name or give its path".to_string()
         }
         std::io::ErrorKind::PermissionDenied => {
-            format!("permission denied; is it an executable file? (chmod +x {program})")
+            format!(
+                "permission denied; is it an executable file? (chmod +x {})",
+                crate::quote::sh_word(program)
+            )
         }
         _ => format!("{source}"),
     }

@@ -3,8 +3,6 @@
 //! ssh finds; otherwise ~/.local/bin; `--dir` overrides), the binary in it,
 //! and what may be done there.
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -54,7 +52,8 @@ impl Target {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::Usage(format!(
-                    "directory {d} does not exist; create it first (mkdir -p {d})"
+                    "directory {d} does not exist; create it first (mkdir -p {})",
+                    crate::quote::path(&self.dir)
                 )));
             }
             Err(e) => return Err(Error::io(format!("cannot use {d}"), e)),
@@ -65,6 +64,8 @@ impl Target {
                 |p, e| Error::io(format!("cannot check {}", p.display()), e),
             ));
         }
+        // The dir itself, sticky or not (secure::check lets a sticky one on the way pass).
+        crate::links::refuse_others_writable(&self.dir)?;
         if secure::euid() != 0 && shared::serves_others(&self.dir) {
             return Err(Error::Usage(format!(
                 "{d} serves every user, so only root installs there; run it as root, \
@@ -103,6 +104,7 @@ impl Target {
         match std::fs::symlink_metadata(&self.binary) {
             Err(_) => Existing::Nothing,
             Ok(m) if m.is_dir() => Existing::Foreign,
+            Ok(_) if let Some(p) = crate::dpkg::package_of(&self.binary) => Existing::Package(p),
             // A symlink counts by what it leads to (a dockmux build: replaced by the copy).
             Ok(_) if builds::is_build(&self.binary) => Existing::Dockmux,
             Ok(_) => Existing::Foreign,
@@ -123,32 +125,22 @@ pub enum Existing {
     Dockmux,
     /// Another program, or a directory: never replaced or removed.
     Foreign,
+    /// A file a package owns (dockmux's own .deb, say): left to the package manager.
+    Package(String),
 }
 
 /// As root /usr/local/bin; otherwise ~/.local/bin.
 pub fn default_dir() -> Result<PathBuf> {
-    if secure::euid() == 0 {
-        return Ok(PathBuf::from("/usr/local/bin"));
-    }
-    match paths::env("HOME").filter(|h| h.is_absolute()) {
-        Some(home) => Ok(home.join(".local/bin")),
-        None => Err(Error::Usage(
+    paths::own_bin_dir().ok_or_else(|| {
+        Error::Usage(
             "HOME is not set, so there is no ~/.local/bin to install into; \
              give the directory (--dir DIR)"
                 .to_string(),
-        )),
-    }
+        )
+    })
 }
 
-/// May this process create and remove entries in `dir`? (access(2), which
-/// also says no on a read-only file system, for root too.)
-pub fn writable(dir: &Path) -> bool {
-    let Ok(c) = CString::new(dir.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: c is a valid NUL-terminated path.
-    unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
-}
+pub use crate::paths::writable;
 
 /// The bytes of the running binary.
 pub fn running_binary() -> Result<Vec<u8>> {

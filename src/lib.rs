@@ -22,6 +22,7 @@ mod completion;
 pub mod config;
 mod container_json;
 mod context_store;
+mod dpkg;
 mod edit;
 pub mod engine;
 pub mod error;

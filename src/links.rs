@@ -45,6 +45,13 @@ pub fn is_ours(path: &Path) -> bool {
     Dir::new(crate::paths::parent(path)).ours(name, false)
 }
 
+/// Does the entry at `path` lead to dockmux: one of ours, or a package's
+/// link to it (which is never ours to change)?
+pub fn runs_dockmux(path: &Path) -> bool {
+    let name = path.file_name().and_then(OsStr::to_str).unwrap_or_default();
+    Dir::new(crate::paths::parent(path)).leads_to_dockmux(name, false)
+}
+
 /// A directory of links, with the record of those dockmux made there.
 pub struct Dir {
     pub path: PathBuf,
@@ -65,7 +72,22 @@ impl Dir {
     /// dockmux build (builds.rs) made before links were recorded, when its
     /// name is an engine command (`NAME-docker`, or `claimed` by an engine):
     /// a copy of dockmux under another name is not a link.
+    /// Only what dockmux made is ours to remove: a link it recorded, or
+    /// one made by the caller or root (another user's link in a shared
+    /// directory is theirs). A file a package owns is never ours (dpkg.rs).
     pub fn ours(&self, name: &str, claimed: bool) -> bool {
+        let path = self.path.join(name);
+        self.leads_to_dockmux(name, claimed)
+            && (self.record.made(name) || made_by_caller(&path))
+            && self.package(name).is_none()
+    }
+
+    /// The package that owns the entry `name`, if any.
+    pub fn package(&self, name: &str) -> Option<String> {
+        crate::dpkg::package_of(&self.path.join(name))
+    }
+
+    fn leads_to_dockmux(&self, name: &str, claimed: bool) -> bool {
         let path = self.path.join(name);
         if client::is_self(&path) || self.record.made(name) {
             return true;
@@ -99,7 +121,12 @@ pub struct Linker {
 impl Linker {
     /// Checks `dir` (default: next to dockmux) before anything is touched.
     pub fn new(dir: Option<&Path>, hard: bool, force: bool) -> Result<Linker> {
-        Linker::for_binary(SelfExe::find()?, dir, hard, force)
+        let exe = SelfExe::find()?;
+        let dir = match dir {
+            Some(d) => d.to_path_buf(),
+            None => default_dir(&exe, true)?,
+        };
+        Linker::for_binary(exe, Some(&dir), hard, force)
     }
 
     /// A Linker whose links lead to `exe` rather than to the running
@@ -108,8 +135,9 @@ impl Linker {
         let dir = dir.map_or_else(|| exe.dir().to_path_buf(), Path::to_path_buf);
         check_dir(
             &dir,
-            &format!("create it first (mkdir -p {})", dir.display()),
+            &format!("create it first (mkdir -p {})", crate::quote::path(&dir)),
         )?;
+        refuse_others_writable(&dir)?;
         Record::check_writable(&dir)?;
         let target = if same_file(&dir, exe.dir()) {
             PathBuf::from(exe.file_name())
@@ -135,9 +163,30 @@ impl Linker {
         let dir = Dir::new(&self.dir);
         commands
             .into_iter()
-            .filter(|c| std::fs::symlink_metadata(self.dir.join(c)).is_ok() && !self.ours(&dir, c))
+            .filter(|c| {
+                std::fs::symlink_metadata(self.dir.join(c)).is_ok() && !self.leads_here(&dir, c)
+            })
             .map(|c| self.dir.join(c))
             .collect()
+    }
+
+    /// The commands whose path holds a package's file that is not a link
+    /// to dockmux: never replaced, `--force` or not. Refused before
+    /// anything is written.
+    pub fn refuse_packaged(&self, commands: impl IntoIterator<Item = String>) -> Result<()> {
+        let dir = Dir::new(&self.dir);
+        for command in commands {
+            if std::fs::symlink_metadata(self.dir.join(&command)).is_ok()
+                && let Some(package) = dir.package(&command)
+                && !self.leads_here(&dir, &command)
+            {
+                return Err(Error::Usage(format!(
+                    "not linked: {}; pick another name or --dir; nothing was changed",
+                    crate::dpkg::left_alone(&self.dir.join(&command), &package)
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Links each command, appending a line per command to `report`, and
@@ -175,6 +224,18 @@ impl Linker {
                 continue;
             }
             let existing = std::fs::symlink_metadata(&path).ok();
+            if let Some(package) = existing.as_ref().and_then(|_| dir.package(&command)) {
+                // Never replaced, nor recorded as dockmux's: the package's own.
+                if self.leads_here(&dir, &command) {
+                    report.push_str(&format!(
+                        "ok       {} (the package {package}'s link)\n",
+                        path.display()
+                    ));
+                } else {
+                    skipped.packaged.push((path, package));
+                }
+                continue;
+            }
             let ours = existing.is_some() && self.ours(&dir, &command);
             // An upgrade keeps each link's kind: a hard link is made again as one.
             let hard = self.hard || (ours && existing.as_ref().is_some_and(|m| m.is_file()));
@@ -222,7 +283,10 @@ impl Linker {
                 error,
             }));
         }
-        linked.push(completion::DOCKMUX.to_string());
+        // A package ships dockmux's own completion files beside it.
+        if crate::dpkg::package_of(&self.exe.path).is_none() {
+            linked.push(completion::DOCKMUX.to_string());
+        }
         self.completions.install(&linked, self.force, report);
         Ok(skipped)
     }
@@ -230,16 +294,20 @@ impl Linker {
     /// Is `command` in `dir` a link to dockmux: one [`Dir::ours`] says is,
     /// or one that leads to the binary these links lead to (install's copy).
     fn ours(&self, dir: &Dir, command: &str) -> bool {
-        dir.ours(command, true) || same_file(&self.dir.join(command), &self.exe.path)
+        self.leads_here(dir, command) && dir.package(command).is_none()
+    }
+
+    fn leads_here(&self, dir: &Dir, command: &str) -> bool {
+        dir.leads_to_dockmux(command, true) || same_file(&self.dir.join(command), &self.exe.path)
     }
 
     /// A note for stderr when the links cannot be run by name.
     pub fn path_note(&self) -> Option<String> {
         (!on_path(&self.dir)).then(|| {
             format!(
-                "dockmux: note: {} is not on PATH; add it (export PATH=\"{}:$PATH\") to run the links by name",
+                "dockmux: note: {} is not on PATH; add it ({}) to run the links by name",
                 self.dir.display(),
-                self.dir.display()
+                crate::quote::path_prepend(&self.dir)
             )
         })
     }
@@ -282,6 +350,8 @@ pub struct Skipped {
     pub in_the_way: Vec<PathBuf>,
     /// Commands named like another program (never linked), with that program.
     pub shadowing: Vec<(String, PathBuf)>,
+    /// Files a package owns that are not links to dockmux, with the package.
+    pub packaged: Vec<(PathBuf, String)>,
 }
 
 /// The other programs a link named `command` would stand in front of: none
@@ -397,6 +467,43 @@ pub fn unlink_commands(
     Ok(removed)
 }
 
+/// Where an engine's links may be, each once: `dir` (`--dir`), the default
+/// link dir, dockmux's own dir and every dir on PATH. Links made with
+/// `--dir` anywhere on PATH are found through these dirs' records.
+pub fn link_dirs(dir: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = dir.map(Path::to_path_buf).into_iter().collect();
+    if let Ok(exe) = SelfExe::find() {
+        dirs.extend(default_dir(&exe, false).ok());
+        dirs.push(exe.dir().to_path_buf());
+    }
+    dirs.extend(
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths)
+            .filter(|d| d.is_absolute()),
+    );
+    let mut unique: Vec<PathBuf> = Vec::new();
+    for d in dirs {
+        if d.is_dir() && !unique.iter().any(|u| same_file(u, &d)) {
+            unique.push(d);
+        }
+    }
+    unique
+}
+
+/// The dirs among `dirs` holding a link of ours named `command`.
+pub fn dirs_linking(dirs: &[PathBuf], command: &str) -> Vec<PathBuf> {
+    dirs.iter()
+        .filter(|d| {
+            let path = d.join(command);
+            std::fs::symlink_metadata(&path).is_ok()
+                && Dir::new(d).ours(command, true)
+                && crate::paths::writable(d)
+        })
+        .cloned()
+        .collect()
+}
+
 /// Every link to dockmux in `dir`, with its name, sorted.
 pub fn links_in(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let entries = std::fs::read_dir(dir)
@@ -420,10 +527,73 @@ pub fn links_in(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
 pub fn existing_links_dir(dir: Option<&Path>) -> Result<PathBuf> {
     let dir = match dir {
         Some(d) => d.to_path_buf(),
-        None => SelfExe::find()?.dir().to_path_buf(),
+        None => default_dir(&SelfExe::find()?, false)?,
     };
     check_dir(&dir, "give the directory that holds the links")?;
     Ok(dir)
+}
+
+/// Where links go without `--dir`: next to dockmux, unless a package
+/// installed it: that directory is the package manager's, so the caller's
+/// own bin dir (paths::own_bin_dir; `create`d if missing, as `install` does).
+fn default_dir(exe: &SelfExe, create: bool) -> Result<PathBuf> {
+    let Some(package) = crate::dpkg::package_of(&exe.path) else {
+        return Ok(exe.dir().to_path_buf());
+    };
+    let dir = crate::paths::own_bin_dir().ok_or_else(|| {
+        Error::Usage(format!(
+            "the package {package} installed dockmux, so its links go to your own bin dir, \
+             but HOME is not set; give the directory (--dir DIR)"
+        ))
+    })?;
+    if create && !dir.exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::io(
+                format!("cannot create {}{}", dir.display(), permission_fix(&e)),
+                e,
+            )
+        })?;
+    }
+    Ok(dir)
+}
+
+/// Is the entry at `path` the caller's or root's (lstat: a symlink's own owner)?
+pub fn made_by_caller(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.uid() == 0 || m.uid() == crate::secure::euid())
+}
+
+/// Refuses a directory others can write to (sticky or not): whoever can
+/// write there can swap what dockmux puts there, and put there what
+/// dockmux would later take for its own.
+pub fn refuse_others_writable(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    let mode = meta.permissions().mode();
+    if mode & 0o022 == 0 {
+        return Ok(());
+    }
+    // A sticky dir (/tmp) is meant to be shared: the fix is another dir.
+    let chmod = if mode & 0o1000 == 0 {
+        format!("chmod go-w {}, or ", crate::quote::path(dir))
+    } else {
+        String::new()
+    };
+    Err(Error::Usage(format!(
+        "{} is writable by {} (mode {:o}), so whoever can write there could replace what \
+         dockmux puts there; {chmod}use a directory only you (or root) can write, e.g. {}",
+        dir.display(),
+        if mode & 0o002 != 0 {
+            "everyone"
+        } else {
+            "its group"
+        },
+        mode & 0o7777,
+        crate::paths::own_bin_dir()
+            .map_or_else(|| "~/.local/bin".into(), |d| crate::quote::path(&d))
+    )))
 }
 
 /// `dir` is an existing directory; else a refusal with `missing_fix`.

@@ -103,8 +103,13 @@ pub fn remove(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()>
     Ok(())
 }
 
-/// A regular file whose `.TH` line (in its first lines) says "dockmux manual".
+/// A regular file whose `.TH` line (in its first lines) says "dockmux
+/// manual", and that no package owns.
 fn is_ours(path: &Path) -> bool {
+    written_here(path) && crate::dpkg::package_of(path).is_none()
+}
+
+fn written_here(path: &Path) -> bool {
     let is_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
     let mut head = [0u8; 512];
     let n = match std::fs::File::open(path) {

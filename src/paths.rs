@@ -11,6 +11,19 @@ pub fn env(key: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// Where the caller's own programs go by default: /usr/local/bin for
+/// root (which non-interactive ssh finds), else ~/.local/bin; None without
+/// an absolute HOME. `install` puts dockmux there, and links go there when
+/// dockmux came from a package (whose directory is the package manager's).
+pub fn own_bin_dir() -> Option<PathBuf> {
+    if crate::secure::euid() == 0 {
+        return Some(PathBuf::from("/usr/local/bin"));
+    }
+    env("HOME")
+        .filter(|h| h.is_absolute())
+        .map(|h| h.join(".local/bin"))
+}
+
 /// The directory holding `path`: `.` for a bare file name.
 pub fn parent(path: &Path) -> &Path {
     match path.parent() {
@@ -26,4 +39,15 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
         _ => false,
     }
+}
+
+/// May this process create and remove entries in `dir`? (access(2), which
+/// also says no on a read-only file system, for root too.)
+pub fn writable(dir: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()))
+    else {
+        return false;
+    };
+    // SAFETY: c is a valid NUL-terminated path.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
 }

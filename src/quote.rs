@@ -17,6 +17,23 @@ pub fn sh_word(s: &str) -> String {
     }
 }
 
+/// A path as one word of a command line shown to the user ([`sh_word`]):
+/// every suggested fix that holds a value quotes it through here, so a
+/// pasted fix runs what it says and nothing else.
+pub fn path(p: &std::path::Path) -> String {
+    sh_word(&p.to_string_lossy())
+}
+
+/// The sh line that puts `dir` first on PATH.
+pub fn path_prepend(dir: &std::path::Path) -> String {
+    let d = path(dir);
+    if d.starts_with('\'') {
+        format!("export PATH={d}:\"$PATH\"")
+    } else {
+        format!("export PATH=\"{d}:$PATH\"")
+    }
+}
+
 /// fish single quotes: only `\` and `'` are special inside.
 pub fn fish(s: &str) -> String {
     format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))

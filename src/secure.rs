@@ -187,7 +187,7 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
                         link.display(),
                         found.uid
                     ),
-                    format!("chown -h {me} {}", link.display()),
+                    format!("chown -h {me} {}", crate::quote::path(link)),
                 ));
             }
             hops += 1;
@@ -256,7 +256,7 @@ fn owned(path: &[u8], found: Found, me: u32) -> Result<(), Refusal> {
                 path.display(),
                 found.uid
             ),
-            format!("chown {me} {}", path.display()),
+            format!("chown {me} {}", crate::quote::path(path)),
         ));
     }
     // A directory on the way may be sticky; `may_replace` checks its entries.
@@ -292,7 +292,10 @@ fn may_replace(
                 found.uid,
                 as_path(dir).display()
             ),
-            fix: format!("chown {link}{me} {} (or move it)", entry.display()),
+            fix: format!(
+                "chown {link}{me} {} (or move it)",
+                crate::quote::path(entry)
+            ),
             // Its owner can swap it: a danger to the caller, whoever that is.
             owner: None,
         }));
@@ -312,7 +315,7 @@ fn writable(what: &str, path: &Path, mode: u32) -> Refusal {
             path.display(),
             mode & 0o7777
         ),
-        fix: format!("chmod go-w {}", path.display()),
+        fix: format!("chmod go-w {}", crate::quote::path(path)),
         owner: None,
     })
 }

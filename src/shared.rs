@@ -71,7 +71,7 @@ pub fn refuse_private(dir: &Path, engines: &[&Engine], sources: &Sources) -> Res
         config.map_or_else(|| "?".to_string(), |c| c.to_string()),
         if mine.len() == 1 { "its" } else { "their" },
         if mine.len() == 1 { "it" } else { "them" },
-        dir.display()
+        crate::quote::path(dir)
     )))
 }
 

@@ -267,17 +267,23 @@ fn glob(pattern: &Path) -> Vec<PathBuf> {
 /// How a user puts `dir` on the PATH of their own `ssh HOST CMD` sessions,
 /// by their login shell (the one in the password database, which sshd runs).
 pub fn path_fix(dir: &Path) -> String {
-    let d = dir.display();
+    let export = crate::quote::path_prepend(dir);
+    let d = crate::quote::path(dir);
+    let fish = if d.starts_with('\'') {
+        crate::quote::fish(&dir.to_string_lossy())
+    } else {
+        d
+    };
     match login_shell().as_str() {
         "bash" => format!(
-            "add the line export PATH=\"{d}:$PATH\" at the top of ~/.bashrc \
+            "add the line {export} at the top of ~/.bashrc \
              (bash reads it for ssh commands, up to its \"not interactive: return\" line)"
         ),
-        "zsh" => format!("add the line export PATH=\"{d}:$PATH\" to ~/.zshenv"),
-        "fish" => format!("add the line set -gx PATH {d} $PATH to ~/.config/fish/config.fish"),
+        "zsh" => format!("add the line {export} to ~/.zshenv"),
+        "fish" => format!("add the line set -gx PATH {fish} $PATH to ~/.config/fish/config.fish"),
         other => format!(
             "your login shell ({other}) reads no startup file for ssh commands: \
-             change it to bash (chsh -s /bin/bash) and add export PATH=\"{d}:$PATH\" at the top of ~/.bashrc"
+             change it to bash (chsh -s /bin/bash) and add {export} at the top of ~/.bashrc"
         ),
     }
 }

@@ -868,29 +868,34 @@ fn link_installs_per_name_completion_files_and_unlink_and_prune_remove_only_thos
     assert_eq!(left, expected);
 }
 
+/// Completion files follow the bin dir, as man pages do: links in
+/// PREFIX/bin, where PREFIX/share is a dir the shells read (XDG_DATA_DIRS),
+/// get theirs in PREFIX/share; links anywhere else get the user's own, with
+/// a note; a shell that is not installed gets none.
 #[test]
-fn as_root_a_link_dir_outside_home_gets_the_system_completion_places() {
+fn completion_files_follow_the_link_dir_and_only_installed_shells_get_them() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         panic!("this test needs root: run the tests with ./scripts/test (as root)");
     }
-    let env = Env::new();
+    let mut env = Env::new();
     env.user_config(TWO_ENGINES);
-    let share = env.system_share.clone();
-    // Debian's zsh looks in vendor-completions.
-    std::fs::create_dir_all(share.join("zsh/vendor-completions")).unwrap();
-    let links = env.root().join("usr-local-bin");
+    let prefix = env.root().join("usr-local");
+    let share = prefix.join("share");
+    let links = prefix.join("bin");
     std::fs::create_dir_all(&links).unwrap();
+    env.var("XDG_DATA_DIRS", format!("{}:/usr/share", share.display()));
     let out = Out::of(&mut env.dockmux(["link", "--dir", links.to_str().unwrap(), "pg"]));
     out.ok();
     let mut want = Vec::new();
     for cmd in ["dockmux", "pg-docker", "playground"] {
         want.push(format!("bash-completion/completions/{cmd}"));
         want.push(format!("fish/vendor_completions.d/{cmd}.fish"));
-        want.push(format!("zsh/vendor-completions/_{cmd}"));
+        want.push(format!("zsh/site-functions/_{cmd}"));
     }
     want.sort();
     assert_eq!(files_under(&share), want);
+    assert!(files_under(&env.system_share).is_empty());
     assert!(!env.home.join(".local").exists() && !env.home.join(".config/fish").exists());
     let out = Out::of(&mut env.dockmux(["unlink", "--dir", links.to_str().unwrap(), "pg"]));
     out.ok();
@@ -899,9 +904,42 @@ fn as_root_a_link_dir_outside_home_gets_the_system_completion_places() {
         [
             "bash-completion/completions/dockmux",
             "fish/vendor_completions.d/dockmux.fish",
-            "zsh/vendor-completions/_dockmux"
+            "zsh/site-functions/_dockmux"
         ]
     );
+
+    // A dir beside which no shell reads completion files (/tmp/x): the
+    // user's own places, said so; and no fish here, so no fish dir.
+    let elsewhere = env.root().join("x");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let shells = env.root().join("shells");
+    std::fs::create_dir(&shells).unwrap();
+    for sh in ["bash", "zsh"] {
+        std::os::unix::fs::symlink(format!("/usr/bin/{sh}"), shells.join(sh)).unwrap();
+    }
+    let out = Out::of(
+        env.dockmux(["link", "--dir", elsewhere.to_str().unwrap(), "pg"])
+            .env("PATH", &shells),
+    );
+    out.ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "no shell reads completion files beside {}",
+            elsewhere.display()
+        )),
+        "{out}"
+    );
+    let mine = files_under(&env.home);
+    assert!(
+        mine.contains(&".local/share/bash-completion/completions/pg-docker".to_string()),
+        "{mine:?}"
+    );
+    assert!(
+        mine.contains(&".local/share/zsh/site-functions/_pg-docker".to_string()),
+        "{mine:?}"
+    );
+    assert!(!mine.iter().any(|f| f.contains("fish")), "{mine:?}");
+    assert!(files_under(&env.system_share).is_empty());
 }
 
 #[test]
@@ -917,27 +955,27 @@ fn dockmux_pg_docker_complete_asks_the_pg_engine() {
 }
 
 /// Root links into a system bin dir: the completion files land in the system
-/// places, which the shells search with no per-user setup (DOCKMUX_SYSTEM_SHARE
-/// and XDG_DATA_DIRS stand in for /usr/share; for zsh, the fpath entry stands
-/// in for the one Debian's zsh has built in).
+/// places, which the shells search with no per-user setup (PREFIX/share,
+/// named in XDG_DATA_DIRS, stands in for /usr/local/share; for zsh, the fpath
+/// entry stands in for the one Debian's zsh has built in).
 #[test]
 fn a_system_wide_link_completes_in_every_users_shell() {
     require_tools();
     let names = names();
     let env = shell_env();
-    let share = env.system_share.clone();
-    std::fs::create_dir_all(share.join("zsh/vendor-completions")).unwrap();
-    let links = env.root().join("usr-local-bin");
+    let prefix = env.root().join("usr-local");
+    let share = prefix.join("share");
+    let links = prefix.join("bin");
     std::fs::create_dir_all(&links).unwrap();
-    let out = Out::of(&mut env.dockmux(["link", "--dir", links.to_str().unwrap()]));
-    assert_eq!(out.code, Some(0), "{out}");
     let data_dirs = format!("{}:/usr/share", share.display());
+    let out = Out::of(
+        env.dockmux(["link", "--dir", links.to_str().unwrap()])
+            .env("XDG_DATA_DIRS", &data_dirs),
+    );
+    assert_eq!(out.code, Some(0), "{out}");
     for sh in SHELLS {
         let extra = match sh {
-            Sh::Zsh => format!(
-                "fpath=({}/zsh/vendor-completions $fpath)\n",
-                share.display()
-            ),
+            Sh::Zsh => format!("fpath=({}/zsh/site-functions $fpath)\n", share.display()),
             _ => String::new(),
         };
         write_rc(sh, &env.home, &extra);

@@ -77,9 +77,12 @@ fn inode(p: &Path) -> u64 {
 #[test]
 fn install_as_root_reaches_a_real_engine_and_uninstall_puts_back_the_listing() {
     let bed = testbed::shared();
-    let env = Env::new();
+    let mut env = Env::new();
     let bin = env.root().join("prefix/bin");
     std::fs::create_dir_all(&bin).unwrap();
+    // PREFIX/share is a dir the shells read, as /usr/local/share is.
+    let share = env.root().join("prefix/share");
+    env.var("XDG_DATA_DIRS", &share);
     let file = download(&env.root().join("download"), b"");
     // No config: the built-in LazyCat engines get their links.
     let out = Out::of(env.program(&file).arg("install").arg("--dir").arg(&bin));
@@ -126,13 +129,13 @@ fn install_as_root_reaches_a_real_engine_and_uninstall_puts_back_the_listing() {
             "{out}"
         );
     }
-    // Root, outside its HOME: the system's completion places (here DOCKMUX_SYSTEM_SHARE).
+    // Root, outside its HOME: PREFIX/share's completion places, as the man pages.
     for f in [
         "bash-completion/completions/pg-docker",
         "bash-completion/completions/dockmux",
         "fish/vendor_completions.d/appstore.fish",
     ] {
-        assert!(env.system_share.join(f).is_file(), "{f}: {out}");
+        assert!(share.join(f).is_file(), "{f}: {out}");
     }
 
     for page in [
@@ -592,4 +595,32 @@ fn push_installs_over_ssh_and_a_broken_copy_leaves_the_old_binary() {
     );
     assert_eq!(inode(&remote.bin.join("pg-docker")), inode(&installed));
     remote.wait_for_clean_tmp();
+}
+
+/// A directory others can write to (here sticky, as /tmp) is refused for
+/// install and link, as for the config; and what another user made there
+/// is never removed, even when it leads to dockmux.
+#[test]
+fn a_directory_others_can_write_is_refused_and_another_users_link_there_stays() {
+    let env = Env::new();
+    env.user_config("[engines.pg]\nhost = \"unix:///run/pg.sock\"\n");
+    let open = env.root().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let d = open.to_str().unwrap();
+    for args in [&["install", "--dir", d][..], &["link", "--dir", d][..]] {
+        let out = Out::of(&mut env.dockmux(args));
+        let err = out.fails(125);
+        assert!(err.contains("is writable by everyone (mode 1777)"), "{out}");
+        assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0, "{args:?}");
+    }
+    // A dockmux put there by hand, and another user's link to it.
+    let bin = download(&open, b"");
+    let theirs = open.join("pg-docker");
+    std::os::unix::fs::symlink("dockmux", &theirs).unwrap();
+    user("dmx-other").owns(&theirs);
+    let out = Out::of(env.program(&bin).args(["uninstall", "--dir", d]));
+    out.ok();
+    assert!(std::fs::symlink_metadata(&theirs).is_ok(), "{out}");
+    assert!(!bin.exists(), "{out}");
 }

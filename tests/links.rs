@@ -396,7 +396,7 @@ fn add_link_stopped_halfway_says_which_links_were_made() {
         "-m",
         "/bin/sh",
         "-c",
-        "/usr/bin/mount -t tmpfs -o nr_inodes=2,size=1m tmpfs \"$0\" || exit 99; \
+        "/usr/bin/mount -t tmpfs -o nr_inodes=2,size=1m,mode=755 tmpfs \"$0\" || exit 99; \
          \"$@\"; rc=$?; /usr/bin/ls -A \"$0\"; exit $rc",
     ])
     .arg(&full)
@@ -413,4 +413,67 @@ fn add_link_stopped_halfway_says_which_links_were_made() {
         "{out}"
     );
     assert_eq!(out.stdout.lines().last(), Some("nas-docker"), "{out}");
+}
+
+/// Links made with `add --link --dir D` (D on PATH) are found through D's
+/// record by `rename` and `remove --unlink` without `--dir`; doctor reports
+/// one whose engine is gone; `link --prune-only` prunes it and links nothing.
+#[test]
+fn links_in_another_dir_are_found_by_rename_remove_doctor_and_pruned_alone() {
+    let mut env = Env::new();
+    env.user_config(TWO_ENGINES);
+    let d = env.root().join("d");
+    std::fs::create_dir(&d).unwrap();
+    let path = format!("{}:{}", d.display(), env.path.to_str().unwrap());
+    env.var("PATH", path);
+    let ds = d.to_str().unwrap();
+    let run = |args: &[&str]| Out::of(&mut env.dockmux(args));
+    run(&["add", "nas", "unix:///run/nas.sock", "--link", "--dir", ds]).ok();
+    assert!(d.join("nas-docker").exists());
+
+    let out = run(&["rename", "nas", "nas2"]);
+    out.ok();
+    assert!(
+        std::fs::symlink_metadata(d.join("nas-docker")).is_err(),
+        "{out}"
+    );
+    assert!(d.join("nas2-docker").exists(), "{out}");
+    let out = run(&["remove", "nas2", "--unlink"]);
+    out.ok();
+    assert!(
+        std::fs::symlink_metadata(d.join("nas2-docker")).is_err(),
+        "{out}"
+    );
+
+    // An engine gone from the config while its link stays: doctor says so.
+    run(&["add", "box", "unix:///run/box.sock", "--link", "--dir", ds]).ok();
+    run(&["remove", "box"]).ok();
+    let doctor = run(&["doctor", "--json", "--timeout", "100ms"]);
+    let checks: Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let stale: Vec<&Value> = checks["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "stale_link")
+        .collect();
+    assert!(
+        stale.iter().any(|c| c["level"] == "warning"
+            && c["message"]
+                .as_str()
+                .unwrap()
+                .contains(&d.join("box-docker").display().to_string())),
+        "{doctor}"
+    );
+    let out = run(&["link", "--prune-only", "--dir", ds]);
+    assert!(
+        out.ok()
+            .contains(&format!("pruned   {}", d.join("box-docker").display())),
+        "{out}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}: {out}");
 }

@@ -303,3 +303,64 @@ fn an_ssh_engines_fix_names_its_own_user_host_and_port() {
     );
     assert!(!text.contains("USER@HOST"), "{out}");
 }
+
+/// The fix in `text` that starts after `open` and ends at `close`.
+fn fix_in<'a>(text: &'a str, open: &str, close: char) -> &'a str {
+    let rest = text
+        .split_once(open)
+        .unwrap_or_else(|| panic!("no {open:?} in {text}"))
+        .1;
+    &rest[..rest
+        .find(close)
+        .unwrap_or_else(|| panic!("no {close:?} in {rest}"))]
+}
+
+/// Every fix that holds a value quotes it: pasted into sh, a fix naming a
+/// directory called `x;touch PWN` does what it says and nothing else.
+#[test]
+fn suggested_fixes_run_as_written_when_pasted_into_a_shell() {
+    let env = env_with_fake();
+    let evil = env.root().join("x;touch PWN");
+    let pwn = env.root().join("PWN");
+    let sh = |line: &str| {
+        let out = Out::of(
+            Command::new("/bin/sh")
+                .args(["-c", line])
+                .current_dir(env.root()),
+        );
+        assert!(!pwn.exists(), "`{line}` ran more than it says");
+        out
+    };
+    let d = evil.to_str().unwrap();
+    for args in [
+        &["link", "--dir", d][..],
+        &["install", "--dir", d][..],
+        &["add", "nas", "unix:///run/nas.sock", "--link", "--dir", d][..],
+    ] {
+        let out = Out::of(&mut env.dockmux(args));
+        let err = out.fails(125);
+        let dir = fix_in(err, "(mkdir -p ", ')');
+        sh(&format!("mkdir -p {dir}")).ok();
+        assert!(evil.is_dir(), "{args:?}: {out}");
+        std::fs::remove_dir(&evil).unwrap();
+    }
+    // Links in a directory not on PATH: the note's PATH line.
+    std::fs::create_dir(&evil).unwrap();
+    let out = Out::of(&mut env.dockmux(["link", "--dir", d]));
+    out.ok();
+    let export = fix_in(&out.stderr, "add it (", ')');
+    let path = sh(&format!("{export}; printf %s \"$PATH\""));
+    assert!(path.ok().starts_with(&format!("{d}:")), "{export}: {path}");
+    // A config others can write: doctor's chmod.
+    let cfg = evil.join("engines.toml");
+    std::fs::write(&cfg, "[engines.x]\nhost = \"unix:///x.sock\"\n").unwrap();
+    std::fs::set_permissions(&cfg, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+    let mut doctor = env.dockmux(["doctor", "--timeout", "100ms"]);
+    doctor.env("DOCKMUX_CONFIG", &cfg);
+    let out = Out::of(&mut doctor);
+    let chmod = fix_in(&out.stdout, "fix: chmod", '\n');
+    sh(&format!("chmod{chmod}")).ok();
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&cfg).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o644, "{out}");
+}

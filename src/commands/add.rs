@@ -77,17 +77,26 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
     let linker = if args.link {
         let l = Linker::new(args.dir.as_deref(), false, false)?;
         if !args.system && shared::serves_others(&l.dir) {
+            // Only what this user can do: --system is root's (or the system config's owner's).
+            let system = if may_edit(&sources.system) {
+                format!(
+                    "add --system to put it in {} for all, or ",
+                    sources.system.display()
+                )
+            } else {
+                String::new()
+            };
             return Err(Error::Usage(format!(
                 "{} serves every user, but engine '{}' would be only in your own config ({}), \
-                 so its commands there would fail for everyone else; add --system to put it in {} \
-                 for all, or link into a directory of your own (--dir ~/.local/bin)",
+                 so its commands there would fail for everyone else; {system}link into a \
+                 directory of your own (--dir ~/.local/bin)",
                 l.dir.display(),
                 engine.name,
                 target_path(sources, false)?.display(),
-                sources.system.display()
             )));
         }
         writable(&l.dir)?;
+        l.refuse_packaged(engine.commands())?;
         let conflicts = l.conflicts(engine.commands());
         if !conflicts.is_empty() {
             return Err(Error::Usage(links::conflict_error(&conflicts).to_string()));
@@ -122,7 +131,11 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
         engine.name,
         session.path.display()
     );
-    let rerun = format!("dockmux link --dir {} {}", l.dir.display(), engine.name);
+    let rerun = format!(
+        "dockmux link --dir {} {}",
+        crate::quote::path(&l.dir),
+        crate::quote::sh_word(&engine.name)
+    );
     let linked = l.link(engine.commands(), &mut report);
     output::print(&report)?;
     if let Some(note) = l.path_note() {
@@ -158,4 +171,10 @@ fn writable(dir: &Path) -> Result<()> {
         dir.display(),
         crate::error::permission_fix(&e)
     )))
+}
+
+/// May the caller write `config` (or create it): root, or its directory's owner.
+fn may_edit(config: &Path) -> bool {
+    crate::secure::euid() == 0
+        || crate::installation::writable(config.parent().unwrap_or(Path::new("/")))
 }

@@ -34,11 +34,23 @@ pub fn run(args: &InstallArgs, sources: &Sources, cli: clap::Command) -> Result<
     target.create_default()?;
     target.check_dir()?;
     let existing = target.existing();
-    if existing == Existing::Foreign {
-        return Err(Error::Usage(format!(
-            "{} is in the way and is not dockmux; move it away, then rerun; nothing was installed",
-            target.binary.display()
-        )));
+    match &existing {
+        Existing::Foreign => {
+            return Err(Error::Usage(format!(
+                "{} is in the way and is not dockmux; move it away, then rerun; nothing was installed",
+                target.binary.display()
+            )));
+        }
+        Existing::Package(package) => {
+            return Err(Error::Usage(format!(
+                "{}; install into another directory (--dir DIR; without it, {}), or upgrade \
+                 the package; nothing was installed",
+                crate::dpkg::left_alone(&target.binary, package),
+                crate::paths::own_bin_dir()
+                    .map_or("~/.local/bin".into(), |d| d.display().to_string())
+            )));
+        }
+        _ => {}
     }
     let exe = SelfExe {
         path: target.binary.clone(),
@@ -46,6 +58,7 @@ pub fn run(args: &InstallArgs, sources: &Sources, cli: clap::Command) -> Result<
     let linker = Linker::for_binary(exe, Some(&target.dir), false, false)?;
     shared::refuse_private(&target.dir, &engines, sources)?;
     links::refuse_shadowing(commands.iter().cloned())?;
+    linker.refuse_packaged(commands.iter().cloned())?;
     let conflicts = linker.conflicts(commands.iter().cloned());
     if !conflicts.is_empty() {
         return Err(Error::Usage(format!(

@@ -9,7 +9,7 @@ use clap::Args;
 use crate::config::{self, Sources};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
-use crate::links::{Dir, Linker, conflict_error, links_in, remove};
+use crate::links::{Dir, Linker, Skipped, conflict_error, links_in, remove};
 use crate::output;
 
 #[derive(Args, Debug)]
@@ -26,6 +26,9 @@ pub struct LinkArgs {
     /// Also remove links to dockmux that no engine claims any more
     #[arg(long)]
     pub prune: bool,
+    /// Only remove links to dockmux that no engine claims; make none
+    #[arg(long, conflicts_with_all = ["prune", "hard", "force", "engines"])]
+    pub prune_only: bool,
     /// Engines to link [default: all]
     #[arg(value_name = "ENGINE")]
     pub engines: Vec<String>,
@@ -35,10 +38,16 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = cfg.select_to_use(&args.engines)?;
     let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
-    crate::shared::refuse_private(&linker.dir, &engines, sources)?;
+    if !args.prune_only {
+        crate::shared::refuse_private(&linker.dir, &engines, sources)?;
+    }
     let mut report = String::new();
-    let skipped = linker.link_all(engines.iter().flat_map(|e| e.commands()), &mut report)?;
-    if args.prune {
+    let skipped = if args.prune_only {
+        Skipped::default()
+    } else {
+        linker.link_all(engines.iter().flat_map(|e| e.commands()), &mut report)?
+    };
+    if args.prune || args.prune_only {
         let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
         let mut dir = Dir::new(&linker.dir);
         for (path, name) in links_in(&linker.dir)? {
@@ -50,6 +59,12 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
         }
         dir.record.save()?;
         linker.completions.prune(&claimed, &mut report);
+        if args.prune_only && report.is_empty() {
+            report = format!(
+                "no links to dockmux that no engine claims in {}\n",
+                linker.dir.display()
+            );
+        }
     }
     output::print(&report)?;
     if let Some(note) = linker.path_note() {
@@ -63,6 +78,12 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
             "not linked: alias '{command}'{engine} names the program {}, which a link would \
              hijack; remove the alias from the config (dockmux config show names the file)",
             program.display()
+        )));
+    }
+    if let Some((path, package)) = skipped.packaged.first() {
+        return Err(Error::Failed(format!(
+            "not linked: {}; pick another name or --dir",
+            crate::dpkg::left_alone(path, package)
         )));
     }
     if skipped.in_the_way.is_empty() {

@@ -30,11 +30,9 @@ pub struct RemoveArgs {
 }
 
 pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<ExitCode> {
-    let dir = if args.unlink {
-        Some(links::existing_links_dir(args.dir.as_deref())?)
-    } else {
-        None
-    };
+    if let Some(dir) = &args.dir {
+        links::existing_links_dir(Some(dir))?;
+    }
     let mut session = Session::open(sources, args.system)?;
     let removed = session.remove(&args.name)?;
     session.commit()?;
@@ -51,11 +49,23 @@ pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<ExitCode> {
             now.name, now.origin, now.host
         ));
     } else {
-        match &dir {
-            Some(dir) => {
-                links::unlink_commands(dir, removed.commands(), &mut report)?;
+        if args.unlink {
+            // Its links wherever dockmux made them, found through the records.
+            let dirs = links::link_dirs(args.dir.as_deref());
+            let mut unlinked = false;
+            for command in removed.commands() {
+                for dir in links::dirs_linking(&dirs, &command) {
+                    links::unlink_commands(&dir, [command.clone()], &mut report)?;
+                    unlinked = true;
+                }
             }
-            None => report.push_str(&left_links(&session.cfg, &removed, args.dir.as_deref())),
+            // No link left anywhere: its completion files, where links in
+            // the link dir would have them.
+            if !unlinked && let Ok(dir) = links::existing_links_dir(args.dir.as_deref()) {
+                links::unlink_commands(&dir, removed.commands(), &mut report)?;
+            }
+        } else {
+            report.push_str(&left_links(&session.cfg, &removed, args.dir.as_deref()));
         }
         // The docker context `contexts export` made for it stands for nothing now.
         if let Some(line) = context_store::remove_exported(&removed.name) {

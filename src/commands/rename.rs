@@ -28,37 +28,37 @@ pub struct RenameArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Renames the engine; its `OLD-docker` link, if there is one, becomes
-/// `NEW-docker` (the aliases, and so their links, are unchanged).
+/// Renames the engine; its `OLD-docker` links, wherever dockmux made them
+/// (`--dir`, the default link dir, dockmux's dir, the dirs on PATH: found
+/// through their records), become `NEW-docker` (the aliases, and so their
+/// links, are unchanged).
 pub fn run(args: &RenameArgs, sources: &Sources) -> Result<ExitCode> {
     let mut session = Session::open(sources, args.system)?;
     session.rename(&args.old, &args.new)?;
-    let dir = links::existing_links_dir(args.dir.as_deref())?;
-    let dir = dir.as_path();
-    let old_link = dir.join(format!("{}-docker", args.old));
-    let move_link = std::fs::symlink_metadata(&old_link).is_ok() && links::is_ours(&old_link);
-    let linker = if move_link {
-        let hard = !std::fs::symlink_metadata(&old_link)
+    if let Some(dir) = &args.dir {
+        links::existing_links_dir(Some(dir))?;
+    }
+    let old = format!("{}-docker", args.old);
+    let new = format!("{}-docker", args.new);
+    let not_renamed = |e: Error| Error::Usage(format!("{e}; the engine was not renamed"));
+    let mut linkers = Vec::new();
+    for dir in links::dirs_linking(&links::link_dirs(args.dir.as_deref()), &old) {
+        let hard = !std::fs::symlink_metadata(dir.join(&old))
             .map(|m| m.file_type().is_symlink())
             .unwrap_or(true);
-        let l = Linker::new(Some(dir), hard, false)?;
+        let l = Linker::new(Some(&dir), hard, false).map_err(not_renamed)?;
         // The new link serves whoever runs commands from `dir`, as `link` would make it.
         let cfg = config::load(sources)?;
         if let Some(engine) = cfg.engine(&args.old).filter(|_| !args.system) {
-            shared::refuse_private(dir, &[engine], sources)
-                .map_err(|e| Error::Usage(format!("{e}; the engine was not renamed")))?;
+            shared::refuse_private(&dir, &[engine], sources).map_err(not_renamed)?;
         }
-        let conflicts = l.conflicts([format!("{}-docker", args.new)]);
+        l.refuse_packaged([new.clone()]).map_err(not_renamed)?;
+        let conflicts = l.conflicts([new.clone()]);
         if !conflicts.is_empty() {
-            return Err(Error::Usage(format!(
-                "{}; the engine was not renamed",
-                links::conflict_error(&conflicts)
-            )));
+            return Err(not_renamed(links::conflict_error(&conflicts)));
         }
-        Some(l)
-    } else {
-        None
-    };
+        linkers.push(l);
+    }
     session.commit()?;
     let mut report = format!(
         "renamed  engine '{}' to '{}' in {}\n",
@@ -66,9 +66,9 @@ pub fn run(args: &RenameArgs, sources: &Sources) -> Result<ExitCode> {
         args.new,
         session.path.display()
     );
-    if let Some(l) = linker {
-        l.link([format!("{}-docker", args.new)], &mut report)?;
-        links::unlink_commands(dir, [format!("{}-docker", args.old)], &mut report)?;
+    for l in &linkers {
+        l.link([new.clone()], &mut report)?;
+        links::unlink_commands(&l.dir, [old.clone()], &mut report)?;
     }
     report.push_str(&session.others_lose()?);
     output::print(&report)?;

@@ -48,6 +48,7 @@ pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Resul
                 && !found.iter().any(|(p, _)| *p == path)
                 && !links::is_dockmux_itself(&name)
                 && same_file(&path, &target.binary)
+                && links::made_by_caller(&path)
             {
                 found.push((path, name));
             }
@@ -68,6 +69,12 @@ pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Resul
     }
 
     let mut report = String::new();
+    if let Existing::Package(package) = &existing {
+        report.push_str(&format!(
+            "kept     {} (the package {package}'s: dpkg removes it)\n",
+            target.binary.display()
+        ));
+    }
     let mut record = Dir::new(dir).record;
     let mut names = Vec::new();
     for (path, name) in found {
@@ -80,9 +87,14 @@ pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Resul
     names.push(completion::DOCKMUX.to_string());
     Places::for_links_in(dir).remove(&names, &mut report);
     man_files::remove(dir, &man::pages(cli), &mut report)?;
-    if existing == Existing::Dockmux {
+    if existing == Existing::Dockmux && links::made_by_caller(&target.binary) {
         remove(&target.binary)?;
         report.push_str(&format!("removed  {}\n", target.binary.display()));
+    } else if existing == Existing::Dockmux {
+        report.push_str(&format!(
+            "kept     {} (another user's: only what you or root made is removed)\n",
+            target.binary.display()
+        ));
     }
     for file in sources.candidates().into_iter().filter(|p| p.exists()) {
         report.push_str(&format!(

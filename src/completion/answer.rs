@@ -533,7 +533,7 @@ mod tests {
             "{v:?}"
         );
         // Given once, not offered again.
-        let (v, _) = values_for(&["link", "--prune", "--p"], Some(&cfg));
+        let (v, _) = values_for(&["link", "--force", "--f"], Some(&cfg));
         assert!(v.is_empty(), "{v:?}");
         assert_eq!(
             values_for(&["link", "--dir", ""], Some(&cfg)),

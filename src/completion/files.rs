@@ -17,23 +17,46 @@ use crate::paths;
 pub struct Places {
     /// Empty when neither HOME nor the XDG variables say where the user's are.
     dirs: Vec<(Shell, PathBuf)>,
-    /// The system places (root linking outside its home) rather than the user's.
+    /// PREFIX/share's places rather than the user's.
     system: bool,
+    /// Said when files are written: why they went where they did.
+    note: Option<String>,
 }
 
 impl Places {
-    /// The user's places, or the system's when root links into a directory
-    /// outside its home (`--dir /usr/local/bin`).
+    /// The places for links in `link_dir`, as the man pages follow their bin
+    /// dir: in the caller's HOME, the user's own places; in PREFIX/bin where
+    /// the shells read PREFIX/share (a data dir: `XDG_DATA_DIRS`, by default
+    /// /usr/local/share and /usr/share), PREFIX/share's; anywhere else, the
+    /// user's own places, with a note (`note_for`). Only the shells that are
+    /// installed (on PATH) get files.
     pub fn for_links_in(link_dir: &Path) -> Places {
-        let in_home = paths::env("HOME").is_some_and(|h| {
-            let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-            canon(link_dir).starts_with(canon(&h))
-        });
-        if crate::secure::euid() == 0 && !in_home {
-            Places::system()
-        } else {
-            Places::user()
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let real = canon(link_dir);
+        let in_home = paths::env("HOME").is_some_and(|h| real.starts_with(canon(&h)));
+        let share = (real.file_name() == Some("bin".as_ref()))
+            .then(|| paths::parent(&real).join("share"))
+            .filter(|s| !in_home && data_dirs().iter().any(|d| d == s || paths::same_file(d, s)));
+        let mut places = match share {
+            Some(share) => Places::prefix(&share),
+            None => Places::user(),
+        };
+        if !in_home && !places.system {
+            places.note = Some(format!(
+                "dockmux: note: no shell reads completion files beside {} (they are read beside \
+                 a bin dir whose ../share is a data dir, as /usr/local/bin's), so they went to \
+                 your own",
+                link_dir.display()
+            ));
         }
+        places.installed()
+    }
+
+    /// Only the shells installed here.
+    fn installed(mut self) -> Places {
+        self.dirs
+            .retain(|(shell, _)| crate::engine::client::on_path(shell.name()).is_some());
+        self
     }
 
     /// The user's own places, where each shell looks without any setup
@@ -62,26 +85,43 @@ impl Places {
         Places {
             dirs,
             system: false,
+            note: None,
         }
     }
 
-    /// The system places, for every user.
-    fn system() -> Places {
-        let share = system_share();
-        // Debian's zsh searches vendor-completions; elsewhere site-functions is the place.
-        let debian_zsh = share.join("zsh/vendor-completions");
-        let zsh = if debian_zsh.is_dir() {
-            debian_zsh
+    /// PREFIX/share's places, for every user: bash-completion's, zsh's
+    /// (Debian's zsh searches vendor-completions under /usr/share and
+    /// site-functions under /usr/local/share), and fish's vendor dir where
+    /// fish reads it: its own (/usr/share) or one `XDG_DATA_DIRS` names;
+    /// else fish's system dir, which it always reads (Debian 12's fish reads
+    /// no /usr/local/share without XDG_DATA_DIRS).
+    fn prefix(share: &Path) -> Places {
+        let vendor = share.join("zsh/vendor-completions");
+        let zsh = if vendor.is_dir() {
+            vendor
         } else {
             share.join("zsh/site-functions")
+        };
+        let fish_reads = share == system_share()
+            || paths::same_file(share, &system_share())
+            || paths::env("XDG_DATA_DIRS").is_some_and(|_| {
+                data_dirs()
+                    .iter()
+                    .any(|d| d == share || paths::same_file(d, share))
+            });
+        let fish = if fish_reads {
+            share.join("fish/vendor_completions.d")
+        } else {
+            PathBuf::from("/etc/fish/completions")
         };
         Places {
             dirs: vec![
                 (Shell::Bash, share.join("bash-completion/completions")),
                 (Shell::Zsh, zsh),
-                (Shell::Fish, share.join("fish/vendor_completions.d")),
+                (Shell::Fish, fish),
             ],
             system: true,
+            note: None,
         }
     }
 
@@ -130,6 +170,10 @@ impl Places {
             for command in commands {
                 let path = dir.join(shell.file_name(command));
                 let text = script(*shell, std::slice::from_ref(command));
+                // A package's file is the package manager's to change, --force or not.
+                if crate::dpkg::package_of(&path).is_some() {
+                    continue;
+                }
                 match std::fs::read_to_string(&path) {
                     Ok(old) if old == text => continue,
                     Ok(old) if !is_ours(&old) && !force => {
@@ -154,6 +198,9 @@ impl Places {
             .then(|| self.dirs.iter().find(|(s, _)| *s == Shell::Zsh))
             .flatten()
             .map(|(_, d)| d.as_path());
+        if let Some(note) = self.note.as_deref().filter(|_| !done.by_dir.is_empty()) {
+            output::note(note);
+        }
         done.report("completion", report, |dir| {
             (Some(dir) == zsh_dir)
                 .then_some(" (zsh: add it to fpath once; see `dockmux completions zsh`)")
@@ -166,7 +213,7 @@ impl Places {
         for (shell, dir) in &self.dirs {
             for command in commands {
                 let path = dir.join(shell.file_name(command));
-                if !starts_with_mark(&path) {
+                if !starts_with_mark(&path) || crate::dpkg::package_of(&path).is_some() {
                     continue;
                 }
                 match std::fs::remove_file(&path) {
@@ -244,6 +291,22 @@ impl Done {
             ));
         }
     }
+}
+
+/// The data dirs every user's shells read (bash-completion's and fish's
+/// search; `DOCKMUX_SYSTEM_SHARE` stands in for /usr/share).
+fn data_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = match std::env::var_os("XDG_DATA_DIRS").filter(|v| !v.is_empty()) {
+        Some(v) => std::env::split_paths(&v)
+            .filter(|d| d.is_absolute())
+            .collect(),
+        None => vec![
+            PathBuf::from("/usr/local/share"),
+            PathBuf::from("/usr/share"),
+        ],
+    };
+    dirs.push(system_share());
+    dirs
 }
 
 /// /usr/share; `DOCKMUX_SYSTEM_SHARE` moves it, for tests and chroots.

@@ -37,11 +37,31 @@ pub fn is_self(path: &Path) -> bool {
     }
 }
 
-/// Resolves the client to run. Errors say how to fix the setup.
+/// Resolves the client to run. Errors say how to fix the setup; a note on
+/// stderr names each untrusted `docker` on PATH that was passed over.
 pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
-    match configured {
+    let mut skipped = Vec::new();
+    let found = find_noting(configured, &mut skipped);
+    for u in &skipped {
+        crate::output::note(&format!("dockmux: note: {}; fix: {}", u.problem(), u.fix()));
+    }
+    found
+}
+
+/// [`find`], with a line in `skipped` for each `docker` on PATH passed
+/// over because another user could change it: it is checked like a client
+/// the config names by path, and never run (doctor reports these).
+pub fn find_noting(configured: Option<&Client>, skipped: &mut Vec<Untrusted>) -> Result<PathBuf> {
+    let found = find_client(configured);
+    skipped.extend(found.1);
+    found.0
+}
+
+fn find_client(configured: Option<&Client>) -> (Result<PathBuf>, Vec<Untrusted>) {
+    let mut untrusted = Vec::new();
+    let found = match configured {
         Some(c) if c.path.starts_with('/') => check_configured(Path::new(&c.path), c),
-        Some(c) => search_path(OsStr::new(&c.path)).map_err(|why| {
+        Some(c) => search_path(OsStr::new(&c.path), &mut untrusted).map_err(|why| {
             let why = match why {
                 Missing::NotExecutable(p) => format!("{} is not executable", p.display()),
                 Missing::Nowhere(why) => why,
@@ -52,9 +72,12 @@ pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
                 c.path, c.origin
             ))
         }),
-        None => search_path(OsStr::new("docker")).map_err(|why| match why {
+        None => search_path(OsStr::new("docker"), &mut untrusted).map_err(|why| match why {
             Missing::NotExecutable(path) => Error::ClientNotExecutable {
-                fix: format!("make it executable (chmod +x {})", path.display()),
+                fix: format!(
+                    "make it executable (chmod +x {})",
+                    crate::quote::path(&path)
+                ),
                 path,
                 source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
             },
@@ -64,7 +87,8 @@ pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
                  docker = \"/path/to/docker\" in the config"
             )),
         }),
-    }
+    };
+    (found, untrusted)
 }
 
 fn check_configured(path: &Path, c: &Client) -> Result<PathBuf> {
@@ -131,11 +155,37 @@ enum Missing {
 /// caller may execute that is not dockmux (dockmux's one PATH search; doctor
 /// asks it for the shells too).
 pub fn on_path(name: &str) -> Option<PathBuf> {
-    search_path(OsStr::new(name)).ok()
+    search_path(OsStr::new(name), &mut Vec::new()).ok()
 }
 
-/// The first executable `name` on PATH that is not dockmux.
-fn search_path(name: &OsStr) -> std::result::Result<PathBuf, Missing> {
+/// A program on PATH passed over because another user could change it.
+pub struct Untrusted {
+    path: PathBuf,
+    problem: String,
+    fix: String,
+}
+
+impl Untrusted {
+    pub fn problem(&self) -> String {
+        format!("skipped {} on PATH: {}", self.path.display(), self.problem)
+    }
+
+    pub fn fix(&self) -> String {
+        format!(
+            "{}, or take {} off PATH",
+            self.fix,
+            crate::quote::path(crate::paths::parent(&self.path))
+        )
+    }
+}
+
+/// The first executable `name` on PATH that is not dockmux and that no one
+/// but root and the caller can change (src/secure.rs, as for `docker =
+/// "/path"`); each untrusted one passed over gets a line in `untrusted`.
+fn search_path(
+    name: &OsStr,
+    untrusted: &mut Vec<Untrusted>,
+) -> std::result::Result<PathBuf, Missing> {
     let path_var = std::env::var_os("PATH");
     let dirs = path_var.as_deref().unwrap_or(OsStr::new(DEFAULT_PATH));
     let me = self_identity();
@@ -164,7 +214,15 @@ fn search_path(name: &OsStr) -> std::result::Result<PathBuf, Missing> {
             not_executable.get_or_insert(candidate);
             continue;
         }
-        return Ok(candidate);
+        match crate::secure::check(&candidate) {
+            Ok(_) => return Ok(candidate),
+            Err(crate::secure::Refusal::Insecure(i)) => untrusted.push(Untrusted {
+                path: candidate,
+                problem: i.problem,
+                fix: i.fix,
+            }),
+            Err(crate::secure::Refusal::Io(..)) => {}
+        }
     }
     if let Some(p) = not_executable {
         return Err(Missing::NotExecutable(p));
@@ -173,6 +231,12 @@ fn search_path(name: &OsStr) -> std::result::Result<PathBuf, Missing> {
     if skipped_self {
         why.push(format!(
             "skipped '{}' on PATH because it is a link to dockmux",
+            name.to_string_lossy()
+        ));
+    }
+    if !untrusted.is_empty() {
+        why.push(format!(
+            "every '{}' on PATH could be changed by another user (see the note)",
             name.to_string_lossy()
         ));
     }

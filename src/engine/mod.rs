@@ -238,7 +238,10 @@ fn exec_client(engine: &Engine, client: PathBuf, depth: u32, args: &[OsString]) 
         fix: match exec_limit_fix(&err, args, &env) {
             Some(fix) => fix,
             None if err.kind() == std::io::ErrorKind::PermissionDenied => {
-                format!("make it executable (chmod +x {})", client.display())
+                format!(
+                    "make it executable (chmod +x {})",
+                    crate::quote::path(&client)
+                )
             }
             None => "check that it is a working docker client".to_string(),
         },

@@ -126,6 +126,53 @@ fn a_client_others_can_rewrite_is_never_run_by_the_engine_path_doctor_or_list() 
     assert!(!env.fake_ran());
 }
 
+/// A `docker` found on PATH gets the same check as `docker = "/path"`: one
+/// another user put in a sticky directory early on root's PATH is passed
+/// over with a note naming it and the fix, by the engine path and by doctor
+/// (which does not run it, not even for its version).
+#[test]
+fn a_docker_on_path_another_user_can_change_is_skipped_with_a_note() {
+    let shared = Shared::new();
+    let theirs = shared.0.join("docker");
+    let env = Env::new();
+    let pwned = env.root().join("pwned");
+    crate::harness::exe::write_executable(
+        &theirs,
+        format!("#!/bin/sh\ntouch {}\n", pwned.display()).into_bytes(),
+    );
+    other().owns(&theirs);
+    env.user_config(TWO_ENGINES);
+    env.fake_docker();
+    env.link("pg-docker");
+    let path = format!("{}:{}", shared.0.display(), env.path.to_str().unwrap());
+    let out = Out::of(env.cmd("pg-docker").arg("ps").env("PATH", &path));
+    out.ok();
+    assert_eq!(env.last_call().argv0, env.bin.join("docker"), "{out}");
+    let note = format!(
+        "dockmux: note: skipped {} on PATH: {} is owned by uid {}",
+        theirs.display(),
+        theirs.display(),
+        other().uid
+    );
+    assert!(out.stderr.contains(&note), "{out}");
+    assert!(
+        out.stderr
+            .contains(&format!("or take {} off PATH", shared.0.display())),
+        "{out}"
+    );
+    let doctor = Out::of(
+        env.dockmux(["doctor", "--timeout", "1s"])
+            .env("PATH", &path),
+    );
+    assert!(
+        doctor
+            .stdout
+            .contains(&format!("skipped {} on PATH", theirs.display())),
+        "{doctor}"
+    );
+    assert!(!pwned.exists(), "the other user's docker ran");
+}
+
 #[test]
 fn tls_material_others_can_change_is_refused_wherever_it_would_be_used() {
     let env = Env::new();

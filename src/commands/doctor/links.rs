@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 use super::{Checks, Level};
 use crate::config::{Config, Engine, Sources};
 use crate::links::{self, SelfExe};
-use crate::programs;
+use crate::{programs, quote};
+
+/// Every value in a fix is quoted for the shell.
+fn q(p: &Path) -> String {
+    quote::path(p)
+}
 
 /// Where the shell finds each engine command; returns the directories on
 /// PATH holding working links, each with the first command found there.
@@ -23,14 +28,14 @@ pub(super) fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)
             .map(|d| d.join(&command))
             .find(|p| std::fs::symlink_metadata(p).is_ok());
         match found {
-            Some(p) if links::is_ours(&p) && std::fs::metadata(&p).is_ok() => {
+            Some(p) if links::runs_dockmux(&p) && std::fs::metadata(&p).is_ok() => {
                 c.ok("link", format!("{command}: {}", p.display()));
                 let dir = p.parent().unwrap_or(Path::new("/")).to_path_buf();
                 if !dirs.iter().any(|(d, _)| *d == dir) {
                     dirs.push((dir, command.clone()));
                 }
             }
-            Some(p) if links::is_ours(&p) => c.push(
+            Some(p) if links::runs_dockmux(&p) => c.push(
                 "link",
                 Level::Problem,
                 format!(
@@ -39,7 +44,7 @@ pub(super) fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)
                 ),
                 Some(format!(
                     "dockmux link --dir {} (relinks it to this binary)",
-                    p.parent().unwrap_or(Path::new("/")).display()
+                    q(crate::paths::parent(&p))
                 )),
             ),
             Some(p) if !programs::may_stand_in_front(&command) => c.push(
@@ -62,7 +67,7 @@ pub(super) fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)
                 ),
                 Some(format!(
                     "remove it, or replace it: dockmux link --force --dir {}",
-                    p.parent().unwrap_or(Path::new("/")).display()
+                    q(crate::paths::parent(&p))
                 )),
             ),
             None => {
@@ -72,7 +77,9 @@ pub(super) fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)
                     .filter(|p| links::is_ours(p));
                 match off_path {
                     Some(p) => {
-                        let dir = p.parent().unwrap_or(Path::new("/")).display().to_string();
+                        let parent = crate::paths::parent(&p);
+                        let dir = parent.display().to_string();
+                        let export = crate::quote::path_prepend(parent);
                         c.push(
                             "link",
                             Level::Problem,
@@ -81,7 +88,7 @@ pub(super) fn check_links(c: &mut Checks, cfg: &Config) -> Vec<(PathBuf, String)
                                 p.display()
                             ),
                             Some(format!(
-                                "add it to PATH in your shell profile: export PATH=\"{dir}:$PATH\""
+                                "add it to PATH in your shell profile: {export}"
                             )),
                         )
                     }
@@ -118,7 +125,7 @@ pub(super) fn check_shadowing(c: &mut Checks, cfg: &Config) {
             ),
             Some(format!(
                 "rm {} and drop the alias '{}' from engine '{engine}' in the config",
-                link.display(),
+                q(&link),
                 link.file_name().unwrap_or_default().to_string_lossy()
             )),
         );
@@ -142,7 +149,7 @@ pub(super) fn link_fix(engine: &str, exe_dir: Option<&Path>, path_dirs: &[PathBu
         return format!("dockmux link {engine}");
     }
     match path_dirs.iter().find(|d| d.is_absolute() && writable(d)) {
-        Some(d) => format!("dockmux link --dir {} {engine}", d.display()),
+        Some(d) => format!("dockmux link --dir {} {}", q(d), quote::sh_word(engine)),
         None => format!(
             "no directory on your PATH is writable for you: make one (mkdir -p ~/.local/bin), \
              add it to PATH, then dockmux link --dir ~/.local/bin {engine}"
@@ -159,11 +166,12 @@ pub(super) fn commands(cfg: &Config) -> impl Iterator<Item = (&str, String)> {
 
 pub(super) fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(PathBuf, String)]) {
     let claimed: Vec<String> = cfg.engines.iter().flat_map(Engine::commands).collect();
+    // Every dir a link may be in (PATH's, dockmux's, the default), as rename and remove look.
     let mut dirs: Vec<PathBuf> = link_dirs.iter().map(|(d, _)| d.clone()).collect();
-    if let Ok(exe) = SelfExe::find()
-        && !dirs.iter().any(|d| d == exe.dir())
-    {
-        dirs.push(exe.dir().to_path_buf());
+    for d in links::link_dirs(None) {
+        if !dirs.iter().any(|x| crate::paths::same_file(x, &d)) {
+            dirs.push(d);
+        }
     }
     let mut any = false;
     for dir in &dirs {
@@ -178,9 +186,9 @@ pub(super) fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(Path
                     Level::Warning,
                     format!("{}: no engine is named by it any more", path.display()),
                     Some(format!(
-                        "dockmux link --prune --dir {} (or rm {})",
-                        dir.display(),
-                        path.display()
+                        "dockmux link --prune-only --dir {} (or rm {})",
+                        q(dir),
+                        q(&path)
                     )),
                 );
             }
@@ -211,9 +219,9 @@ pub(super) fn check_shared_links(
                 ),
                 Some(format!(
                     "as root, put it in the system config (dockmux remove {n}, then dockmux add --system {n} {}), or remove the link (rm {})",
-                    e.host,
-                    path.display(),
-                    n = e.name
+                    quote::sh_word(&e.host),
+                    q(&path),
+                    n = quote::sh_word(&e.name)
                 )),
             );
         }

@@ -228,7 +228,13 @@ fn config_finding(c: &mut Checks, e: Error) {
 }
 
 fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
-    let path = match client::find(cfg.and_then(|c| c.docker.as_ref())) {
+    // An untrusted docker on PATH is passed over, never run (not even for its version).
+    let mut skipped = Vec::new();
+    let found = client::find_noting(cfg.and_then(|c| c.docker.as_ref()), &mut skipped);
+    for u in skipped {
+        c.push("client", Level::Problem, u.problem(), Some(u.fix()));
+    }
+    let path = match found {
         Ok(p) => p,
         Err(e) => {
             c.push("client", Level::Problem, e.to_string(), None::<String>);
@@ -393,7 +399,10 @@ fn check_completion(c: &mut Checks, cfg: &Config) {
                 "completion",
                 Level::Warning,
                 format!("{command}: no completion file for {}", names(&missing)),
-                Some(format!("dockmux link {engine} (it installs them)")),
+                Some(format!(
+                    "dockmux link {} (it installs them)",
+                    crate::quote::sh_word(engine)
+                )),
             );
         }
     }

@@ -61,8 +61,8 @@ pub(super) fn check_ssh_path(
                     ),
                     Some(format!(
                         "remove it, or replace it: as root, dockmux link --force --dir {} {}",
-                        p.parent().unwrap_or(Path::new("/")).display(),
-                        e.name
+                        crate::quote::path(crate::paths::parent(&p)),
+                        crate::quote::sh_word(&e.name)
                     )),
                 ),
                 None => missing.push((e, command, here)),
@@ -83,7 +83,7 @@ pub(super) fn check_ssh_path(
         .iter()
         .find(|d| d.as_path() == Path::new("/usr/local/bin"))
         .or(ssh_dirs.first())
-        .map(|d| d.display().to_string())
+        .map(|d| crate::quote::path(d))
         .unwrap_or_else(|| "/usr/local/bin".into());
     // One finding per directory and kind of engine: root can link system
     // and built-in engines; only the user can serve their own.
