@@ -178,13 +178,9 @@ fn start_time(pid: u32) -> String {
 fn a_killed_bridge_is_named_and_cleaned_up_and_stale_ones_are_swept() {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let sshd = sshd::start(SshdOpts::default());
-    let mut env = far_env(&sshd);
-    let runtime = env.root().join("run");
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&runtime)
-        .unwrap();
-    env.var("XDG_RUNTIME_DIR", &runtime);
+    // The Env's own runtime dir (0700, its XDG_RUNTIME_DIR).
+    let env = far_env(&sshd);
+    let runtime = env.runtime_dir();
 
     // The bridge killed while the program runs: the program's stderr says why.
     let script = r#"d=${DOCKER_HOST#unix://}; d=${d%/docker.sock}; echo "$d"
