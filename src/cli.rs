@@ -244,3 +244,27 @@ fn renamed_note(name: &str, cfg: Option<&Config>) -> String {
     };
     format!("'{name}' is not an engine command{known}, so it runs as dockmux under that name")
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::config::Key;
+
+    /// Every engine key (src/config/keys.rs) can be given to the commands
+    /// that write engines, under the option the key names.
+    #[test]
+    fn every_key_has_its_option() {
+        let cli = super::Cli::command();
+        for command in ["add"] {
+            let sub = cli.find_subcommand(command).unwrap();
+            for flag in Key::ALL.iter().filter_map(|k| k.flag()) {
+                let long = flag.trim_start_matches("--");
+                assert!(
+                    sub.get_arguments().any(|a| a.get_long() == Some(long)),
+                    "dockmux {command} has no {flag}"
+                );
+            }
+        }
+    }
+}

@@ -11,8 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::atomic;
-use crate::config::{self, TLS_FILES, Tls};
-use crate::edit::NewEngine;
+use crate::config::{self, Settings, TLS_FILES, Tls};
 use crate::error::{Error, Result};
 use crate::{escape, host, paths, safe_read};
 
@@ -47,13 +46,13 @@ pub struct Context {
 
 impl Context {
     /// The engine this context stands for, named `name`.
-    pub fn engine(&self, name: String) -> NewEngine {
+    pub fn engine(&self, name: String) -> Settings {
         let tcp = host::check(&self.host).is_ok_and(config::rules::tls_fits);
         let tls = (tcp && (self.skip_tls_verify || self.tls_dir.is_some())).then(|| Tls {
             verify: !self.skip_tls_verify,
             cert_path: self.tls_dir.as_ref().map(|d| d.display().to_string()),
         });
-        NewEngine {
+        Settings {
             name,
             host: self.host.clone(),
             description: match self.description.as_deref() {
@@ -63,7 +62,7 @@ impl Context {
                 _ => Some(format!("from docker context '{}'", self.name)),
             },
             tls,
-            ..NewEngine::default()
+            ..Settings::default()
         }
     }
 

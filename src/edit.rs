@@ -11,8 +11,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::atomic;
-use crate::config::Policy;
-use crate::config::{self, Config, Sources, Tls, rules};
+use crate::config::keys::{Key, Value};
+use crate::config::{self, Config, Settings, Sources, rules};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lock::{self, Lock};
@@ -20,100 +20,65 @@ use crate::secure;
 
 mod text;
 
-/// An engine to add, as `add`, `discover --write` and `contexts import` build it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NewEngine {
-    pub name: String,
-    pub host: String,
-    pub description: Option<String>,
-    pub aliases: Vec<String>,
-    pub hint: Option<String>,
-    pub tls: Option<Tls>,
-    pub policy: Option<Policy>,
-}
-
-impl NewEngine {
-    pub fn commands(&self) -> impl Iterator<Item = String> + '_ {
-        crate::config::commands(&self.name, &self.aliases)
-    }
-
-    /// The engine's keys and their TOML values, in the order a person writes them.
-    pub fn fields(&self) -> Vec<(&'static str, String)> {
-        let mut f = vec![("host", text::string(&self.host))];
-        if let Some(d) = &self.description {
-            f.push(("description", text::string(d)));
-        }
-        if !self.aliases.is_empty() {
-            let items: Vec<String> = self.aliases.iter().map(|a| text::string(a)).collect();
-            f.push(("aliases", format!("[{}]", items.join(", "))));
-        }
-        if let Some(h) = &self.hint {
-            f.push(("hint", text::string(h)));
-        }
-        if let Some(tls) = &self.tls {
-            let mut t = format!("{{ verify = {}", tls.verify);
-            if let Some(c) = &tls.cert_path {
-                t.push_str(&format!(", cert_path = {}", text::string(c)));
+/// Refuses what loading would refuse of an engine's settings, with the
+/// reason, before any edit.
+pub fn check(e: &Settings) -> Result<()> {
+    let plain = |key: &str, value: &str| {
+        crate::plain::check(key, value)
+            .map_err(|m| Error::Usage(format!("engine '{}': {m}", e.name.escape_debug())))
+    };
+    plain("the engine name", &e.name)?;
+    let tls_dir = e.tls.as_ref().and_then(|t| t.cert_path.as_deref());
+    plain("tls.cert_path", tls_dir.unwrap_or_default())?;
+    // Every text and list key by its own rule (keys.rs); the host's and the
+    // aliases' below, as they need more than one value.
+    for (key, value) in e.values() {
+        match value {
+            Value::Text(t) => {
+                plain(key.toml(), t)?;
+                key.check_text(t).map_err(Error::Usage)?;
             }
-            t.push_str(" }");
-            f.push(("tls", t));
-        }
-        if let Some(p) = self.policy {
-            f.push((p.as_str(), "true".to_string()));
-        }
-        f
-    }
-
-    /// Refuses what loading would refuse, with the reason, before any edit.
-    pub fn check(&self) -> Result<()> {
-        let plain = |key: &str, value: &str| {
-            crate::plain::check(key, value)
-                .map_err(|m| Error::Usage(format!("engine '{}': {m}", self.name.escape_debug())))
-        };
-        plain("the engine name", &self.name)?;
-        let tls_dir = self.tls.as_ref().and_then(|t| t.cert_path.as_deref());
-        let texts = [
-            ("host", Some(self.host.as_str())),
-            ("description", self.description.as_deref()),
-            ("hint", self.hint.as_deref()),
-            ("tls.cert_path", tls_dir),
-        ];
-        for (key, value) in texts {
-            plain(key, value.unwrap_or_default())?;
-        }
-        for alias in &self.aliases {
-            plain("aliases", alias)?;
-        }
-        rules::check_name(&self.name).map_err(|why| {
-            Error::Usage(format!("engine name '{}' is invalid: {why}", self.name))
-        })?;
-        let kind = host::check(&self.host).map_err(Error::Usage)?;
-        let mut seen = std::collections::HashSet::new();
-        for alias in &self.aliases {
-            rules::check_alias(alias)
-                .map_err(|why| Error::Usage(format!("alias '{alias}' is invalid: {why}")))?;
-            if !seen.insert(alias) || *alias == format!("{}-docker", self.name) {
-                return Err(Error::Usage(format!(
-                    "alias '{alias}' is given twice for engine '{}'; give it once",
-                    self.name
-                )));
+            Value::Names(items) => {
+                for item in items {
+                    plain(key.toml(), item)?;
+                    if key != Key::Aliases {
+                        key.check_item(item).map_err(|why| {
+                            Error::Usage(format!("{} '{item}' is invalid: {why}", key.noun()))
+                        })?;
+                    }
+                }
             }
+            Value::Switch(_) | Value::Tls(_) => {}
         }
-        if self.tls.is_some() && !rules::tls_fits(kind) {
+    }
+    rules::check_name(&e.name)
+        .map_err(|why| Error::Usage(format!("engine name '{}' is invalid: {why}", e.name)))?;
+    let kind = host::check(&e.host).map_err(Error::Usage)?;
+    let mut seen = std::collections::HashSet::new();
+    for alias in &e.aliases {
+        rules::check_alias(alias)
+            .map_err(|why| Error::Usage(format!("alias '{alias}' is invalid: {why}")))?;
+        if !seen.insert(alias) || *alias == format!("{}-docker", e.name) {
             return Err(Error::Usage(format!(
-                "TLS applies only to tcp:// hosts, and {} is not one; drop --tls/--tlsverify/--cert-path",
-                self.host
+                "alias '{alias}' is given twice for engine '{}'; give it once",
+                e.name
             )));
         }
-        if let Some(c) = self.tls.as_ref().and_then(|t| t.cert_path.as_deref())
-            && !rules::cert_path_ok(c)
-        {
-            return Err(Error::Usage(format!(
-                "--cert-path {c} must be an absolute directory path"
-            )));
-        }
-        Ok(())
     }
+    if e.tls.is_some() && !rules::tls_fits(kind) {
+        return Err(Error::Usage(format!(
+            "TLS applies only to tcp:// hosts, and {} is not one; drop --tls/--tlsverify/--cert-path",
+            e.host
+        )));
+    }
+    if let Some(c) = e.tls.as_ref().and_then(|t| t.cert_path.as_deref())
+        && !rules::cert_path_ok(c)
+    {
+        return Err(Error::Usage(format!(
+            "--cert-path {c} must be an absolute directory path"
+        )));
+    }
+    Ok(())
 }
 
 /// An engine name made from something found (a context name, a containerd
@@ -167,9 +132,9 @@ pub fn free_name(cfg: &Config, base: &str, taken: &std::collections::HashSet<Str
 }
 
 /// Renders engines as config text, for `discover` to show what it would add.
-pub fn snippet(engines: &[NewEngine]) -> String {
+pub fn snippet(engines: &[Settings]) -> String {
     engines.iter().fold(String::new(), |acc, e| {
-        text::add(&acc, &e.name, &e.fields()).unwrap_or(acc)
+        text::add(&acc, &e.name, &e.toml()).unwrap_or(acc)
     })
 }
 
@@ -290,7 +255,7 @@ impl Session {
     }
 
     /// Refuses a name or command already taken (by any engine but `except`).
-    fn check_free(&self, e: &NewEngine, except: Option<&str>) -> Result<()> {
+    fn check_free(&self, e: &Settings, except: Option<&str>) -> Result<()> {
         if let Some(old) = self.cfg.engine(&e.name) {
             let system =
                 matches!(&old.origin, config::Origin::File(p) if **p == *self.sources.system);
@@ -324,10 +289,10 @@ impl Session {
 
     /// Adds the engine: `[engines.NAME]` at the end of the file, or an entry
     /// of `engines = { … }` where the engines are one inline table.
-    pub fn add(&mut self, e: &NewEngine) -> Result<()> {
-        e.check()?;
+    pub fn add(&mut self, e: &Settings) -> Result<()> {
+        check(e)?;
         self.check_free(e, None)?;
-        self.text = text::add(&self.text, &e.name, &e.fields()).map_err(|u| self.unparsable(u))?;
+        self.text = text::add(&self.text, &e.name, &e.toml()).map_err(|u| self.unparsable(u))?;
         self.recheck()
     }
 
@@ -345,10 +310,10 @@ impl Session {
     pub fn rename(&mut self, old: &str, new: &str) -> Result<()> {
         self.check_here(old)?;
         let engine = self.cfg.require(old)?;
-        let renamed = NewEngine {
+        let renamed = Settings {
             name: new.to_string(),
             host: engine.host.clone(),
-            ..NewEngine::default()
+            ..Settings::default()
         };
         rules::check_name(new)
             .map_err(|why| Error::Usage(format!("engine name '{new}' is invalid: {why}")))?;

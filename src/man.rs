@@ -238,7 +238,7 @@ mod tests {
         .unwrap();
         let keys = [
             crate::config::TOP_KEYS,
-            crate::config::ENGINE_KEYS,
+            &crate::config::Key::names().collect::<Vec<_>>(),
             crate::config::TLS_KEYS,
         ];
         for key in keys.concat() {

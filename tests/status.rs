@@ -854,6 +854,79 @@ fn doctor_knows_whether_ssh_commands_find_the_links() {
     }
 }
 
+/// doctor's ssh fix for a user's own engine offers `dockmux add … --system`
+/// to give it to every user: followed as printed (by "root": another HOME,
+/// the system config), it makes the same engine, every key kept (a
+/// protected engine stays protected, its tags and aliases stay).
+#[test]
+fn doctors_add_fix_makes_the_same_engine() {
+    let bed = testbed::shared();
+    let name = unique("fixkeep");
+    let env = installed(&format!(
+        "[engines.{name}]\nhost = \"{}\"\ndescription = \"it's \\\"prod\\\" data\"\n\
+         aliases = [\"{name}-a\"]\nhint = \"start it\"\nprotect = true\nreadonly = true\ntags = [\"nas\", \"prod\"]\n",
+        bed.pg.host
+    ));
+    let config = env.user_config_path().display().to_string();
+    // Sessions get a PATH without the links: the fix links into its first dir.
+    let ssh_bin = env.root().join("ssh-bin");
+    std::fs::create_dir_all(&ssh_bin).unwrap();
+    let sshd = sshd::start(SshdOpts {
+        env: vec![
+            (
+                "PATH".to_string(),
+                format!("{}:/usr/bin:/bin", ssh_bin.display()),
+            ),
+            ("DOCKMUX_CONFIG".to_string(), config.clone()),
+        ],
+        ..Default::default()
+    });
+    let out = Out::of(
+        env.cmd("dockmux")
+            .args(["doctor", "--json"])
+            .env("DOCKMUX_CONFIG", &config)
+            .env("DOCKMUX_SSHD_CONFIG", sshd.dir.join("sshd_config")),
+    );
+    let report: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let fix = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "ssh_path" && c["level"] == "warning")
+        .and_then(|c| c["fix"].as_str())
+        .unwrap_or_else(|| panic!("no ssh_path fix: {report:#}"));
+    let command = fix
+        .split("as root: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command for root in: {fix}"));
+    assert!(command.starts_with("dockmux add "), "{command}");
+    // Root's own HOME, the system config.
+    let root_home = env.root().join("root-home");
+    std::fs::create_dir_all(&root_home).unwrap();
+    let out = Out::of(
+        env.program("/bin/sh")
+            .args(["-c", command])
+            .env_remove("DOCKMUX_CONFIG")
+            .env("HOME", &root_home),
+    );
+    out.ok();
+    let engine = |config: &Path| -> Value {
+        let out = Out::of(
+            env.dockmux(["list", "--json", "--no-probe", &name])
+                .env("DOCKMUX_CONFIG", config),
+        );
+        let mut v: Value = serde_json::from_str(out.ok()).unwrap();
+        let mut e = v[0].take();
+        e.as_object_mut().unwrap().remove("source");
+        e
+    };
+    let made = engine(&env.system_config_path);
+    assert_eq!(made, engine(Path::new(&config)));
+    assert_eq!(made["policy"], "readonly", "{made:#}");
+    assert_eq!(made["protect"], true, "{made:#}");
+    assert!(ssh_bin.join(format!("{name}-docker")).exists());
+}
+
 /// The user's shell finds the links in ~/.local/bin first; ssh sessions get
 /// a PATH with only the other directory of links. ssh works, and doctor,
 /// judging by what sshd's PATH finds, says so.

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::config::Policy;
-use crate::config::{Sources, Tls};
-use crate::edit::{NewEngine, Session, target_path};
+use crate::config::{Settings, Sources, Tls};
+use crate::edit::{self, Session, target_path};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::links::{self, Linker};
@@ -40,11 +39,23 @@ pub struct AddArgs {
     #[arg(long, value_name = "DIR")]
     pub cert_path: Option<String>,
     /// Destructive commands on this engine need its name typed back
-    #[arg(long, conflicts_with = "readonly")]
+    #[arg(long)]
     pub protect: bool,
-    /// Only commands that read run on this engine
+    /// Only commands that read run on this engine (with --protect too, this holds)
     #[arg(long)]
     pub readonly: bool,
+    /// With --protect: a host directory containers may bind-mount without the second yes (repeatable)
+    #[arg(long = "safe-bind", value_name = "DIR")]
+    pub safe_binds: Vec<String>,
+    /// The engine's data root on its host, when it is not to be asked
+    #[arg(long, value_name = "DIR")]
+    pub data_root: Option<String>,
+    /// ssh hosts: how long the shared connection stays after its last use ("10m", "90s", "0": off)
+    #[arg(long, value_name = "TIME")]
+    pub persist: Option<String>,
+    /// A tag to select the engine by (`@TAG`; repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
     /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
     #[arg(long)]
     pub system: bool,
@@ -61,18 +72,23 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
         verify: !args.tls,
         cert_path: args.cert_path.clone(),
     });
-    let engine = NewEngine {
+    let engine = Settings {
         name: args.name.clone(),
         host: args.host.clone(),
         description: args.description.clone(),
         aliases: args.aliases.clone(),
         hint: args.hint.clone(),
         tls,
-        policy: Policy::from_keys(args.protect, args.readonly),
+        protect: args.protect,
+        readonly: args.readonly,
+        safe_binds: args.safe_binds.clone(),
+        data_root: args.data_root.clone(),
+        persist: args.persist.clone(),
+        tags: args.tags.clone(),
     };
     // Everything is checked before anything is written: the engine, the link
     // directory, who it serves, and the files in the way.
-    engine.check()?;
+    edit::check(&engine)?;
     links::refuse_shadowing(engine.commands())?;
     let linker = if args.link {
         let l = Linker::new(args.dir.as_deref(), false, false)?;

@@ -90,7 +90,7 @@ fn show(sources: &Sources) -> Result<String> {
                 .unwrap_or_default();
             out.push_str(&format!("tls = {{ verify = {}{cert} }}\n", t.verify));
         }
-        if let Some(p) = e.policy {
+        if let Some(p) = e.policy() {
             out.push_str(&format!("{} = true\n", p.as_str()));
         }
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use crate::config::{self, Config, Engine, Sources};
+use crate::config::{self, Config, Engine, Settings, Sources};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::probe::{self, Status};
@@ -33,13 +33,11 @@ pub struct ListArgs {
 
 #[derive(Serialize)]
 pub struct EngineJson<'a> {
-    pub name: &'a str,
+    /// The name and every key (src/config/keys.rs).
+    #[serde(flatten)]
+    pub settings: &'a Settings,
     pub commands: Vec<String>,
-    pub host: &'a str,
-    pub description: Option<&'a str>,
-    pub hint: Option<&'a str>,
-    pub tls: Option<TlsJson<'a>>,
-    /// "protect", "readonly" or null.
+    /// "protect", "readonly" or null: the policy the keys give.
     pub policy: Option<&'static str>,
     pub source: String,
     /// `None` (null) when not probed.
@@ -57,25 +55,12 @@ pub struct ClashJson {
     pub error: String,
 }
 
-#[derive(Serialize)]
-pub struct TlsJson<'a> {
-    pub verify: bool,
-    pub cert_path: Option<&'a str>,
-}
-
 impl<'a> EngineJson<'a> {
     pub fn new(cfg: &Config, e: &'a Engine, status: Option<Status>) -> Self {
         EngineJson {
-            name: &e.name,
+            settings: &e.settings,
             commands: e.commands().collect(),
-            host: &e.host,
-            description: e.description.as_deref(),
-            hint: e.hint.as_deref(),
-            tls: e.tls.as_ref().map(|t| TlsJson {
-                verify: t.verify,
-                cert_path: t.cert_path.as_deref(),
-            }),
-            policy: e.policy.map(|p| p.as_str()),
+            policy: e.policy().map(|p| p.as_str()),
             source: e.origin.to_string(),
             status,
             connection: forward::State::of(e).label(),
@@ -174,7 +159,7 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
         header.push("STATUS");
     }
     // Like STATUS, shown when it says something.
-    let policies = engines.iter().any(|e| e.policy.is_some());
+    let policies = engines.iter().any(|e| e.policy().is_some());
     if policies {
         header.push("POLICY");
     }
@@ -206,7 +191,7 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
             }
         }
         if policies {
-            row.push(e.policy.map_or("-", |p| p.as_str()).to_string());
+            row.push(e.policy().map_or("-", |p| p.as_str()).to_string());
         }
         if ssh {
             row.push(connection.unwrap_or("-").to_string());

@@ -16,15 +16,17 @@ use crate::host;
 use crate::suggest;
 
 mod clash;
+pub mod keys;
 mod parse;
 mod read;
 pub mod rules;
 mod scan;
 
 use clash::{clashes, place};
+pub use keys::{Key, Settings};
 use parse::parse;
 #[cfg(test)]
-pub(crate) use parse::{ENGINE_KEYS, TLS_KEYS, TOP_KEYS};
+pub(crate) use parse::{TLS_KEYS, TOP_KEYS};
 use read::{check_size, read_checked};
 
 /// The system-wide config. `DOCKMUX_SYSTEM_CONFIG` moves it, for tests and
@@ -145,27 +147,15 @@ pub struct Tls {
     pub cert_path: Option<String>,
 }
 
+/// An engine as loaded: its settings (keys.rs; `engine.host` reads through
+/// to them), the kind of its host, and where it came from.
 #[derive(Clone, Debug)]
 pub struct Engine {
-    pub name: String,
-    pub host: String,
+    pub settings: Settings,
     pub kind: host::Kind,
-    pub description: Option<String>,
-    pub aliases: Vec<String>,
-    pub hint: Option<String>,
-    pub tls: Option<Tls>,
-    /// `protect = true` / `readonly = true` (src/engine/policy/).
-    pub policy: Option<Policy>,
-    /// `safe_binds = ["/srv/apps"]`: host directories a protected engine's
-    /// containers may bind-mount unconfirmed (never its data root or socket).
-    pub safe_binds: Vec<String>,
-    /// `data_root = "/path"`: the engine's data root, when it is not to be
-    /// asked (`DockerRootDir` of `/info`).
-    pub data_root: Option<String>,
-    /// Seconds an ssh engine's shared connection stays after its last use
-    /// (`persist`, the engine's own or else the config's top-level one;
-    /// `None`: the default, `Some(0)`: off). See src/forward/.
-    pub persist: Option<u64>,
+    /// The config's top-level `persist` in seconds, for an ssh engine
+    /// without its own (`settings.persist`). See src/forward/.
+    pub top_persist: Option<u64>,
     pub origin: Origin,
     /// Index into the loaded texts, and spans, for messages after merging.
     src: usize,
@@ -173,12 +163,14 @@ pub struct Engine {
     alias_spans: Vec<Range<usize>>,
 }
 
-impl Engine {
-    /// The command names that reach this engine: `NAME-docker`, then the aliases.
-    pub fn commands(&self) -> impl Iterator<Item = String> + '_ {
-        commands(&self.name, &self.aliases)
+impl std::ops::Deref for Engine {
+    type Target = Settings;
+    fn deref(&self) -> &Settings {
+        &self.settings
     }
+}
 
+impl Engine {
     pub fn unix_socket(&self) -> Option<&Path> {
         host::unix_socket(&self.host)
     }
@@ -187,7 +179,10 @@ impl Engine {
     /// when it has none (not ssh, or turned off).
     pub fn persist_secs(&self) -> u64 {
         match self.kind {
-            host::Kind::Ssh => self.persist.unwrap_or(rules::PERSIST_DEFAULT),
+            host::Kind::Ssh => (self.settings.persist.as_deref())
+                .and_then(|p| rules::persist_secs(p).ok())
+                .or(self.top_persist)
+                .unwrap_or(rules::PERSIST_DEFAULT),
             _ => 0,
         }
     }
@@ -553,7 +548,7 @@ fn merge((texts, files): Texts) -> Result<Config> {
         }
     }
     for e in &mut engines {
-        e.persist = e.persist.or(persist);
+        e.top_persist = persist;
     }
     let clashes = clashes(&engines, &texts);
     Ok(Config {

@@ -7,26 +7,13 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::rules::{
-    cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, persist_secs, tls_fits,
-};
-use super::{Client, Engine, Origin, Policy, Tls};
+use super::keys::{Key, Kind, Settings};
+use super::rules::{cert_path_ok, check_name, client_path_ok, persist_secs, tls_fits};
+use super::{Client, Engine, Origin, Tls};
 use crate::host;
 use crate::suggest;
 
 pub(crate) const TOP_KEYS: &[&str] = &["docker", "persist", "engines"];
-pub(crate) const ENGINE_KEYS: &[&str] = &[
-    "host",
-    "description",
-    "aliases",
-    "hint",
-    "tls",
-    "protect",
-    "readonly",
-    "safe_binds",
-    "data_root",
-    "persist",
-];
 pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
 pub(super) struct Parsed {
@@ -71,7 +58,10 @@ pub(super) fn parse(
                     origin: origin.clone(),
                 });
             }
-            "persist" => out.persist = Some(persist(value)?),
+            "persist" => {
+                let text = plain_string(value, "persist")?;
+                out.persist = Some(persist_secs(text).map_err(|m| (value.span(), m))?);
+            }
             "engines" => {
                 let DeValue::Table(table) = value.get_ref() else {
                     return Err((
@@ -114,81 +104,72 @@ fn parse_engine(
         ));
     };
     let mut host = None;
-    let (mut protect, mut readonly) = (false, false);
     let mut engine = Engine {
-        name: n.to_string(),
-        host: String::new(),
+        settings: Settings {
+            name: n.to_string(),
+            ..Settings::default()
+        },
         kind: host::Kind::Unix,
-        description: None,
-        aliases: Vec::new(),
-        hint: None,
-        tls: None,
-        policy: None,
-        safe_binds: Vec::new(),
-        data_root: None,
-        persist: None,
+        top_persist: None,
         origin: origin.clone(),
         src,
         name_span: name.span(),
         alias_spans: Vec::new(),
     };
     for (key, value) in table {
-        match key.get_ref().as_ref() {
-            "host" => {
-                let url = plain_string(value, "host")?;
-                let kind = host::check(url).map_err(|m| (value.span(), m))?;
-                host = Some((url.to_string(), kind, value.span()));
+        let word = key.get_ref().as_ref();
+        let Some(k) = Key::from_toml(word) else {
+            let expected: Vec<&str> = Key::names().collect();
+            return Err(unknown_key(
+                key,
+                word,
+                &format!("in engine '{n}'"),
+                &expected,
+            ));
+        };
+        match k.kind() {
+            Kind::Text => {
+                let text = plain_string(value, word)?;
+                if k == Key::Host {
+                    let kind = host::check(text).map_err(|m| (value.span(), m))?;
+                    host = Some((kind, value.span()));
+                }
+                k.check_text(text).map_err(|m| (value.span(), m))?;
+                engine.settings.set_text(k, Some(text.to_string()));
             }
-            "description" => {
-                engine.description = Some(plain_string(value, "description")?.to_string())
-            }
-            "hint" => engine.hint = Some(plain_string(value, "hint")?.to_string()),
-            "aliases" => {
+            Kind::Names => {
                 let DeValue::Array(items) = value.get_ref() else {
                     return Err((
                         value.span(),
-                        "aliases must be a list of names, like aliases = [\"playground\"]".into(),
+                        format!(
+                            "{word} must be a list of {}, like {word} = [\"{}\"]",
+                            k.items(),
+                            k.example()
+                        ),
                     ));
                 };
+                let mut names = Vec::with_capacity(items.len());
                 for item in items {
-                    let alias = string(item, "an alias")?;
-                    crate::plain::check("aliases", alias).map_err(|m| (item.span(), m))?;
-                    check_alias(alias).map_err(|why| {
-                        (item.span(), format!("alias '{alias}' is invalid: {why}"))
+                    let one = string(item, k.a_noun())?;
+                    crate::plain::check(word, one).map_err(|m| (item.span(), m))?;
+                    k.check_item(one).map_err(|why| {
+                        (
+                            item.span(),
+                            format!("{} '{one}' is invalid: {why}", k.noun()),
+                        )
                     })?;
-                    engine.aliases.push(alias.to_string());
-                    engine.alias_spans.push(item.span());
+                    if k == Key::Aliases {
+                        engine.alias_spans.push(item.span());
+                    }
+                    names.push(one.to_string());
                 }
+                engine.settings.set_names(k, names);
             }
-            "tls" => engine.tls = Some(parse_tls(value)?),
-            "protect" => protect = boolean(value, "protect")?,
-            "readonly" => readonly = boolean(value, "readonly")?,
-            "safe_binds" => {
-                let DeValue::Array(items) = value.get_ref() else {
-                    return Err((
-                        value.span(),
-                        "safe_binds must be a list of absolute directories, like safe_binds = [\"/srv/apps\"]".into(),
-                    ));
-                };
-                for item in items {
-                    engine
-                        .safe_binds
-                        .push(host_dir(item, "safe_binds")?.to_string());
-                }
-            }
-            "data_root" => engine.data_root = Some(host_dir(value, "data_root")?.to_string()),
-            "persist" => engine.persist = Some(persist(value)?),
-            other => {
-                return Err(unknown_key(
-                    key,
-                    other,
-                    &format!("in engine '{n}'"),
-                    ENGINE_KEYS,
-                ));
-            }
+            Kind::Switch => engine.settings.set_switch(k, boolean(value, word)?),
+            Kind::Tls => engine.settings.tls = Some(parse_tls(value)?),
         }
     }
-    let Some((url, kind, span)) = host else {
+    let Some((kind, span)) = host else {
         return Err((
             name.span(),
             format!(
@@ -204,9 +185,7 @@ fn parse_engine(
             ),
         ));
     }
-    engine.host = url;
     engine.kind = kind;
-    engine.policy = Policy::from_keys(protect, readonly);
     Ok(engine)
 }
 
@@ -242,25 +221,6 @@ fn parse_tls(value: &Spanned<DeValue<'_>>) -> std::result::Result<Tls, ParseErro
         }
     }
     Ok(tls)
-}
-
-/// An absolute directory on the engine's host (`safe_binds`, `data_root`).
-fn host_dir<'a>(
-    value: &'a Spanned<DeValue<'_>>,
-    key: &str,
-) -> std::result::Result<&'a str, ParseError> {
-    let p = plain_string(value, key)?;
-    if !host_dir_ok(p) {
-        return Err((
-            value.span(),
-            format!("{key}: \"{p}\" must be an absolute directory path, like \"/srv/apps\""),
-        ));
-    }
-    Ok(p)
-}
-
-fn persist(value: &Spanned<DeValue<'_>>) -> std::result::Result<u64, ParseError> {
-    persist_secs(plain_string(value, "persist")?).map_err(|m| (value.span(), m))
 }
 
 fn boolean(value: &Spanned<DeValue<'_>>, what: &str) -> std::result::Result<bool, ParseError> {

@@ -58,6 +58,19 @@ pub fn check_alias(alias: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// The longest tag: far above a useful label, short enough for a table cell.
+pub const TAG_MAX: usize = 64;
+
+/// Tags (`tags = ["nas"]`, selected as `@nas`): the characters of a name,
+/// so a tag is one shell word and never reads as a glob or an exclusion.
+pub fn check_tag(tag: &str) -> std::result::Result<(), String> {
+    check_name_chars(tag)?;
+    if tag.len() > TAG_MAX {
+        return Err(format!("a tag may have at most {TAG_MAX} bytes"));
+    }
+    Ok(())
+}
+
 // The three below are one comparison each, on the engine path: inlined, as
 // the expressions they replace were.
 
@@ -78,6 +91,14 @@ pub fn cert_path_ok(path: &str) -> bool {
 #[inline(always)]
 pub fn host_dir_ok(path: &str) -> bool {
     path.starts_with('/')
+}
+
+/// [`host_dir_ok`] as a check with its reason, for the parser's messages.
+pub fn check_host_dir(path: &str) -> std::result::Result<(), String> {
+    match host_dir_ok(path) {
+        true => Ok(()),
+        false => Err("it must be an absolute directory path, like \"/srv/apps\"".into()),
+    }
 }
 
 /// TLS goes only with tcp:// hosts.

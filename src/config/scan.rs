@@ -15,10 +15,9 @@
 
 use std::ops::Range;
 
-use super::rules::{
-    cert_path_ok, check_alias, check_name, client_path_ok, host_dir_ok, persist_secs, tls_fits,
-};
-use super::{Client, Engine, Origin, Policy, Tls};
+use super::keys::{Key, Settings};
+use super::rules::{cert_path_ok, check_name, client_path_ok, persist_secs, tls_fits};
+use super::{Client, Engine, Origin, Tls};
 use crate::host::{self, Kind};
 
 /// What the checks across sections need of one section. The one engine that
@@ -65,23 +64,25 @@ pub(super) fn engine_for(
         Some(())
     })?;
     let engine = Engine {
-        name: raw.name.to_string(),
-        host: raw.host.to_string(),
-        kind: raw.kind,
-        description: raw.description.map(str::to_string),
-        aliases,
-        hint: raw.hint.map(str::to_string),
-        tls: raw.tls.map(|(verify, cert_path)| Tls {
-            verify,
-            cert_path: cert_path.map(str::to_string),
-        }),
-        policy: Policy::from_keys(raw.protect, raw.readonly),
-        safe_binds: match raw.safe_binds.is_empty() {
-            true => Vec::new(),
-            false => raw.safe_binds.iter().map(|b| b.to_string()).collect(),
+        settings: Settings {
+            name: raw.name.to_string(),
+            host: raw.host.to_string(),
+            description: raw.description.map(str::to_string),
+            aliases,
+            hint: raw.hint.map(str::to_string),
+            tls: raw.tls.map(|(verify, cert_path)| Tls {
+                verify,
+                cert_path: cert_path.map(str::to_string),
+            }),
+            protect: raw.protect,
+            readonly: raw.readonly,
+            safe_binds: raw.safe_binds.iter().map(|b| b.to_string()).collect(),
+            data_root: raw.data_root.map(str::to_string),
+            persist: raw.persist.map(str::to_string),
+            tags: raw.tags.iter().map(|t| t.to_string()).collect(),
         },
-        data_root: raw.data_root.map(str::to_string),
-        persist: raw.persist.or(scan.persist.map(|(secs, _)| secs)),
+        kind: raw.kind,
+        top_persist: scan.persist.map(|(secs, _)| secs),
         origin: texts[entry.src].0.clone(),
         src: entry.src,
         name_span: raw.name_span,
@@ -220,9 +221,11 @@ struct Raw<'a> {
     tls: Option<(bool, Option<&'a str>)>,
     protect: bool,
     readonly: bool,
+    /// Read and checked as the parser does; allocate only when they are there.
     safe_binds: Vec<&'a str>,
     data_root: Option<&'a str>,
-    persist: Option<u64>,
+    persist: Option<&'a str>,
+    tags: Vec<&'a str>,
 }
 
 /// Reads and checks one section, from its `[` to the next table or the end;
@@ -251,66 +254,58 @@ fn section<'a>(
         safe_binds: Vec::new(),
         data_root: None,
         persist: None,
+        tags: Vec::new(),
     };
-    // Keys seen, to refuse repeats (a TOML error): host, description, hint,
-    // aliases, tls, protect, readonly, safe_binds, data_root, persist.
-    let mut seen = [false; 10];
-    let mut once = |i: usize| (!std::mem::replace(&mut seen[i], true)).then_some(());
+    // Keys seen, to refuse repeats (a TOML error).
+    let mut seen = [false; Key::ALL.len()];
+    let mut once = |k: Key| (!std::mem::replace(&mut seen[k as usize], true)).then_some(());
     loop {
         s.skip_ws();
         match s.peek() {
             None | Some(b'[') => break,
             Some(b'\n' | b'\r' | b'#') => s.end_of_line()?,
             Some(_) => {
-                match s.key_eq()? {
-                    "host" => {
-                        once(0)?;
+                let key = Key::from_toml(s.key_eq()?)?;
+                once(key)?;
+                match key {
+                    Key::Host => {
                         let (url, _) = s.string()?;
                         raw.kind = host::check(url).ok()?;
                         raw.host = url;
                     }
-                    "description" => {
-                        once(1)?;
-                        raw.description = Some(s.string()?.0);
-                    }
-                    "hint" => {
-                        once(2)?;
-                        raw.hint = Some(s.string()?.0);
-                    }
-                    "aliases" => {
-                        once(3)?;
+                    Key::Description => raw.description = Some(s.string()?.0),
+                    Key::Hint => raw.hint = Some(s.string()?.0),
+                    Key::Aliases => {
                         s.array(|a, span| {
-                            check_alias(a).ok()?;
+                            key.check_item(a).ok()?;
                             alias(a, span)
                         })?;
                     }
-                    "tls" => {
-                        once(4)?;
-                        raw.tls = Some(s.tls()?);
+                    Key::Tags => {
+                        s.array(|t, _| {
+                            key.check_item(t).ok()?;
+                            raw.tags.push(t);
+                            Some(())
+                        })?;
                     }
-                    "protect" => {
-                        once(5)?;
-                        raw.protect = s.boolean()?;
+                    Key::SafeBinds => {
+                        s.array(|b, _| {
+                            key.check_item(b).ok()?;
+                            raw.safe_binds.push(b);
+                            Some(())
+                        })?;
                     }
-                    "readonly" => {
-                        once(6)?;
-                        raw.readonly = s.boolean()?;
+                    Key::DataRoot | Key::Persist => {
+                        let (v, _) = s.string()?;
+                        key.check_text(v).ok()?;
+                        match key {
+                            Key::DataRoot => raw.data_root = Some(v),
+                            _ => raw.persist = Some(v),
+                        }
                     }
-                    "safe_binds" => {
-                        once(7)?;
-                        s.array(|b, _| host_dir_ok(b).then(|| raw.safe_binds.push(b)))?;
-                    }
-                    "data_root" => {
-                        once(8)?;
-                        let (p, _) = s.string()?;
-                        raw.data_root = Some(p).filter(|p| host_dir_ok(p));
-                        raw.data_root?;
-                    }
-                    "persist" => {
-                        once(9)?;
-                        raw.persist = Some(persist_secs(s.string()?.0).ok()?);
-                    }
-                    _ => return None,
+                    Key::Tls => raw.tls = Some(s.tls()?),
+                    Key::Protect => raw.protect = s.boolean()?,
+                    Key::Readonly => raw.readonly = s.boolean()?,
                 }
                 s.end_of_line()?;
             }
@@ -552,7 +547,7 @@ mod tests {
     #[test]
     fn plain_configs_take_the_quick_way() {
         let cfg = "# engines\r\ndocker = '/usr/bin/docker'  # the client\n\n[engines.pg]\nhost = \"unix:///s\" \t\ndescription = \"Play, ground ü\"\naliases = [ \"playground\", 'pgx', ]\n\
-                   [engines.\"db.prod\"]\nhost = \"tcp://db:2376\"\ntls = { verify = false, cert_path = \"/c\" }\nhint = ''\n[engines.e]\nhost='ssh://me@nas'\naliases=[]";
+                   [engines.\"db.prod\"]\nhost = \"tcp://db:2376\"\ntls = { verify = false, cert_path = \"/c\" }\nhint = ''\n[engines.e]\nhost='ssh://me@nas'\naliases=[]\ntags = [\"nas\", 'prod-1',]";
         for cmd in [
             "pg-docker",
             "playground",
@@ -733,6 +728,7 @@ mod tests {
             Just("\"dash \u{2013} is fine\""),
             Just("\"pg-docker\""),
             Just("\"playground\""),
+            Just("\"Nas\""),
             Just("'''x'''"),
             Just("\"docker\""),
             Just("\"/usr/bin/docker\""),
@@ -766,6 +762,8 @@ mod tests {
             Just("safe_binds"),
             Just("data_root"),
             Just("persist"),
+            Just("tags"),
+            Just("tag"),
         ];
         let value = prop_oneof![
             string.prop_map(str::to_string),
@@ -825,6 +823,11 @@ mod tests {
                 prop::option::of(prop_oneof![Just("true"), Just("false")]),
                 prop::option::of(prop_oneof![Just("true"), Just("false")]),
                 prop::option::of(prop_oneof![
+                    Just("[\"nas\"]"),
+                    Just("[ 'nas', \"prod-1\", ]"),
+                    Just("[]")
+                ]),
+                prop::option::of(prop_oneof![
                     Just("[\"/srv/apps\", '/x y']"),
                     Just("[]"),
                     Just("[ \"/\" ]")
@@ -843,13 +846,14 @@ mod tests {
                     tls,
                     order,
                     ends,
-                    (protect, readonly, safe_binds, data_root, persist),
+                    (protect, readonly, tags, safe_binds, data_root, persist),
                 )| {
                     let mut lines = vec![format!("host = {host}")];
-                    lines.extend(safe_binds.map(|b| format!("safe_binds = {b}")));
-                    lines.extend(data_root.map(|d| format!("data_root={d}")));
                     lines.extend(protect.map(|b| format!("protect = {b}")));
                     lines.extend(readonly.map(|b| format!("readonly={b}")));
+                    lines.extend(tags.map(|t| format!("tags = {t}")));
+                    lines.extend(safe_binds.map(|b| format!("safe_binds = {b}")));
+                    lines.extend(data_root.map(|d| format!("data_root={d}")));
                     lines.extend(persist.map(|p| format!("persist = {p}")));
                     lines.extend(desc.map(|d| format!("description = {d}")));
                     lines.extend(hint.map(|h| format!("hint={h}")));

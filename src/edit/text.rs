@@ -522,30 +522,6 @@ fn key_repr(name: &str, old: Option<&str>) -> String {
     }
 }
 
-/// A TOML string as a person writes it: literal (`'C:\x'`) where that
-/// needs no escape but a basic one would, else basic with quotes,
-/// backslashes and control characters escaped.
-pub fn string(s: &str) -> String {
-    if s.contains(['\\', '"']) && !s.contains('\'') && !s.chars().any(char::is_control) {
-        return format!("'{s}'");
-    }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn splice(text: &str, range: Range<usize>, with: &str) -> String {
     let mut out = String::with_capacity(text.len() + with.len());
     out.push_str(&text[..range.start]);
@@ -642,12 +618,5 @@ mod tests {
             rename(text, "pg", "q").unwrap(),
             "engines.q.host = \"x\"\nengines . q . aliases = []\n"
         );
-    }
-
-    #[test]
-    fn strings_are_escaped() {
-        assert_eq!(string("a\"b\\c\n\u{7f}"), "\"a\\\"b\\\\c\\n\\u007F\"");
-        assert_eq!(string("x\\ntouch \"it\""), "'x\\ntouch \"it\"'");
-        assert_eq!(string("it's \"x\""), "\"it's \\\"x\\\"\"");
     }
 }

@@ -183,7 +183,7 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
         Scan::Ok(line) => line,
     };
     // Only engines with a policy pay for reading the command line.
-    if engine.policy.is_some() {
+    if engine.policy().is_some() {
         policy::enforce(command, &engine, args)?;
     }
     builder::check(&engine, args)?;
@@ -197,7 +197,7 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
     // An ssh engine goes through its shared connection when it has one
     // (src/forward/: a stat and a connect when it is up).
     if let Some(forwarded) = crate::forward::reach(&engine, line.quiet || depth > 1) {
-        engine.host = forwarded;
+        engine.settings.host = forwarded;
     }
     if line.quiet
         && let Some(verb) = args.get(line.command)

@@ -25,9 +25,9 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::accounts::Accounts;
-use crate::config::{self, Config, Sources};
+use crate::config::{self, Config, Settings, Sources};
 use crate::context_store;
-use crate::edit::{self, NewEngine, Session};
+use crate::edit::{self, Session};
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::exit_codes::ExitCode;
@@ -135,7 +135,7 @@ pub struct Found {
     pub owner: String,
     pub owner_uid: Option<u32>,
     #[serde(skip)]
-    engine: Option<NewEngine>,
+    engine: Option<Settings>,
 }
 
 /// The tree being read, and paths in it.
@@ -201,7 +201,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<ExitCode> {
     if args.write {
         let mut session = Session::open(sources, false)?;
         let found = propose(&session.cfg, &findings, &tree, &users);
-        let new: Vec<&NewEngine> = found.iter().filter_map(|f| f.engine.as_ref()).collect();
+        let new: Vec<&Settings> = found.iter().filter_map(|f| f.engine.as_ref()).collect();
         for e in &new {
             session.add(e)?;
         }
@@ -224,7 +224,7 @@ pub fn run(args: &DiscoverArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let found = propose(&cfg, &findings, &tree, &users);
     let mut text = report(&found, args.json);
-    let new: Vec<NewEngine> = found.iter().filter_map(|f| f.engine.clone()).collect();
+    let new: Vec<Settings> = found.iter().filter_map(|f| f.engine.clone()).collect();
     if !args.json && !new.is_empty() {
         let file = edit::target_path(sources, false)
             .map(|p| p.display().to_string())
@@ -367,11 +367,11 @@ fn propose(cfg: &Config, findings: &[Finding], tree: &Tree, users: &Accounts) ->
                 taken.insert(name.clone());
                 out.engine = Some(match &best.from_context {
                     Some(ctx) => ctx.engine(name.clone()),
-                    None => NewEngine {
+                    None => Settings {
                         name: name.clone(),
                         host: host.clone(),
                         description: Some(format!("found by dockmux discover: {}", best.what)),
-                        ..NewEngine::default()
+                        ..Settings::default()
                     },
                 });
                 out.name = name;

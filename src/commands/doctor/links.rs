@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Checks, Level};
-use crate::config::{Config, Engine, Sources};
+use crate::config::{Config, Sources};
 use crate::links::{self, SelfExe};
 use crate::{programs, quote};
 
@@ -165,7 +165,7 @@ pub(super) fn commands(cfg: &Config) -> impl Iterator<Item = (&str, String)> {
 }
 
 pub(super) fn check_stale_links(c: &mut Checks, cfg: &Config, link_dirs: &[(PathBuf, String)]) {
-    let claimed: Vec<String> = cfg.engines.iter().flat_map(Engine::commands).collect();
+    let claimed: Vec<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
     // Every dir a link may be in (PATH's, dockmux's, the default), as rename and remove look.
     let mut dirs: Vec<PathBuf> = link_dirs.iter().map(|(d, _)| d.clone()).collect();
     for d in links::link_dirs(None) {

@@ -283,7 +283,7 @@ fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
 fn check_engines(c: &mut Checks, cfg: &Config, timeout: Duration) {
     let engines: Vec<&Engine> = cfg.engines.iter().collect();
     for (e, s) in engines.iter().zip(probe::probe_all(cfg, &engines, timeout)) {
-        if let Some(p) = e.policy {
+        if let Some(p) = e.policy() {
             c.ok("policy", format!("{}: {}", e.name, p.describe()));
         }
         if s.is_up() {

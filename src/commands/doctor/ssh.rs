@@ -115,7 +115,7 @@ pub(super) fn check_ssh_path(
         } else {
             let adds: Vec<String> = engines
                 .iter()
-                .map(|e| format!("{} --system --link --dir {system_dir}", add_command(e)))
+                .map(|e| format!("{} --system --link --dir {system_dir}", e.add_line()))
                 .collect();
             format!(
                 "{} in your own config ({}), which no other user's commands read \
@@ -152,30 +152,6 @@ pub(super) fn check_ssh_path(
             Some(fix),
         );
     }
-}
-
-/// The `dockmux add` that makes the same engine elsewhere: its host,
-/// description, hint, aliases and TLS settings.
-pub(super) fn add_command(e: &Engine) -> String {
-    let q = crate::quote::sh_word;
-    let mut words = vec!["dockmux add".to_string(), q(&e.name), q(&e.host)];
-    let mut opt = |flag: &str, value: &str| words.push(format!("{flag} {}", q(value)));
-    if let Some(d) = &e.description {
-        opt("--description", d);
-    }
-    if let Some(h) = &e.hint {
-        opt("--hint", h);
-    }
-    for a in &e.aliases {
-        opt("--alias", a);
-    }
-    if let Some(tls) = &e.tls {
-        if let Some(c) = &tls.cert_path {
-            opt("--cert-path", c);
-        }
-        words.push(if tls.verify { "--tlsverify" } else { "--tls" }.to_string());
-    }
-    words.join(" ")
 }
 
 /// This machine's name, as `ssh NAME` would reach it.

@@ -44,7 +44,7 @@ pub enum Verdict {
 /// The verdict for `args` (the words after `NAME-docker`) on `engine`.
 /// Help and completion requests always run.
 pub fn judge(engine: &Engine, args: &[OsString]) -> Verdict {
-    let Some(policy) = engine.policy else {
+    let Some(policy) = engine.policy() else {
         return Verdict::Run;
     };
     let line = commands::read(args);
