@@ -62,10 +62,12 @@ pub enum Command {
     Discover(cmd::discover::DiscoverArgs),
     /// Add an engine to the config (keeps your comments and formatting)
     Add(cmd::add::AddArgs),
-    /// Remove an engine from the config
+    /// Remove engines from the config
     Remove(cmd::remove::RemoveArgs),
     /// Rename an engine (and its NAME-docker link, if there is one)
     Rename(cmd::rename::RenameArgs),
+    /// Change engines in place: host, description, aliases, tags, protect, readonly
+    Set(cmd::set::SetArgs),
     /// Docker contexts: export engines as contexts, import contexts as engines
     #[command(subcommand)]
     Contexts(cmd::contexts::ContextsCmd),
@@ -162,6 +164,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
         Command::Add(args) => cmd::add::run(args, &sources),
         Command::Remove(args) => cmd::remove::run(args, &sources),
         Command::Rename(args) => cmd::rename::run(args, &sources),
+        Command::Set(args) => cmd::set::run(args, &sources),
         Command::Contexts(args) => cmd::contexts::run(args, &sources),
         Command::Completions(args) => cmd::completions::run(args, &sources),
         Command::Install(args) => cmd::install::run(args, &sources, Cli::command()),
@@ -256,7 +259,7 @@ mod tests {
     #[test]
     fn every_key_has_its_option() {
         let cli = super::Cli::command();
-        for command in ["add"] {
+        for command in ["add", "set"] {
             let sub = cli.find_subcommand(command).unwrap();
             for flag in Key::ALL.iter().filter_map(|k| k.flag()) {
                 let long = flag.trim_start_matches("--");

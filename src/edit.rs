@@ -11,8 +11,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::atomic;
-use crate::config::keys::{Key, Value};
-use crate::config::{self, Config, Settings, Sources, rules};
+use crate::config::keys::Value;
+use crate::config::{self, Config, Key, Settings, Sources, keys, rules};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lock::{self, Lock};
@@ -268,6 +268,11 @@ impl Session {
                 if system { " --system" } else { "" }
             )));
         }
+        self.check_commands(e, except)
+    }
+
+    /// Refuses a command of `e`'s that another engine (any but `except`) answers to.
+    fn check_commands(&self, e: &Settings, except: Option<&str>) -> Result<()> {
         for command in e.commands() {
             if let Some(other) = self.claimant(&command)
                 && Some(other.name.as_str()) != except
@@ -294,6 +299,39 @@ impl Session {
         self.check_free(e, None)?;
         self.text = text::add(&self.text, &e.name, &e.toml()).map_err(|u| self.unparsable(u))?;
         self.recheck()
+    }
+
+    /// Changes engine `new.name` in this file to `new`, key by key: only the
+    /// keys whose values differ are written (text.rs keeps every other byte).
+    /// Returns the keys changed, in writing order; none when it was so already.
+    pub fn set(&mut self, new: &Settings) -> Result<Vec<Key>> {
+        self.check_here(&new.name)?;
+        check(new)?;
+        self.check_commands(new, Some(&new.name))?;
+        let here = config::check_edit(&self.only_this_file(), &self.path, &self.text)?;
+        let old = here.require(&new.name)?.settings.clone();
+        let changed: Vec<Key> = Key::ALL
+            .into_iter()
+            .filter(|k| old.get(*k) != new.get(*k))
+            .collect();
+        for key in &changed {
+            let value = new.get(*key).map(keys::toml_value);
+            self.text = text::set(&self.text, &new.name, key.toml(), value.as_deref())
+                .map_err(|u| self.unparsable(u))?;
+        }
+        if !changed.is_empty() {
+            self.recheck()?;
+        }
+        Ok(changed)
+    }
+
+    /// Sources that read only the file being edited.
+    fn only_this_file(&self) -> Sources {
+        Sources {
+            explicit: Some(self.path.clone()),
+            system: self.sources.system.clone(),
+            user: None,
+        }
     }
 
     /// Removes the engine (with the comments just above it); returns the

@@ -3,14 +3,19 @@
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 /// Case and leading dashes do not count against a match (`PG` is `pg`).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let norm = |s: &str| s.trim_start_matches('-').to_lowercase();
-    let word = norm(word);
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&word, &norm(c)), c))
-        .filter(|(score, _)| *score >= 0.8)
+        .filter_map(|c| Some((score(word, c)?, c)))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// How near `candidate` is to `word` (higher is nearer), when near enough
+/// to be a likely typo; for choosing among candidates one at a time.
+pub fn score(word: &str, candidate: &str) -> Option<f64> {
+    let norm = |s: &str| s.trim_start_matches('-').to_lowercase();
+    let s = strsim::jaro_winkler(&norm(word), &norm(candidate));
+    (s >= 0.8).then_some(s)
 }
 
 /// `"; did you mean 'x'?"`, or empty when nothing is close.

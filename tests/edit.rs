@@ -814,3 +814,112 @@ fn remove_without_unlink_names_the_links_it_leaves_and_how_to_remove_them() {
     // The links of other engines are not named.
     assert!(!out.stdout.contains("pg-docker"), "{out}");
 }
+
+/// `set` changes engines in place: only the keys it sets change bytes (the
+/// rest of the file, comments and spacing, stays), several engines at once
+/// in one write, and what it sets holds on the real engines: a protected
+/// engine holds `rm` until confirmed, and taking protect out lets it run.
+#[test]
+fn set_changes_engines_in_place_and_the_engines_follow() {
+    let bed = crate::harness::testbed::shared();
+    let env = crate::engines::bed_env();
+    let text = format!(
+        "# mine: keep\n[engines.pg]   # the playground\nhost = \"{}\"  # pg\n\n\
+         # the store\n[engines.lzc]\nhost = '{}'\ndescription = \"store\"\n",
+        bed.pg.host, bed.lzc.host
+    );
+    let path = env.user_config(&text);
+    let out = run(&env, &["set", "pg", "lzc", "--protect", "--tag", "nas"]);
+    assert!(out.ok().contains("changed  engine 'lzc'"), "{out}");
+    let protected = format!(
+        "# mine: keep\n[engines.pg]   # the playground\nhost = \"{}\"  # pg\nprotect = true\ntags = [\"nas\"]\n\n\
+         # the store\n[engines.lzc]\nhost = '{}'\ndescription = \"store\"\nprotect = true\ntags = [\"nas\"]\n",
+        bed.pg.host, bed.lzc.host
+    );
+    assert_eq!(read(&path), protected);
+    // The engine path reads it: `rm` without a terminal or DOCKMUX_CONFIRM is held.
+    let name = crate::engines::unique("setprot");
+    env.run("pg-docker", ["volume", "create", &name]).ok();
+    let out = env.run("pg-docker", ["volume", "rm", &name]);
+    assert!(out.fails(125).contains("DOCKMUX_CONFIRM=pg"), "{out}");
+    // Taken out again: the file is as it was, and rm runs.
+    run(&env, &["set", "pg", "lzc", "--no-protect", "--no-tags"]).ok();
+    assert_eq!(read(&path), text);
+    env.run("pg-docker", ["volume", "rm", &name]).ok();
+    // Same again changes nothing, and writes nothing.
+    let before = std::fs::metadata(&path).unwrap().ino();
+    let out = run(&env, &["set", "lzc", "--no-protect"]);
+    assert!(out.ok().starts_with("unchanged engine 'lzc'"), "{out}");
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), before);
+    // The host too: the engine answers from the new one.
+    run(&env, &["set", "lzc", "--host", &bed.pg.host]).ok();
+    let id = |cmd: &str| {
+        env.run(cmd, ["info", "--format", "{{.DockerRootDir}}"])
+            .ok()
+            .to_string()
+    };
+    assert_eq!(id("lzc-docker"), id("pg-docker"));
+}
+
+/// What `add` refuses, `set` refuses, naming what is wrong, and writes
+/// nothing: a bad host, a taken command, an unknown engine, a bad tag, one
+/// bad engine among several.
+#[test]
+fn set_refuses_what_add_refuses_and_writes_nothing() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    for (args, says) in [
+        (
+            &["set", "pg", "--host", "/tmp/x.sock"][..],
+            "unix:///tmp/x.sock",
+        ),
+        (
+            &["set", "pg", "--alias", "lzc-docker"],
+            "already reaches engine 'lzc'",
+        ),
+        (&["set", "pgx", "--protect"], "did you mean 'pg'"),
+        (&["set", "pg", "--tag", "Nas"], "tag 'Nas' is invalid"),
+        (
+            &[
+                "set",
+                "lzc",
+                "--host",
+                "unix:///ok.sock",
+                "--hint",
+                "a\u{1b}[2Jb",
+            ],
+            "hint",
+        ),
+        (
+            &["set", "pg", "lzc", "--alias", "x"],
+            "one engine at a time",
+        ),
+        (&["set", "pg"], "nothing to change"),
+    ] {
+        let out = run(&env, args);
+        assert!(out.fails(125).contains(says), "{args:?}: {out}");
+        assert_eq!(read(&path), COMMENTED, "{args:?}");
+    }
+}
+
+/// `remove a b` takes both out in one write; one unknown name removes none.
+#[test]
+fn remove_takes_several_engines_or_none() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    let out = run(&env, &["remove", "pg", "nope"]);
+    assert!(out.fails(125).contains("no engine named 'nope'"), "{out}");
+    assert_eq!(read(&path), COMMENTED);
+    let out = run(&env, &["remove", "pg", "remote", "pg"]);
+    let report = out.ok();
+    assert!(
+        report.contains("removed  engine 'pg'") && report.contains("removed  engine 'remote'"),
+        "{out}"
+    );
+    let left = read(&path);
+    assert!(
+        !left.contains("[engines.pg]") && !left.contains("[engines.remote]"),
+        "{left}"
+    );
+    assert!(left.contains("[engines.lzc]  # header comment"), "{left}");
+}

@@ -529,6 +529,25 @@ fn find_names_the_engine_of_each_kind_by_name_and_id_prefix() {
     );
 }
 
+/// No exact match: find names the nearest name it saw, and where it is.
+#[test]
+fn find_without_a_match_suggests_the_nearest_name() {
+    let env = bed_env();
+    let web = unique("webnear");
+    let c = format!("{web}-1");
+    create(&env, "lzc-docker", &c);
+    let out = Out::of(&mut env.dockmux(["find", &web]));
+    assert!(
+        out.fails(1)
+            .contains(&format!("did you mean '{c}' (a container on lzc)?")),
+        "{out}"
+    );
+    // Nothing near: no suggestion.
+    let out = Out::of(&mut env.dockmux(["find", "zzzzzzzzqqqq"]));
+    assert!(!out.fails(1).contains("did you mean"), "{out}");
+    env.run("lzc-docker", ["rm", &c]).ok();
+}
+
 #[test]
 fn find_with_a_hung_engine_answers_within_the_deadline() {
     let bed = testbed::shared();

@@ -18,6 +18,7 @@ use crate::output;
 use crate::probe::{self, Answer, Answered, Meter, Question, Status};
 use crate::render;
 use crate::selection;
+use crate::suggest;
 
 #[derive(Args, Debug)]
 pub struct FindArgs {
@@ -88,11 +89,15 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<ExitCode> {
     };
     let answers = probe::ask_all(&cfg, &engines, args.timeout, question);
     let mut found = Vec::new();
+    // The name nearest `text` seen so far, for a near miss when nothing
+    // matches; one name kept, so it costs nothing the meter must count.
+    let mut near: Option<Near> = None;
     let mut failed = String::new();
     for (engine, answer) in engines.iter().zip(answers) {
         let mut on_engine = Vec::new();
         let walked = answer.and_then(|a| {
             objects(a, |kind, o, meter| {
+                Near::consider(&mut near, text, &o, kind, &engine.name);
                 if let Some(name) = matching(&o, text) {
                     let id = o.id.as_deref().map_or(0, probe::string_cost);
                     meter.charge(std::mem::size_of::<Found>() + probe::string_cost(&name) + id)?;
@@ -121,8 +126,9 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<ExitCode> {
     output::print(&shown)?;
     if found.is_empty() {
         output::note(&format!(
-            "dockmux: no container, image, volume or network is named '{}' or has an ID starting with it",
-            escape::text(text)
+            "dockmux: no container, image, volume or network is named '{}' or has an ID starting with it{}",
+            escape::text(text),
+            near.map(|n| n.to_string()).unwrap_or_default()
         ));
     }
     output::notes(&failed);
@@ -131,6 +137,47 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<ExitCode> {
     } else {
         ExitCode::Success
     })
+}
+
+/// The name nearest the text asked for (an image by its repository too).
+struct Near {
+    score: f64,
+    name: String,
+    kind: &'static str,
+    engine: String,
+}
+
+impl Near {
+    fn consider(near: &mut Option<Near>, text: &str, o: &Object, kind: &'static str, engine: &str) {
+        for name in &o.names {
+            let word = match name.rsplit_once(':') {
+                Some((repo, _)) if kind == "image" => repo,
+                _ => name,
+            };
+            let Some(score) = suggest::score(text, word) else {
+                continue;
+            };
+            if near.as_ref().is_none_or(|n| score > n.score) {
+                *near = Some(Near {
+                    score,
+                    name: name.clone(),
+                    kind,
+                    engine: engine.to_string(),
+                });
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Near {
+    /// "; did you mean 'web-1' (a container on pg)?"
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "; did you mean '{}' (a {} on {})?",
+            self.name, self.kind, self.engine
+        )
+    }
 }
 
 /// The name to show when `o` matches: a name equal to `text` (an image's

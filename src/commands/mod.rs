@@ -19,6 +19,7 @@ pub mod ps;
 pub mod push;
 pub mod remove;
 pub mod rename;
+pub mod set;
 pub mod shell;
 pub mod uninstall;
 pub mod unlink;

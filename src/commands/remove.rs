@@ -1,5 +1,6 @@
-//! `dockmux remove`: an engine out of engines.toml through the edit session
-//! (src/edit.rs); with `--unlink` its links too, else a note naming them.
+//! `dockmux remove ENGINE…`: engines out of engines.toml through the edit
+//! session (src/edit.rs), all in one write; with `--unlink` their links too,
+//! else a note naming them.
 
 use std::path::{Path, PathBuf};
 
@@ -15,9 +16,9 @@ use crate::output;
 
 #[derive(Args, Debug)]
 pub struct RemoveArgs {
-    /// The engine to remove
-    #[arg(value_name = "ENGINE")]
-    pub name: String,
+    /// The engines to remove (their exact names)
+    #[arg(value_name = "ENGINE", required = true)]
+    pub names: Vec<String>,
     /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
     #[arg(long)]
     pub system: bool,
@@ -34,24 +35,50 @@ pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<ExitCode> {
         links::existing_links_dir(Some(dir))?;
     }
     let mut session = Session::open(sources, args.system)?;
-    let removed = session.remove(&args.name)?;
+    let mut names: Vec<&str> = Vec::new();
+    for name in &args.names {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    // Every engine out of the text before the one write.
+    let removed: Vec<config::Engine> = names
+        .iter()
+        .map(|n| session.remove(n))
+        .collect::<Result<_>>()?;
     session.commit()?;
+    let mut report = String::new();
+    for removed in &removed {
+        report.push_str(&after(&session, removed, args.unlink, args.dir.as_deref())?);
+    }
+    report.push_str(&session.others_lose()?);
+    output::print(&report)?;
+    Ok(ExitCode::Success)
+}
+
+/// The report on one removed engine, and its links and exported context dealt with.
+fn after(
+    session: &Session,
+    removed: &config::Engine,
+    unlink: bool,
+    dir_arg: Option<&Path>,
+) -> Result<String> {
     let mut report = format!(
         "removed  engine '{}' ({}) from {}\n",
         removed.name,
         removed.host,
         session.path.display()
     );
-    if let Some(now) = session.cfg.engine(&args.name) {
+    if let Some(now) = session.cfg.engine(&removed.name) {
         // The other file defines it too; that entry is in effect now.
         report.push_str(&format!(
             "         engine '{}' from {} ({}) is in effect now\n",
             now.name, now.origin, now.host
         ));
     } else {
-        if args.unlink {
+        if unlink {
             // Its links wherever dockmux made them, found through the records.
-            let dirs = links::link_dirs(args.dir.as_deref());
+            let dirs = links::link_dirs(dir_arg);
             let mut unlinked = false;
             for command in removed.commands() {
                 for dir in links::dirs_linking(&dirs, &command) {
@@ -61,20 +88,18 @@ pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<ExitCode> {
             }
             // No link left anywhere: its completion files, where links in
             // the link dir would have them.
-            if !unlinked && let Ok(dir) = links::existing_links_dir(args.dir.as_deref()) {
+            if !unlinked && let Ok(dir) = links::existing_links_dir(dir_arg) {
                 links::unlink_commands(&dir, removed.commands(), &mut report)?;
             }
         } else {
-            report.push_str(&left_links(&session.cfg, &removed, args.dir.as_deref()));
+            report.push_str(&left_links(&session.cfg, removed, dir_arg));
         }
         // The docker context `contexts export` made for it stands for nothing now.
         if let Some(line) = context_store::remove_exported(&removed.name) {
             report.push_str(&line);
         }
     }
-    report.push_str(&session.others_lose()?);
-    output::print(&report)?;
-    Ok(ExitCode::Success)
+    Ok(report)
 }
 
 /// Links to dockmux named after a removed engine's commands that no engine

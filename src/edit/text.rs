@@ -474,6 +474,137 @@ pub fn rename(text: &str, old: &str, new: &str) -> Result<String, Unparsable> {
     Ok(out)
 }
 
+/// `text` with key `key` of engine `name` set to `value` (TOML), or taken
+/// out (`None`): where the key is, only its value's bytes change (or its own
+/// line goes, with the comment lines right above it); where it is not, one
+/// line (or inline entry) is added after the engine's last key, written the
+/// way the engine's other keys are. The engine must be defined in `text`.
+pub fn set(text: &str, name: &str, key: &str, value: Option<&str>) -> Result<String, Unparsable> {
+    let p = Parsed::new(text)?;
+    let shape = |why: &str| {
+        Unparsable(format!(
+            "engine '{name}' is written in a shape `set` does not edit ({why}); change {key} there by hand"
+        ))
+    };
+    let (spans, place) = match p.doc.as_table().get("engines") {
+        Some(Item::Table(t)) => match t.get(name) {
+            Some(Item::Table(et)) => {
+                let spans = |k: &str| {
+                    let (kk, item) = et.get_key_value(k)?;
+                    match item {
+                        Item::Value(v) => Some((p.path_start(kk.span()?.start), v.span()?)),
+                        _ => None,
+                    }
+                };
+                let place = if et.is_dotted() {
+                    Place::Lines(usize::from(t.is_dotted()))
+                } else {
+                    Place::Table
+                };
+                (
+                    et.iter()
+                        .filter_map(|(k, _)| spans(k).map(|s| (k.to_string(), s)))
+                        .collect::<Vec<_>>(),
+                    place,
+                )
+            }
+            Some(Item::Value(Value::InlineTable(it))) => (inline_spans(&p, it), Place::Inline),
+            _ => return Err(shape("not a table")),
+        },
+        Some(Item::Value(Value::InlineTable(t))) => match t.get(name) {
+            Some(Value::InlineTable(it)) if !it.is_dotted() => {
+                (inline_spans(&p, it), Place::Inline)
+            }
+            _ => return Err(shape("dotted keys in an inline table")),
+        },
+        _ => return Err(shape("no engines table")),
+    };
+    let mut spans = spans;
+    spans.sort_by_key(|(_, (start, _))| *start);
+    let nl = newline(text);
+    let here = spans.iter().position(|(k, _)| k == key);
+    match (here, value) {
+        (Some(i), Some(v)) => Ok(splice(text, spans[i].1.1.clone(), v)),
+        (Some(i), None) => {
+            let (start, value) = (spans[i].1.0, spans[i].1.1.clone());
+            let range = match place {
+                Place::Inline if i > 0 => spans[i - 1].1.1.end..value.end,
+                Place::Inline => match spans.get(i + 1) {
+                    Some((_, (next, _))) => start..*next,
+                    None => return Err(shape("its only key")),
+                },
+                Place::Table | Place::Lines(_) => p.with_comments(start, p.line_end(value.end)),
+            };
+            Ok(splice(text, range, ""))
+        }
+        (None, None) => Ok(text.to_string()),
+        (None, Some(v)) => {
+            let Some((_, (last_key, last_value))) =
+                spans.iter().max_by_key(|(_, (_, v))| v.end).cloned()
+            else {
+                return Err(shape("no keys"));
+            };
+            let (at, line) = match place {
+                Place::Inline => {
+                    return Ok(splice(
+                        text,
+                        last_value.end..last_value.end,
+                        &format!(", {key} = {v}"),
+                    ));
+                }
+                Place::Table => (p.line_end(last_value.end), format!("{key} = {v}")),
+                Place::Lines(depth) => {
+                    let parts = key_parts(text, last_key);
+                    let prefix: Vec<&str> = parts
+                        .get(..=depth)
+                        .ok_or_else(|| shape("a key path"))?
+                        .iter()
+                        .map(|r| &text[r.clone()])
+                        .collect();
+                    (
+                        p.line_end(last_value.end),
+                        format!("{}.{key} = {v}", prefix.join(".")),
+                    )
+                }
+            };
+            // The line ending of the line it follows.
+            let nl = match &text[..at] {
+                t if t.ends_with("\r\n") => "\r\n",
+                t if t.ends_with('\n') => "\n",
+                _ => nl,
+            };
+            let insert = if at == text.len() && !text.ends_with('\n') {
+                format!("{nl}{line}")
+            } else {
+                format!("{line}{nl}")
+            };
+            Ok(splice(text, at..at, &insert))
+        }
+    }
+}
+
+/// Where an engine's keys are written, for [`set`].
+#[derive(Clone)]
+enum Place {
+    /// `[engines.NAME]` and its key lines.
+    Table,
+    /// Dotted lines (`NAME.host = …`, or `engines.NAME.host = …` when the
+    /// number is 1: the engine's index in the line's key).
+    Lines(usize),
+    /// `NAME = { host = …, … }`.
+    Inline,
+}
+
+/// Each key of an inline table with (the start of the key, the value's span).
+fn inline_spans(p: &Parsed, it: &InlineTable) -> Vec<(String, (usize, Range<usize>))> {
+    it.iter()
+        .filter_map(|(k, v)| {
+            let (kk, _) = it.get_key_value(k)?;
+            Some((k.to_string(), (p.path_start(kk.span()?.start), v.span()?)))
+        })
+        .collect()
+}
+
 /// The parts of a dotted key starting at `start` (`a . "b".c`), each with its quotes.
 fn key_parts(text: &str, start: usize) -> Vec<Range<usize>> {
     let b = text.as_bytes();
@@ -603,6 +734,50 @@ mod tests {
         assert_eq!(
             remove(text, "pg").unwrap(),
             "engines = { lzc = { host = \"y\" } }\n"
+        );
+    }
+
+    #[test]
+    fn set_changes_only_the_keys_bytes() {
+        let cases = [
+            (
+                "# mine\n[engines.pg] # c\r\nhost = 'x'   # where\r\n\r\n[engines.lzc]\r\nhost = \"y\"\r\n",
+                "# mine\n[engines.pg] # c\r\nhost = \"z\"   # where\r\nprotect = true\r\n\r\n[engines.lzc]\r\nhost = \"y\"\r\n",
+            ),
+            (
+                "[engines]\npg.host = \"x\"\nlzc.host = \"y\"",
+                "[engines]\npg.host = \"z\"\npg.protect = true\nlzc.host = \"y\"",
+            ),
+            (
+                "engines . 'pg' . host = \"x\"",
+                "engines . 'pg' . host = \"z\"\nengines.'pg'.protect = true",
+            ),
+            (
+                "engines = { pg = { host = \"x\" }, lzc = { host = \"y\" } }\n",
+                "engines = { pg = { host = \"z\", protect = true }, lzc = { host = \"y\" } }\n",
+            ),
+            (
+                "[engines]\npg = {host=\"x\"} # c\n",
+                "[engines]\npg = {host=\"z\", protect = true} # c\n",
+            ),
+        ];
+        for (before, after) in cases {
+            let t = set(before, "pg", "host", Some("\"z\"")).unwrap();
+            let t = set(&t, "pg", "protect", Some("true")).unwrap();
+            assert_eq!(t, after);
+            // And out again: back to the text with only the host changed.
+            let back = set(&t, "pg", "protect", None).unwrap();
+            assert_eq!(back, set(before, "pg", "host", Some("\"z\"")).unwrap());
+        }
+        let t = "[engines.pg]\nhost = \"x\"\n# about tags\ntags = [\"a\"]\ndescription = \"d\"\n";
+        assert_eq!(
+            set(t, "pg", "tags", None).unwrap(),
+            "[engines.pg]\nhost = \"x\"\ndescription = \"d\"\n"
+        );
+        let t = "[engines.pg]\nhost = \"x\"\n[engines.pg.tls]\nverify = true\n";
+        assert_eq!(
+            set(t, "pg", "hint", Some("\"h\"")).unwrap(),
+            "[engines.pg]\nhost = \"x\"\nhint = \"h\"\n[engines.pg.tls]\nverify = true\n"
         );
     }
 
