@@ -1,65 +1,142 @@
-//! Which engines a fan-out command (`ps`, `each`, `find`) works on, by
-//! PATTERN: a name, a glob (`'nas*'`, `pg?`: pattern.rs), or `^NAME` / `^GLOB`
-//! to leave engines out. No pattern, or only exclusions, start from every
-//! engine. Every pattern is checked before the caller touches an engine: an
-//! unknown name is the unknown-engine error (known names, did-you-mean).
+//! Which engines a command works on: its ENGINE words, in one grammar for
+//! every command that takes them (`list`, `ps`, `each`, `find`, `link`,
+//! `unlink`, `wrappers`, `contexts export`, `set`). A word is
+//!
+//! - a name, or a command that reaches the engine (`pg-docker`, an alias);
+//! - a glob over the same (`'nas*'`, `pg?`: pattern.rs);
+//! - `@TAG`: the engines whose `tags` hold TAG (a glob too: `'@prod-*'`);
+//! - any of these after `^`: those engines left out.
+//!
+//! No word, or only exclusions, start from every engine. Every word is
+//! checked before the caller touches an engine: an unknown name is the
+//! unknown-engine error (known names, did-you-mean), a glob or tag that
+//! matches nothing is refused too.
 
 use crate::config::{Config, Engine};
 use crate::error::{Error, Result};
 use crate::pattern::{is_pattern, wildcard};
+use crate::suggest;
 
-/// The engines `patterns` select, in name order.
-pub fn select<'a>(cfg: &'a Config, patterns: &[String]) -> Result<Vec<&'a Engine>> {
-    let (exclude, include): (Vec<&str>, Vec<&str>) = patterns
-        .iter()
-        .map(String::as_str)
-        .partition(|p| p.starts_with('^'));
-    let exclude: Vec<&str> = exclude.iter().map(|p| &p[1..]).collect();
-    for p in include.iter().chain(&exclude) {
-        check(cfg, p)?;
+/// The help of every ENGINE argument that takes this grammar.
+pub const HELP: &str =
+    "Engines: names, globs ('nas*'), @TAG; ^ before one leaves it out [default: all]";
+
+/// One ENGINE word, without its `^`.
+#[derive(Clone, Copy)]
+enum Word<'w> {
+    Name(&'w str),
+    Glob(&'w str),
+    Tag(&'w str),
+}
+
+impl<'w> Word<'w> {
+    fn parse(word: &'w str) -> Word<'w> {
+        match word.strip_prefix('@') {
+            Some(tag) => Word::Tag(tag),
+            None if is_pattern(word) => Word::Glob(word),
+            None => Word::Name(word),
+        }
+    }
+
+    fn selects(self, e: &Engine) -> bool {
+        match self {
+            Word::Name(n) => e.name == n || e.commands().any(|c| c == n),
+            Word::Glob(g) => wildcard(g, &e.name) || e.commands().any(|c| wildcard(g, &c)),
+            Word::Tag(t) => e.tags.iter().any(|tag| wildcard(t, tag)),
+        }
+    }
+}
+
+/// The engines `words` select, in name order.
+pub fn select<'a>(cfg: &'a Config, words: &[String]) -> Result<Vec<&'a Engine>> {
+    select_as(cfg, words, Config::unknown_engine)
+}
+
+/// [`select`] for a command that would use the engines (link, wrappers,
+/// contexts export): an unknown name's error says how to add it.
+pub fn select_to_use<'a>(cfg: &'a Config, words: &[String]) -> Result<Vec<&'a Engine>> {
+    select_as(cfg, words, Config::unknown_engine_to_use)
+}
+
+fn select_as<'a>(
+    cfg: &'a Config,
+    words: &[String],
+    unknown: fn(&Config, &str) -> Error,
+) -> Result<Vec<&'a Engine>> {
+    if words.is_empty() {
+        return Ok(cfg.engines.iter().collect());
+    }
+    let (mut include, mut exclude) = (Vec::new(), Vec::new());
+    for w in words {
+        let (list, bare) = match w.strip_prefix('^') {
+            Some(rest) => (&mut exclude, rest),
+            None => (&mut include, w.as_str()),
+        };
+        let word = Word::parse(bare);
+        check(cfg, word, unknown)?;
+        list.push(word);
     }
     let chosen: Vec<&Engine> = cfg
         .engines
         .iter()
-        .filter(|e| include.is_empty() || include.iter().any(|p| wildcard(p, &e.name)))
-        .filter(|e| !exclude.iter().any(|p| wildcard(p, &e.name)))
+        .filter(|e| include.is_empty() || include.iter().any(|w| w.selects(e)))
+        .filter(|e| !exclude.iter().any(|w| w.selects(e)))
         .collect();
     if chosen.is_empty() {
-        let known: Vec<&str> = cfg.names().collect();
         return Err(Error::Usage(format!(
             "no engine left: {} leave out every engine ({}); name fewer exclusions",
-            patterns.join(" "),
-            if known.is_empty() {
-                "none configured".to_string()
-            } else {
-                known.join(", ")
-            }
+            words.join(" "),
+            known(cfg)
         )));
     }
     Ok(chosen)
 }
 
-/// A name must be an engine's; a glob must match one.
-fn check(cfg: &Config, pattern: &str) -> Result<()> {
-    if pattern.is_empty() {
-        return Err(Error::Usage(
-            "an empty engine pattern; give a name, a glob ('nas*') or ^NAME to leave one out"
-                .into(),
-        ));
-    }
-    if !is_pattern(pattern) {
-        return cfg.require(pattern).map(|_| ());
-    }
-    if cfg.names().any(|n| wildcard(pattern, n)) {
+/// A word must select at least one engine.
+fn check(cfg: &Config, word: Word, unknown: fn(&Config, &str) -> Error) -> Result<()> {
+    if cfg.engines.iter().any(|e| word.selects(e)) {
         return Ok(());
     }
-    let known: Vec<&str> = cfg.names().collect();
-    Err(Error::Usage(format!(
-        "no engine matches '{pattern}'; known engines: {}",
-        if known.is_empty() {
-            "none".to_string()
-        } else {
-            known.join(", ")
+    match word {
+        Word::Name("") | Word::Tag("") => Err(Error::Usage(
+            "an empty ENGINE word; give a name, a glob ('nas*'), @TAG, or ^ before one to leave engines out"
+                .into(),
+        )),
+        Word::Name(n) => Err(unknown(cfg, n)),
+        Word::Glob(g) => Err(Error::Usage(format!(
+            "no engine matches '{g}'; known engines: {}",
+            known(cfg)
+        ))),
+        Word::Tag(t) => {
+            let mut tags: Vec<&str> = cfg
+                .engines
+                .iter()
+                .flat_map(|e| e.tags.iter().map(String::as_str))
+                .collect();
+            tags.sort_unstable();
+            tags.dedup();
+            Err(Error::Usage(if tags.is_empty() {
+                format!(
+                    "no engine has tag '{t}': no engine has tags yet; give one a tag: dockmux set ENGINE --tag {t}"
+                )
+            } else {
+                let near = suggest::closest(t, tags.iter().copied())
+                    .map(|n| format!("; did you mean '@{n}'?"))
+                    .unwrap_or_default();
+                format!(
+                    "no engine has tag '{t}'; tags in use: {}{near}",
+                    tags.join(", ")
+                )
+            }))
         }
-    )))
+    }
+}
+
+fn known(cfg: &Config) -> String {
+    let names: Vec<&str> = cfg.names().collect();
+    if names.is_empty() {
+        "none configured".to_string()
+    } else {
+        names.join(", ")
+    }
 }

@@ -11,7 +11,7 @@ use crate::harness::testbed::{self, IMAGE};
 use crate::harness::{Env, Out};
 use crate::status::hanging_engines;
 
-fn create(env: &Env, cmd: &str, name: &str) {
+pub fn create(env: &Env, cmd: &str, name: &str) {
     env.run(cmd, ["create", "--name", name, "--network", "none", IMAGE])
         .ok();
 }

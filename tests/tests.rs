@@ -33,5 +33,6 @@ mod policy;
 mod protect;
 mod readme;
 mod remote;
+mod selection;
 mod shell;
 mod status;

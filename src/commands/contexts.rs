@@ -36,8 +36,7 @@ pub struct ExportArgs {
     /// Replace contexts of the same name that dockmux did not write
     #[arg(long)]
     pub force: bool,
-    /// Engines to export [default: all]
-    #[arg(value_name = "ENGINE")]
+    #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub engines: Vec<String>,
 }
 
@@ -57,7 +56,7 @@ pub fn run(cmd: &ContextsCmd, sources: &Sources) -> Result<ExitCode> {
 
 fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
-    let engines = cfg.select_to_use(&args.engines)?;
+    let engines = crate::selection::select_to_use(&cfg, &args.engines)?;
     let docker = client::find(cfg.docker.as_ref())?;
     // The context store copies the TLS files: they must be the engine's own.
     for e in &engines {

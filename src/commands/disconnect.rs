@@ -27,7 +27,7 @@ pub fn run(args: &DisconnectArgs, sources: &Sources) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     let cfg = config::load(sources)?;
-    let engines = cfg.select(&args.engines)?;
+    let engines = crate::selection::select(&cfg, &args.engines)?;
     let mut places = Vec::new();
     for e in engines {
         match forward::Place::of(e) {

@@ -35,8 +35,7 @@ use crate::{pool, probe, selection};
 
 #[derive(Args, Debug)]
 pub struct EachArgs {
-    /// Engines: names, globs ('nas*'), ^NAME or ^GLOB to leave out [default: all]
-    #[arg(value_name = "ENGINE")]
+    #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub patterns: Vec<String>,
     /// Engines at a time
     #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 8,

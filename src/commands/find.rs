@@ -25,8 +25,7 @@ pub struct FindArgs {
     /// A name, or the start of an ID
     #[arg(value_name = "TEXT")]
     pub text: String,
-    /// Engines: names, globs ('nas*'), ^NAME or ^GLOB to leave out [default: all]
-    #[arg(value_name = "ENGINE")]
+    #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub patterns: Vec<String>,
     /// Print a JSON array of matches (engine, kind, name, full id)
     #[arg(long)]

@@ -29,14 +29,13 @@ pub struct LinkArgs {
     /// Only remove links to dockmux that no engine claims; make none
     #[arg(long, conflicts_with_all = ["prune", "hard", "force", "engines"])]
     pub prune_only: bool,
-    /// Engines to link [default: all]
-    #[arg(value_name = "ENGINE")]
+    #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub engines: Vec<String>,
 }
 
 pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
-    let engines = cfg.select_to_use(&args.engines)?;
+    let engines = crate::selection::select_to_use(&cfg, &args.engines)?;
     let linker = Linker::new(args.dir.as_deref(), args.hard, args.force)?;
     if !args.prune_only {
         crate::shared::refuse_private(&linker.dir, &engines, sources)?;

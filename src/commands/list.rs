@@ -7,15 +7,14 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::config::{self, Config, Engine, Settings, Sources};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit_codes::ExitCode;
 use crate::probe::{self, Status};
-use crate::{forward, output, pattern, render};
+use crate::{forward, output, render, selection};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
-    /// Only these engines: names, commands or patterns (`p*`, `db?`) [default: all]
-    #[arg(value_name = "ENGINE")]
+    #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub engines: Vec<String>,
     /// Print only the engine names, one per line
     #[arg(long, conflicts_with = "json")]
@@ -78,7 +77,7 @@ impl<'a> EngineJson<'a> {
 
 pub fn run(args: &ListArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
-    let engines = chosen(&cfg, &args.engines)?;
+    let engines = selection::select(&cfg, &args.engines)?;
     if args.names {
         let text: String = engines.iter().map(|e| format!("{}\n", e.name)).collect();
         output::print(&text)?;
@@ -110,35 +109,6 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<ExitCode> {
         .collect();
     output::notes(&said);
     Ok(ExitCode::Failure)
-}
-
-/// The engines the patterns name (by name, command or wildcard), in config
-/// order; all of them when none is given. Each pattern must match one.
-fn chosen<'a>(cfg: &'a Config, patterns: &[String]) -> Result<Vec<&'a Engine>> {
-    if patterns.is_empty() {
-        return Ok(cfg.engines.iter().collect());
-    }
-    let hits = |p: &str, e: &Engine| {
-        pattern::wildcard(p, &e.name) || e.commands().any(|c| pattern::wildcard(p, &c))
-    };
-    for p in patterns {
-        if cfg.engines.iter().any(|e| hits(p, e)) {
-            continue;
-        }
-        if !pattern::is_pattern(p) {
-            return Err(cfg.unknown_engine(p));
-        }
-        let known: Vec<&str> = cfg.names().collect();
-        return Err(Error::Usage(format!(
-            "no engine matches '{p}'; known engines: {}",
-            known.join(", ")
-        )));
-    }
-    Ok(cfg
-        .engines
-        .iter()
-        .filter(|e| patterns.iter().any(|p| hits(p, e)))
-        .collect())
 }
 
 fn json(cfg: &Config, engines: &[&Engine], statuses: Vec<Option<Status>>) -> String {

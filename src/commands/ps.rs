@@ -21,8 +21,7 @@ use crate::selection;
 
 #[derive(Args, Debug)]
 pub struct PsArgs {
-    /// Engines: names, globs ('nas*'), ^NAME or ^GLOB to leave out [default: all]
-    #[arg(value_name = "ENGINE")]
+    #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub patterns: Vec<String>,
     /// Show all containers (default shows just running)
     #[arg(short, long)]

@@ -13,7 +13,7 @@ use crate::selection;
 
 #[derive(Args, Debug)]
 pub struct SetArgs {
-    /// The engines to change: names, globs ('nas*'), @TAG, ^NAME to leave one out
+    /// The engines to change: names, globs ('nas*'), @TAG; ^ before one leaves it out
     #[arg(value_name = "ENGINE", required = true)]
     pub engines: Vec<String>,
     /// unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT][/socket]

@@ -16,7 +16,7 @@ pub struct UnlinkArgs {
     /// Directory holding the links [default: the directory holding dockmux]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Engines whose links to remove [default: every link to dockmux in DIR]
+    /// Engines whose links to remove: names, globs ('nas*'), @TAG; ^ before one leaves it out [default: every link to dockmux in DIR]
     #[arg(value_name = "ENGINE")]
     pub engines: Vec<String>,
 }
@@ -40,7 +40,7 @@ pub fn run(args: &UnlinkArgs, sources: &Sources) -> Result<ExitCode> {
         completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
     } else {
         let cfg = config::load(sources)?;
-        let engines = cfg.select(&args.engines)?;
+        let engines = crate::selection::select(&cfg, &args.engines)?;
         let commands = engines.iter().flat_map(|e| e.commands());
         if unlink_commands(&dir, commands, &mut report)? == 0 {
             report.insert_str(

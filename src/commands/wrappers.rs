@@ -25,8 +25,7 @@ pub struct WrappersArgs {
     /// Overwrite existing files that dockmux did not generate
     #[arg(long)]
     pub force: bool,
-    /// Engines to write wrappers for [default: all]
-    #[arg(value_name = "ENGINE")]
+    #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub engines: Vec<String>,
 }
 
@@ -60,7 +59,7 @@ pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<ExitCode> {
     if let Some(b) = cfg.broken.first() {
         return Err(b.error());
     }
-    let engines = cfg.select_to_use(&args.engines)?;
+    let engines = crate::selection::select_to_use(&cfg, &args.engines)?;
     links::check_dir(
         &args.dir,
         &format!("create it first (mkdir -p {})", args.dir.display()),

@@ -336,23 +336,6 @@ impl Config {
             .ok_or_else(|| self.unknown_engine_to_use(name))
     }
 
-    /// The engines named on a command line (all when none), all checked
-    /// before the caller touches anything.
-    pub fn select(&self, names: &[String]) -> Result<Vec<&Engine>> {
-        if names.is_empty() {
-            return Ok(self.engines.iter().collect());
-        }
-        names.iter().map(|n| self.require(n)).collect()
-    }
-
-    /// [`Config::select`] for a command that would use the engines.
-    pub fn select_to_use(&self, names: &[String]) -> Result<Vec<&Engine>> {
-        if names.is_empty() {
-            return Ok(self.engines.iter().collect());
-        }
-        names.iter().map(|n| self.require_to_use(n)).collect()
-    }
-
     /// No engine `name`: the known names and the nearest one.
     pub fn unknown_engine(&self, name: &str) -> Error {
         let suggestion = suggest::did_you_mean(name, self.names());
