@@ -895,11 +895,28 @@ fn set_refuses_what_add_refuses_and_writes_nothing() {
             "one engine at a time",
         ),
         (&["set", "pg"], "nothing to change"),
+        (&["set", "pg", "--tls"], "TLS applies only to tcp"),
     ] {
         let out = run(&env, args);
         assert!(out.fails(125).contains(says), "{args:?}: {out}");
         assert_eq!(read(&path), COMMENTED, "{args:?}");
     }
+}
+
+/// `--no-…` takes a key out with its own line; TLS is set in place.
+#[test]
+fn set_takes_keys_out_and_sets_tls() {
+    let env = Env::new();
+    let path = env.user_config(COMMENTED);
+    run(&env, &["set", "lzc", "--no-description"]).ok();
+    run(&env, &["set", "remote", "--tls"]).ok();
+    let want = COMMENTED
+        .replace("description = 'LazyCat app store'\n", "")
+        .replace(
+            "tls = {verify=true,   cert_path = \"/etc/dockmux/certs/remote\"}",
+            "tls = { verify = false, cert_path = \"/etc/dockmux/certs/remote\" }",
+        );
+    assert_eq!(read(&path), want);
 }
 
 /// `remove a b` takes both out in one write; one unknown name removes none.

@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use crate::config::{self, Key, Settings, Sources};
+use crate::config::{self, Key, Settings, Sources, Tls};
 use crate::edit::Session;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
@@ -55,6 +55,18 @@ pub struct SetArgs {
     /// Every command runs on the engine (as protect allows)
     #[arg(long)]
     pub no_readonly: bool,
+    /// TLS, verifying the server (tcp only)
+    #[arg(long, conflicts_with_all = ["tls", "no_tls"])]
+    pub tlsverify: bool,
+    /// TLS without verifying the server (tcp only)
+    #[arg(long, conflicts_with = "no_tls")]
+    pub tls: bool,
+    /// Directory with ca.pem, cert.pem, key.pem (implies TLS)
+    #[arg(long, value_name = "DIR", conflicts_with = "no_tls")]
+    pub cert_path: Option<String>,
+    /// Take TLS out
+    #[arg(long)]
+    pub no_tls: bool,
     /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
     #[arg(long)]
     pub system: bool,
@@ -83,6 +95,15 @@ impl SetArgs {
         };
         s.aliases = names(&self.aliases, self.no_aliases, s.aliases);
         s.tags = names(&self.tags, self.no_tags, s.tags);
+        if self.no_tls {
+            s.tls = None;
+        } else if self.tls || self.tlsverify || self.cert_path.is_some() {
+            let old = s.tls.take();
+            s.tls = Some(Tls {
+                verify: !self.tls && (self.tlsverify || old.as_ref().is_none_or(|t| t.verify)),
+                cert_path: self.cert_path.clone().or(old.and_then(|t| t.cert_path)),
+            });
+        }
         let switch = |on: bool, off: bool, old: bool| (old || on) && !off;
         s.protect = switch(self.protect, self.no_protect, s.protect);
         s.readonly = switch(self.readonly, self.no_readonly, s.readonly);
@@ -92,8 +113,16 @@ impl SetArgs {
     fn changes_nothing(&self) -> bool {
         let s = Settings::default();
         let all = Settings {
+            description: Some(String::new()),
+            hint: Some(String::new()),
+            aliases: vec![String::new()],
+            tls: Some(Tls {
+                verify: false,
+                cert_path: None,
+            }),
             protect: true,
             readonly: true,
+            tags: vec![String::new()],
             ..Settings::default()
         };
         self.apply(&s) == s && self.apply(&all) == all

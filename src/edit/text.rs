@@ -489,6 +489,9 @@ pub fn set(text: &str, name: &str, key: &str, value: Option<&str>) -> Result<Str
     let (spans, place) = match p.doc.as_table().get("engines") {
         Some(Item::Table(t)) => match t.get(name) {
             Some(Item::Table(et)) => {
+                if et.get(key).is_some_and(|i| !i.is_value()) {
+                    return Err(shape("the key is a table of its own"));
+                }
                 let spans = |k: &str| {
                     let (kk, item) = et.get_key_value(k)?;
                     match item {
