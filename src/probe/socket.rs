@@ -209,6 +209,15 @@ pub(super) fn connect_error(
                     "join group '{g}' (as root: usermod -aG {g} {}; then log in again), or run it as root",
                     user_name()
                 ),
+                // Open to a group that /etc/group does not name (a container's
+                // or another system's gid): name it, then join it.
+                None if meta.gid() != 0 && meta.mode() & 0o060 == 0o060 => format!(
+                    "the socket is open to group {gid}, which has no name in /etc/group: \
+                     name it and join it (as root: groupadd -g {gid} docker-{gid} && \
+                     usermod -aG docker-{gid} {}; then log in again), or run it as root",
+                    user_name(),
+                    gid = meta.gid()
+                ),
                 _ => "run it as root (the socket is open to root only; dockerd's --group / \
                       daemon.json \"group\" opens it to a group)"
                     .to_string(),

@@ -174,49 +174,104 @@ fn group_name(gid: u32) -> String {
     out.ok().split(':').next().unwrap().to_string()
 }
 
+/// A 0660 socket of group `gid` (root's) with a listener, a copy of dockmux
+/// and a config naming the socket, in a directory anyone may enter.
+struct GroupSocket {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    config: std::path::PathBuf,
+    _listener: UnixListener,
+}
+
+impl GroupSocket {
+    fn new(gid: u32) -> GroupSocket {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let sock = dir.path().join("grp.sock");
+        let listener = UnixListener::bind(&sock).unwrap();
+        std::os::unix::fs::chown(&sock, Some(0), Some(gid)).unwrap();
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o660)).unwrap();
+        let bin = dir.path().join("dockmux");
+        copy_dockmux(&bin);
+        let config = dir.path().join("engines.toml");
+        std::fs::write(
+            &config,
+            format!("[engines.grp]\nhost = \"unix://{}\"\n", sock.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        GroupSocket {
+            dir,
+            bin,
+            config,
+            _listener: listener,
+        }
+    }
+
+    /// `dockmux list --json` as uid 65534 (no groups), run under `wrap`
+    /// (a tracer and its arguments) when given; the engine's status.
+    fn status_for_nobody(&self, wrap: &[&std::ffi::OsStr]) -> Value {
+        let mut cmd = match wrap.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg("setpriv");
+                c
+            }
+            None => Command::new("setpriv"),
+        };
+        let out = Out::of(
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(&self.bin)
+                .args(["list", "--json"])
+                .env_clear()
+                .env("PATH", SYSTEM_PATH)
+                .env("HOME", self.dir.path())
+                .env("DOCKMUX_CONFIG", &self.config)
+                .current_dir(self.dir.path()),
+        );
+        let v: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        v[0]["status"].clone()
+    }
+}
+
+/// A socket open to a gid /etc/group does not name: the fix says so, and
+/// how to name and join it (not "open to root only").
+#[test]
+fn a_permission_fix_for_a_group_with_no_name_says_how_to_use_it() {
+    let gid = (50000..60000)
+        .find(|g| Out::of(Command::new("getent").args(["group", &g.to_string()])).code == Some(2))
+        .unwrap();
+    let status = GroupSocket::new(gid).status_for_nobody(&[]);
+    let fix = status["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(&format!("open to group {gid}, which has no name"))
+            && fix.contains(&format!("groupadd -g {gid} docker-{gid}")),
+        "{fix}"
+    );
+    assert!(!fix.contains("root only"), "{fix}");
+}
+
 #[test]
 fn a_permission_fix_names_the_socket_group_without_glibc_nss() {
     // A socket of group 1 (daemon), 0660, that uid 65534 may not open; the
     // fix names the group. A static binary cannot load glibc's NSS modules:
     // the name must come from /etc/group itself, not getgrgid_r.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let sock = dir.path().join("grp.sock");
-    let _listener = UnixListener::bind(&sock).unwrap();
-    std::os::unix::fs::chown(&sock, Some(0), Some(1)).unwrap();
-    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o660)).unwrap();
-    let bin = dir.path().join("dockmux");
-    copy_dockmux(&bin);
-    let config = dir.path().join("engines.toml");
-    std::fs::write(
-        &config,
-        format!("[engines.grp]\nhost = \"unix://{}\"\n", sock.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let trace = dir.path().join("trace");
-
-    let out = Out::of(
-        Command::new("strace")
-            .args(["-f", "-qq", "-e", "trace=execve,open,openat", "-o"])
-            .arg(&trace)
-            .args([
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--",
-            ])
-            .arg(&bin)
-            .args(["list", "--json"])
-            .env_clear()
-            .env("PATH", SYSTEM_PATH)
-            .env("HOME", dir.path())
-            .env("DOCKMUX_CONFIG", &config)
-            .current_dir(dir.path()),
-    );
-    let v: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}: {out}"));
-    let status = &v[0]["status"];
+    let socket = GroupSocket::new(1);
+    let trace = socket.dir.path().join("trace");
+    let wrap: Vec<&std::ffi::OsStr> = [
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=execve,open,openat",
+        "-o",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .chain([trace.as_os_str()])
+    .collect();
+    let status = &socket.status_for_nobody(&wrap);
+    let bin = &socket.bin;
     assert_eq!(status["state"], "permission_denied", "{status}");
     let group = group_name(1);
     assert!(
