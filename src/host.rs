@@ -174,6 +174,22 @@ fn parse(url: &str) -> Checked {
             )
             .fix(format!("unix://{url}")));
         }
+        // `unix:/PATH`, `ssh:HOST`: a scheme with its slashes missing.
+        if let Some((scheme, rest)) = url.split_once(':')
+            && ["unix", "tcp", "ssh"].contains(&scheme.to_ascii_lowercase().as_str())
+        {
+            let scheme = scheme.to_ascii_lowercase();
+            let rest = rest.trim_start_matches('/');
+            let fixed = match scheme.as_str() {
+                "unix" => format!("unix:///{rest}"),
+                _ => format!("{scheme}://{rest}"),
+            };
+            return Err(refuse(
+                format!("has '{scheme}:' without the '//' after it"),
+                ANY_FORM,
+            )
+            .fix(fixed));
+        }
         // docker reads a URL without a scheme as tcp.
         return Err(refuse("has no scheme", ANY_FORM).fix(format!("tcp://{url}")));
     };
@@ -586,6 +602,9 @@ mod tests {
         let cases = [
             ("/tmp/x.sock", "write \"unix:///tmp/x.sock\""),
             ("unix://tmp/x.sock", "write \"unix:///tmp/x.sock\""),
+            ("unix:/tmp/a.sock", "write \"unix:///tmp/a.sock\""),
+            ("unix:tmp/a.sock", "write \"unix:///tmp/a.sock\""),
+            ("ssh:me@nas", "write \"ssh://me@nas\""),
             ("unix://", "no socket path"),
             ("unix:///tmp/100%.sock", "'%.s'"),
             (

@@ -940,3 +940,21 @@ fn remove_takes_several_engines_or_none() {
     );
     assert!(left.contains("[engines.lzc]  # header comment"), "{left}");
 }
+
+/// `add` of a unix socket that is not there adds the engine and says so at
+/// once; one that is there says nothing of the kind.
+#[test]
+fn add_notes_a_socket_that_does_not_exist() {
+    let bed = crate::harness::testbed::shared();
+    let env = Env::new();
+    let out = run(&env, &["add", "later", "unix:///run/dockmux-none/d.sock"]);
+    out.ok();
+    assert!(
+        out.stderr
+            .contains("no socket at /run/dockmux-none/d.sock yet: later-docker fails"),
+        "{out}"
+    );
+    let out = run(&env, &["add", "now", &bed.pg.host]);
+    out.ok();
+    assert!(!out.stderr.contains("no socket"), "{out}");
+}

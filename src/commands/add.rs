@@ -137,8 +137,24 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
             "         (the file was new: it also holds the built-in engines)\n"
         });
     }
+    // Added all the same (the daemon may start later), but said at once.
+    let socket_note = engine
+        .unix_socket()
+        .filter(|p| {
+            std::fs::symlink_metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        })
+        .map(|p| {
+            format!(
+                "dockmux: note: no socket at {} yet: {}-docker fails until a docker daemon listens there",
+                p.display(),
+                engine.name
+            )
+        });
     let Some(l) = &linker else {
         output::print(&report)?;
+        if let Some(n) = &socket_note {
+            output::note(n);
+        }
         return Ok(ExitCode::Success);
     };
     // The engine is in the config now: a failure from here on says so, and how to finish.
@@ -154,6 +170,9 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
     );
     let linked = l.link(engine.commands(), &mut report);
     output::print(&report)?;
+    if let Some(n) = &socket_note {
+        output::note(n);
+    }
     if let Some(note) = l.path_note() {
         output::note(&note);
     }

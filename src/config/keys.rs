@@ -283,6 +283,11 @@ impl Settings {
         Policy::from_keys(self.protect, self.readonly)
     }
 
+    /// The socket of a `unix://` host.
+    pub fn unix_socket(&self) -> Option<&std::path::Path> {
+        crate::host::unix_socket(&self.host)
+    }
+
     /// The command names that reach this engine: `NAME-docker`, then the aliases.
     pub fn commands(&self) -> impl Iterator<Item = String> + '_ {
         super::commands(&self.name, &self.aliases)

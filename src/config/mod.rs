@@ -171,10 +171,6 @@ impl std::ops::Deref for Engine {
 }
 
 impl Engine {
-    pub fn unix_socket(&self) -> Option<&Path> {
-        host::unix_socket(&self.host)
-    }
-
     /// The idle time of the engine's shared ssh connection, in seconds; 0
     /// when it has none (not ssh, or turned off).
     pub fn persist_secs(&self) -> u64 {
