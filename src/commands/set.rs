@@ -55,6 +55,29 @@ pub struct SetArgs {
     /// Every command runs on the engine (as protect allows)
     #[arg(long)]
     pub no_readonly: bool,
+    /// With protect: host directories containers may bind-mount without the second yes,
+    /// replacing the ones it has (repeatable)
+    #[arg(
+        long = "safe-bind",
+        value_name = "DIR",
+        conflicts_with = "no_safe_binds"
+    )]
+    pub safe_binds: Vec<String>,
+    /// Take every safe bind out
+    #[arg(long)]
+    pub no_safe_binds: bool,
+    /// The engine's data root on its host, when it is not to be asked
+    #[arg(long, value_name = "DIR", conflicts_with = "no_data_root")]
+    pub data_root: Option<String>,
+    /// Take the data root out (it is asked again)
+    #[arg(long)]
+    pub no_data_root: bool,
+    /// ssh hosts: how long the shared connection stays after its last use ("10m", "90s", "0": off)
+    #[arg(long, value_name = "TIME", conflicts_with = "no_persist")]
+    pub persist: Option<String>,
+    /// Take the engine's own persist out (the config's top-level one, or the default, holds)
+    #[arg(long)]
+    pub no_persist: bool,
     /// TLS, verifying the server (tcp only)
     #[arg(long, conflicts_with_all = ["tls", "no_tls"])]
     pub tlsverify: bool,
@@ -84,6 +107,8 @@ impl SetArgs {
         }
         s.description = text(&self.description, self.no_description, s.description);
         s.hint = text(&self.hint, self.no_hint, s.hint);
+        s.data_root = text(&self.data_root, self.no_data_root, s.data_root);
+        s.persist = text(&self.persist, self.no_persist, s.persist);
         let names = |v: &[String], none: bool, old: Vec<String>| {
             if none {
                 Vec::new()
@@ -95,6 +120,7 @@ impl SetArgs {
         };
         s.aliases = names(&self.aliases, self.no_aliases, s.aliases);
         s.tags = names(&self.tags, self.no_tags, s.tags);
+        s.safe_binds = names(&self.safe_binds, self.no_safe_binds, s.safe_binds);
         if self.no_tls {
             s.tls = None;
         } else if self.tls || self.tlsverify || self.cert_path.is_some() {
@@ -122,6 +148,9 @@ impl SetArgs {
             }),
             protect: true,
             readonly: true,
+            safe_binds: vec![String::new()],
+            data_root: Some(String::new()),
+            persist: Some(String::new()),
             tags: vec![String::new()],
             ..Settings::default()
         };
