@@ -22,6 +22,22 @@ fn pages() -> Vec<Page> {
     man::pages(Cli::command())
 }
 
+/// The pages of docs/, which the tarball and the .deb carry beside the README.
+fn docs() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".md"))
+        .collect();
+    names.sort();
+    assert!(
+        !names.is_empty(),
+        "docs/ holds the README's reference pages"
+    );
+    names
+}
+
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
@@ -127,6 +143,9 @@ fn dist_tarball_holds_one_folder_with_the_static_binary_pages_completions_licens
         .iter()
         .map(|f| format!("{top}/{f}"))
         .collect();
+    for doc in docs() {
+        want.insert(format!("{top}/docs/{doc}"));
+    }
     for page in pages() {
         want.insert(format!("{top}/man/{}/{}", page.dir(), page.file_name()));
     }
@@ -326,6 +345,9 @@ fn dist_deb_holds_the_binary_links_pages_and_completions_where_debian_looks() {
     }
     for doc in ["copyright", "changelog.gz", "README.md.gz"] {
         add(format!("/usr/share/doc/dockmux/{doc}"), None);
+    }
+    for doc in docs() {
+        add(format!("/usr/share/doc/dockmux/docs/{doc}.gz"), None);
     }
     add("/usr/share/lintian/overrides/dockmux".into(), None);
     assert_eq!(listed, want);

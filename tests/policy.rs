@@ -1038,7 +1038,7 @@ fn protect_and_readonly_are_checked_like_every_key() {
 // ---- issue 18 ----
 
 /// Item 7: orchestration that removes or replaces, as the attack typed it.
-/// Each form is held, or in the README's table of what runs unconfirmed.
+/// Each form is held, or in the table in docs/protected-engines.md of what runs unconfirmed.
 #[test]
 fn orchestration_that_removes_or_replaces_is_held() {
     let env = env();
@@ -1088,15 +1088,15 @@ fn orchestration_that_removes_or_replaces_is_held() {
 const TABLE_START: &str = "<!-- policy table: generated from src/engine/policy/classify.rs; tests/policy.rs checks it -->\n";
 const TABLE_END: &str = "<!-- end of policy table -->";
 
-/// The README's table of what a protected engine holds and runs comes from
+/// The table in docs/protected-engines.md of what a protected engine holds and runs comes from
 /// the classifier's own rules. `DOCKMUX_BLESS=1` writes it.
 #[test]
 fn the_readme_table_is_the_classifiers() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/protected-engines.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let start = readme
         .find(TABLE_START)
-        .expect("README has the policy table's start")
+        .expect("docs/protected-engines.md has the policy table's start")
         + TABLE_START.len();
     let end = start + readme[start..].find(TABLE_END).expect("and its end");
     let want = dockmux::engine::policy::table();

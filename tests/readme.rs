@@ -7,13 +7,14 @@ use std::path::Path;
 use crate::harness::testbed;
 use crate::harness::{Env, Out};
 
-/// The first ```console block after `heading`.
-fn console_block(heading: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
+/// The first ```console block after `heading` in `page` (README.md or a
+/// page of docs/).
+fn console_block(page: &str, heading: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(page);
+    let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{page}: {e}"));
     let at = readme
         .find(heading)
-        .unwrap_or_else(|| panic!("README has no {heading:?}"));
+        .unwrap_or_else(|| panic!("{page} has no {heading:?}"));
     let start = readme[at..].find("```console\n").expect("a console block") + at;
     let body = &readme[start + "```console\n".len()..];
     body[..body.find("```").expect("the block's end")].to_string()
@@ -49,11 +50,11 @@ fn first_use_is_what_a_machine_without_the_engines_shows() {
         env.link(name);
     }
     std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
-    let block = console_block("## First use");
+    let block = console_block("README.md", "## First use");
     assert_eq!(replay(&env, &block), block);
 }
 
-/// "Completion": an old client's names, on an engine holding the block's
+/// docs/completion.md: an old client's names, on an engine holding the block's
 /// containers (web-1 running, db-1 created and never started).
 #[test]
 fn completion_with_an_old_client_lists_the_engines_own_names() {
@@ -86,6 +87,6 @@ fn completion_with_an_old_client_lists_the_engines_own_names() {
         engine.host
     ));
     env.link("pg-docker");
-    let block = console_block("## Completion");
+    let block = console_block("docs/completion.md", "# Completion in depth");
     assert_eq!(replay(&env, &block), block);
 }

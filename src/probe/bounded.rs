@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 use super::{State, Status};
 
 /// The most one engine's answer may cost: 10,000 containers cost ~25 MiB
-/// (README's hardening figures).
+/// (docs/testing.md's hardening figures).
 pub const PER_ENGINE: usize = 64 << 20;
 /// The most all engines' answers may cost together (16 are asked at once).
 pub const TOTAL: usize = 192 << 20;

@@ -124,7 +124,7 @@ const fn rule(path: &'static str, why: &'static str) -> Rule {
 }
 
 /// What a protected engine holds: the one source of the classifier and of
-/// the README's table (tests/policy.rs checks the README against it).
+/// the table in docs/protected-engines.md (tests/policy.rs checks it).
 pub const HELD: &[Rule] = &[
     rule("container rm", "removes containers"),
     rule("container kill", "kills containers"),
@@ -276,7 +276,7 @@ pub const HELD: &[Rule] = &[
 ];
 
 /// What runs unconfirmed on a protected engine although it changes
-/// something, and why (forms as the README shows them): the rest of its table.
+/// something, and why (forms as docs/protected-engines.md shows them): the rest of its table.
 pub const UNCONFIRMED: &[(&str, &str)] = &[
     (
         "`exec`",
@@ -384,7 +384,7 @@ fn volume_create(line: &Line, _: &Engine) -> Option<String> {
     touch::volume_create(line)
 }
 
-/// The README's table of what a protected engine holds and what runs
+/// The table (docs/protected-engines.md) of what a protected engine holds and what runs
 /// unconfirmed, from [`HELD`] and [`UNCONFIRMED`].
 pub fn table() -> String {
     let mut out = String::from("| command | on a protected engine | why |\n|---|---|---|\n");
