@@ -13,7 +13,7 @@ use crate::config::{self, Config, Sources};
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
-use crate::{output, quote, suggest};
+use crate::{output, quote, style, suggest};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -22,11 +22,15 @@ use crate::{output, quote, suggest};
     version,
     about = "One docker client, many engines: run `NAME-docker …` to reach engine NAME.",
     after_help = "Invoked as NAME-docker (a link made by `dockmux link`) or as `dockmux NAME-docker ARGS…`,\n\
-                  dockmux runs the docker client against engine NAME from engines.toml."
+                  dockmux runs the docker client against engine NAME from engines.toml.",
+    styles = style::HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour: on a terminal unless NO_COLOR is set (auto), always, or never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = style::When::Auto)]
+    pub color: style::When,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,8 +103,12 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
         return completion::answer(verb, &argv[2..], Cli::command());
     }
     let cli = match Cli::try_parse_from(argv) {
-        Ok(cli) => cli,
+        Ok(cli) => {
+            style::init(cli.color);
+            cli
+        }
         Err(e) if !e.use_stderr() => {
+            style::init(style::when_in(argv));
             // --help, --version: their output is the command's work.
             return match e.print() {
                 Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io(
@@ -111,11 +119,21 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
             };
         }
         Err(e) => {
+            style::init(style::when_in(argv));
             let sources = Sources::from_env();
             let cfg = config::load(&sources).ok();
-            let message = match (e.kind(), argv.get(1), foreign) {
+            // The word clap took for a command: after `--color WHEN`, if given.
+            let mut at = 1;
+            while let Some(a) = argv.get(at).map(|a| a.to_string_lossy()) {
+                match a.strip_prefix("--color") {
+                    Some("") => at += 2,
+                    Some(v) if v.starts_with('=') => at += 1,
+                    _ => break,
+                }
+            }
+            let message = match (e.kind(), argv.get(at), foreign) {
                 (ErrorKind::InvalidSubcommand, Some(word), _) => {
-                    unknown_command(&word.to_string_lossy(), &argv[2..], cfg.as_ref())
+                    unknown_command(&word.to_string_lossy(), &argv[at + 1..], cfg.as_ref())
                 }
                 (ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand, None, Some(name)) => Some(
                     format!("give it a command, e.g. `{name} list` (`{name} --help` lists them)"),

@@ -53,4 +53,5 @@ mod selection;
 mod shared;
 mod ssh_bridge;
 mod ssh_path;
+mod style;
 mod suggest;

@@ -39,7 +39,7 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
         // No one reads any more (`dockmux list | head -1`): nothing to say.
         Err(Error::ReaderGone) => ExitCode::Success,
         Err(err) => {
-            output::note(&format!("{invoked}: {err}"));
+            output::error(&format!("{invoked}: {err}"));
             err.exit_code()
         }
     };

@@ -11,6 +11,7 @@
 )]
 
 use std::io::Write;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
@@ -68,10 +69,32 @@ pub fn print(text: &str) -> Result<()> {
     }
 }
 
+/// Colours a line for stderr (`true`: an error). Set by the management CLI
+/// (style.rs) once it knows whether stderr takes colour; the engine path
+/// never sets it, so its lines stay plain and this file needs no colour crate.
+type Painter = fn(&str, bool) -> String;
+
+static PAINTER: OnceLock<Painter> = OnceLock::new();
+
+pub fn set_painter(painter: Painter) {
+    let _ = PAINTER.set(painter);
+}
+
 /// Writes `line` and a newline to stderr. A failed write (stderr closed,
 /// full, or a gone reader) is ignored: stderr is where it would be reported,
 /// and the exit code still says how the command went.
 pub fn note(line: &str) {
+    write_line(line, false);
+}
+
+/// Writes an error's line (`NAME: what is wrong; the fix`) to stderr, as [`note`].
+pub fn error(line: &str) {
+    write_line(line, true);
+}
+
+fn write_line(line: &str, error: bool) {
+    let painted = PAINTER.get().map(|paint| paint(line, error));
+    let line = painted.as_deref().unwrap_or(line);
     let mut err = std::io::stderr().lock();
     let _ = err
         .write_all(line.as_bytes())

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
 use crate::escape;
+use crate::style::{self, Stream, Tone};
 
 /// Pretty JSON with a final newline, for `--json`. serde_json escapes C0
 /// but writes C1 (8-bit CSI…), DEL and bidi controls raw: those are
@@ -71,8 +72,15 @@ impl Formatter for SafeJson<'_> {
 }
 
 /// Left-aligned columns separated by three spaces; the last column is not
-/// padded. A cell is one line: anything a terminal would act on is escaped.
+/// padded. The first row is the header. A cell is one line: anything a
+/// terminal would act on is escaped.
 pub fn table(rows: &[Vec<String>]) -> String {
+    table_toned(rows, |_, _| None)
+}
+
+/// [`table`], with `tone(row, column)` (rows of the body, from 0) choosing
+/// a cell's colour on a terminal (style.rs); the header is always a header.
+pub fn table_toned(rows: &[Vec<String>], tone: impl Fn(usize, usize) -> Option<Tone>) -> String {
     let rows: Vec<Vec<std::borrow::Cow<str>>> = rows
         .iter()
         .map(|r| r.iter().map(|c| escape::text(c)).collect())
@@ -88,15 +96,23 @@ pub fn table(rows: &[Vec<String>]) -> String {
         })
         .collect();
     let mut out = String::new();
-    for row in &rows {
+    for (r, row) in rows.iter().enumerate() {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
+            // Painted after it is measured: escapes take no column.
+            let tone = match r {
+                0 => Some(Tone::Header),
+                _ => tone(r - 1, c),
+            };
+            match tone {
+                Some(tone) if !cell.trim().is_empty() => {
+                    line.push_str(&style::paint(Stream::Stdout, tone, cell));
+                }
+                _ => line.push_str(cell),
+            }
             if c + 1 < row.len() {
                 let pad = widths[c] - cell.chars().count();
-                line.push_str(cell);
                 line.push_str(&" ".repeat(pad + 3));
-            } else {
-                line.push_str(cell);
             }
         }
         out.push_str(line.trim_end());

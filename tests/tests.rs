@@ -11,6 +11,7 @@
 
 mod harness;
 
+mod colour;
 mod completion;
 mod contexts;
 mod discover;

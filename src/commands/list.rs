@@ -178,7 +178,11 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
         notes.push_str(&format!("{}\n", clash.error()));
     }
 
-    let mut out = render::table(&rows);
+    // STATUS is the fourth column when there is one.
+    let mut out = render::table_toned(&rows, |row, col| {
+        let status = statuses.get(row)?.as_ref()?;
+        (col == 3).then(|| status.state.tone())
+    });
     if !notes.is_empty() {
         out.push('\n');
         out.push_str(&notes);

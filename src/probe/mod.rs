@@ -27,6 +27,7 @@ use crate::host::Kind;
 use crate::host_cap;
 use crate::pending::Pending;
 use crate::pool;
+use crate::style::Tone;
 
 mod bounded;
 mod docker;
@@ -63,6 +64,16 @@ pub enum State {
 }
 
 impl State {
+    /// How the STATUS cell shows on a terminal.
+    pub fn tone(self) -> Tone {
+        match self {
+            State::Up => Tone::Good,
+            State::TimedOut => Tone::Warn,
+            State::Unknown => Tone::Quiet,
+            _ => Tone::Bad,
+        }
+    }
+
     /// Short words for the STATUS column.
     pub fn label(self) -> &'static str {
         match self {

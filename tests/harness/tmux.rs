@@ -45,6 +45,12 @@ impl Tmux {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J"]).stdout).into_owned()
     }
 
+    /// What the pane shows with its colours and attributes, as tmux's own
+    /// escape sequences (`capture-pane -e`).
+    pub fn styled_screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J", "-e"]).stdout).into_owned()
+    }
+
     /// Waits (20 s at most) until the pane shows `what`.
     pub fn wait_for(&self, what: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -21,6 +21,7 @@ use crate::forward;
 use crate::output;
 use crate::probe;
 use crate::render;
+use crate::style::{self, Stream, Tone};
 
 mod links;
 mod ssh;
@@ -131,13 +132,16 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<ExitCode> {
 fn text(checks: &[Check], problems: usize, warnings: usize) -> String {
     let mut out = String::new();
     for ch in checks {
-        let level = match ch.level {
-            Level::Ok => "ok",
-            Level::Note => "note",
-            Level::Warning => "warning",
-            Level::Problem => "PROBLEM",
+        let (level, tone) = match ch.level {
+            Level::Ok => ("ok", Tone::Good),
+            Level::Note => ("note", Tone::Note),
+            Level::Warning => ("warning", Tone::Warn),
+            Level::Problem => ("PROBLEM", Tone::Bad),
         };
-        out.push_str(&format!("{level:<8} {:<12} {}\n", ch.check, ch.message));
+        // Padded outside the paint: escapes take no column.
+        let pad = " ".repeat(8usize.saturating_sub(level.len()));
+        let level = style::paint(Stream::Stdout, tone, level);
+        out.push_str(&format!("{level}{pad} {:<12} {}\n", ch.check, ch.message));
         if let Some(fix) = &ch.fix {
             out.push_str(&format!("{:<8} {:<12} fix: {fix}\n", "", ""));
         }

@@ -39,7 +39,7 @@ pub fn confirm(engines: &[&Engine], command: &str, why: &str) -> Result<()> {
             command: command.to_string(),
         });
     };
-    let prompt = format!("{what}. Type '{expected}' to run it: ");
+    let prompt = format!("{what}. Type '{}' to run it: ", emphasis(&expected));
     let mut answer = String::new();
     // SAFETY: tcflush on an open descriptor has no other preconditions.
     unsafe { libc::tcflush(std::os::fd::AsRawFd::as_raw_fd(&tty), libc::TCIFLUSH) };
@@ -58,6 +58,19 @@ pub fn confirm(engines: &[&Engine], command: &str, why: &str) -> Result<()> {
 }
 
 use std::os::unix::fs::OpenOptionsExt;
+
+/// The name to type, bold red: the prompt goes to /dev/tty, always a
+/// terminal, so only `NO_COLOR` and a dumb `TERM` keep it plain. Two SGR
+/// sequences, written here: the engine path takes no colour crate.
+fn emphasis(name: &str) -> String {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_none_or(|t| t.is_empty() || t == "dumb");
+    if set("NO_COLOR") || dumb {
+        name.to_string()
+    } else {
+        format!("\x1b[1;31m{name}\x1b[0m")
+    }
+}
 
 /// "engine 'lzc' (LazyCat app store engine) is protected: `lzc-docker rm x` removes containers"
 fn describe(engines: &[&Engine], command: &str, why: &str) -> String {
