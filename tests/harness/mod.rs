@@ -18,6 +18,7 @@ pub mod sshd;
 pub mod testbed;
 pub mod tmux;
 pub mod users;
+pub mod world;
 
 /// The dockmux binary under test.
 pub fn dockmux_bin() -> PathBuf {
