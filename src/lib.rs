@@ -32,6 +32,7 @@ mod forward;
 pub mod host;
 mod host_cap;
 mod installation;
+mod link_index;
 mod link_record;
 mod links;
 mod lock;

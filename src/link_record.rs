@@ -113,8 +113,15 @@ impl Record {
         }
     }
 
-    /// Writes the record back (atomically), or removes it when empty.
+    /// Writes the record back (atomically), or removes it when empty, and
+    /// keeps the dir in the caller's index of link dirs (link_index.rs) while
+    /// it holds links dockmux made.
     pub fn save(&self) -> Result<()> {
+        self.write()?;
+        crate::link_index::note(&self.dir, !self.links.is_empty())
+    }
+
+    fn write(&self) -> Result<()> {
         if !self.changed {
             return Ok(());
         }

@@ -467,9 +467,16 @@ pub fn unlink_commands(
     Ok(removed)
 }
 
+/// Removes every link to dockmux in `dir` and their completion files,
+/// appending a line per removal to `report`; returns how many it removed.
+pub fn unlink_all(dir: &Path, report: &mut String) -> Result<usize> {
+    let found = links_in(dir)?;
+    unlink_commands(dir, found.into_iter().map(|(_, name)| name), report)
+}
+
 /// Where an engine's links may be, each once: `dir` (`--dir`), the default
-/// link dir, dockmux's own dir and every dir on PATH. Links made with
-/// `--dir` anywhere on PATH are found through these dirs' records.
+/// link dir, dockmux's own dir, every dir on PATH and every dir dockmux made
+/// links in (link_index.rs). What in them is dockmux's, their records say.
 pub fn link_dirs(dir: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = dir.map(Path::to_path_buf).into_iter().collect();
     if let Ok(exe) = SelfExe::find() {
@@ -482,6 +489,24 @@ pub fn link_dirs(dir: Option<&Path>) -> Vec<PathBuf> {
             .flat_map(std::env::split_paths)
             .filter(|d| d.is_absolute()),
     );
+    dirs.extend(crate::link_index::dirs());
+    unique_dirs(dirs)
+}
+
+/// The dirs a command that removes links works in: `--dir` alone when
+/// given; else `default` and every dir dockmux made links in
+/// (link_index.rs), so a link made with `--dir D` is found without it.
+pub fn work_dirs(dir: Option<&Path>, default: &Path) -> Vec<PathBuf> {
+    match dir {
+        Some(d) => vec![d.to_path_buf()],
+        None => {
+            unique_dirs(std::iter::once(default.to_path_buf()).chain(crate::link_index::dirs()))
+        }
+    }
+}
+
+/// Each existing dir once, however it is spelt.
+fn unique_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
     let mut unique: Vec<PathBuf> = Vec::new();
     for d in dirs {
         if d.is_dir() && !unique.iter().any(|u| same_file(u, &d)) {

@@ -3,7 +3,7 @@
 //! dockmux or that it recorded making, and never a link named like another
 //! program.
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -476,4 +476,79 @@ fn links_in_another_dir_are_found_by_rename_remove_doctor_and_pruned_alone() {
         .map(|e| e.file_name())
         .collect();
     assert!(left.is_empty(), "{left:?}: {out}");
+}
+
+/// Links made with `--dir D`, D on no PATH, are found without `--dir` by
+/// every command that looks for links, through the index of the dirs
+/// dockmux made links in (root's beside the system config); an index
+/// another user could write is not read.
+#[test]
+fn links_in_a_dir_on_no_path_are_found_through_the_index() {
+    let env = Env::new();
+    env.user_config(TWO_ENGINES);
+    let dm = installed(&env);
+    let d = env.root().join("d");
+    std::fs::create_dir(&d).unwrap();
+    let ds = d.to_str().unwrap();
+    let run = |env: &Env, args: &[&str]| Out::of(env.program(&dm).args(args));
+    let exists = |name: &str| std::fs::symlink_metadata(d.join(name)).is_ok();
+    let index = env.system_config_path.with_file_name("link-dirs");
+
+    run(
+        &env,
+        &["add", "nas", "unix:///run/nas.sock", "--link", "--dir", ds],
+    )
+    .ok();
+    assert!(exists("nas-docker"));
+    assert!(
+        std::fs::read_to_string(&index)
+            .unwrap()
+            .contains(&format!("\n{ds}\n")),
+        "{}",
+        index.display()
+    );
+    let out = run(&env, &["rename", "nas", "nas2"]);
+    assert!(!exists("nas-docker") && exists("nas2-docker"), "{out}");
+    let out = run(&env, &["remove", "nas2", "--unlink"]);
+    assert!(!exists("nas2-docker"), "{out}");
+
+    run(
+        &env,
+        &["add", "box", "unix:///run/box.sock", "--link", "--dir", ds],
+    )
+    .ok();
+    run(&env, &["remove", "box"]).ok();
+    let doctor = run(&env, &["doctor", "--timeout", "100ms"]);
+    assert!(
+        doctor.stdout.contains(&format!(
+            "{}: no engine is named by it",
+            d.join("box-docker").display()
+        )),
+        "{doctor}"
+    );
+    let out = run(&env, &["link", "--prune-only"]);
+    assert!(
+        out.ok().contains(&format!("pruned   {ds}/box-docker")),
+        "{out}"
+    );
+
+    run(&env, &["link", "--dir", ds, "pg"]).ok();
+    let out = run(&env, &["unlink", "pg"]);
+    assert!(
+        out.ok().contains(&format!("removed  {ds}/pg-docker")),
+        "{out}"
+    );
+
+    // An index others can write is a hint no one takes.
+    run(&env, &["link", "--dir", ds, "pg"]).ok();
+    std::fs::set_permissions(&index, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = run(&env, &["unlink", "pg"]);
+    assert!(exists("pg-docker"), "{out}");
+    std::fs::set_permissions(&index, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // uninstall takes the links to the binary it removes, wherever they are.
+    let out = run(&env, &["uninstall", "--dir", env.bin.to_str().unwrap()]);
+    out.ok();
+    assert!(!exists("pg-docker") && !dm.exists(), "{out}");
+    assert!(!index.exists(), "{out}");
 }

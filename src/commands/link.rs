@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::completion;
 use crate::config::{self, Sources};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
-use crate::links::{Dir, Linker, Skipped, conflict_error, links_in, remove};
+use crate::links::{self, Dir, Linker, Skipped, conflict_error, links_in, remove};
 use crate::output;
 
 #[derive(Args, Debug)]
@@ -23,10 +24,10 @@ pub struct LinkArgs {
     /// Replace existing files that are not links to dockmux
     #[arg(long)]
     pub force: bool,
-    /// Also remove links to dockmux that no engine claims any more
+    /// Also remove links to dockmux that no engine claims any more (without --dir: in every dir dockmux made links in too)
     #[arg(long)]
     pub prune: bool,
-    /// Only remove links to dockmux that no engine claims; make none
+    /// Only remove links to dockmux that no engine claims (as --prune does); make none
     #[arg(long, conflicts_with_all = ["prune", "hard", "force", "engines"])]
     pub prune_only: bool,
     #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
@@ -48,15 +49,23 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
     };
     if args.prune || args.prune_only {
         let claimed: HashSet<String> = cfg.engines.iter().flat_map(|e| e.commands()).collect();
-        let mut dir = Dir::new(&linker.dir);
-        for (path, name) in links_in(&linker.dir)? {
-            if !claimed.contains(&name) {
-                remove(&path)?;
-                dir.record.forget(&name);
-                report.push_str(&format!("pruned   {}\n", path.display()));
+        // Without --dir, also every other dir dockmux made links in.
+        for d in links::work_dirs(args.dir.as_deref(), &linker.dir) {
+            let mut dir = Dir::new(&d);
+            let mut pruned = Vec::new();
+            for (path, name) in links_in(&d)? {
+                if !claimed.contains(&name) {
+                    remove(&path)?;
+                    dir.record.forget(&name);
+                    report.push_str(&format!("pruned   {}\n", path.display()));
+                    pruned.push(name);
+                }
+            }
+            dir.record.save()?;
+            if !crate::paths::same_file(&d, &linker.dir) {
+                completion::Places::for_links_in(&d).remove(&pruned, &mut report);
             }
         }
-        dir.record.save()?;
         linker.completions.prune(&claimed, &mut report);
         if args.prune_only && report.is_empty() {
             report = format!(

@@ -103,16 +103,10 @@ fn after(
 }
 
 /// Links to dockmux named after a removed engine's commands that no engine
-/// answers to now (next to dockmux, in `--dir`, or on PATH), as a note with
+/// answers to now (wherever links::link_dirs looks), as a note with
 /// the command that removes them.
 fn left_links(cfg: &Config, removed: &config::Engine, dir: Option<&Path>) -> String {
-    let mut dirs: Vec<PathBuf> = dir.map(Path::to_path_buf).into_iter().collect();
-    dirs.extend(links::SelfExe::find().ok().map(|e| e.dir().to_path_buf()));
-    dirs.extend(
-        std::env::var_os("PATH")
-            .iter()
-            .flat_map(std::env::split_paths),
-    );
+    let dirs = links::link_dirs(dir);
     let mut found: Vec<PathBuf> = Vec::new();
     for command in removed.commands() {
         if cfg.engine_for_command(&command).is_some() {

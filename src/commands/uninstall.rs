@@ -86,8 +86,19 @@ pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Resul
     record.save()?;
     names.push(completion::DOCKMUX.to_string());
     Places::for_links_in(dir).remove(&names, &mut report);
+    // The links dockmux made elsewhere to the binary that goes (link_index.rs).
+    let removing = existing == Existing::Dockmux && links::made_by_caller(&target.binary);
+    for other in crate::link_index::dirs().iter().filter(|_| removing) {
+        if !same_file(other, dir) {
+            let to_it = links::links_in(other)?
+                .into_iter()
+                .filter(|(path, _)| same_file(path, &target.binary))
+                .map(|(_, name)| name);
+            links::unlink_commands(other, to_it, &mut report)?;
+        }
+    }
     man_files::remove(dir, &man::pages(cli), &mut report)?;
-    if existing == Existing::Dockmux && links::made_by_caller(&target.binary) {
+    if removing {
         remove(&target.binary)?;
         report.push_str(&format!("removed  {}\n", target.binary.display()));
     } else if existing == Existing::Dockmux {

@@ -4,16 +4,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::completion;
 use crate::config::{self, Sources};
 use crate::error::Result;
 use crate::exit_codes::ExitCode;
-use crate::links::{Dir, existing_links_dir, links_in, remove, unlink_commands};
+use crate::links::{self, existing_links_dir, unlink_commands};
 use crate::output;
 
 #[derive(Args, Debug)]
 pub struct UnlinkArgs {
-    /// Directory holding the links [default: the directory holding dockmux]
+    /// Directory holding the links [default: the directory holding dockmux, and every other dir dockmux made links in]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Engines whose links to remove: names, globs ('nas*'), @TAG; ^ before one leaves it out [default: every link to dockmux in DIR]
@@ -23,26 +22,34 @@ pub struct UnlinkArgs {
 
 pub fn run(args: &UnlinkArgs, sources: &Sources) -> Result<ExitCode> {
     let dir = existing_links_dir(args.dir.as_deref())?;
+    // Without --dir, also every dir dockmux made links in (first: `dir`).
+    let dirs = links::work_dirs(args.dir.as_deref(), &dir);
     let mut report = String::new();
     if args.engines.is_empty() {
-        let mut links = Dir::new(&dir);
-        let mut unlinked = Vec::new();
-        for (path, name) in links_in(&dir)? {
-            remove(&path)?;
-            links.record.forget(&name);
-            report.push_str(&format!("removed  {}\n", path.display()));
-            unlinked.push(name);
+        for d in &dirs {
+            links::unlink_all(d, &mut report)?;
         }
-        links.record.save()?;
         if report.is_empty() {
             report = format!("no links to dockmux in {}\n", dir.display());
         }
-        completion::Places::for_links_in(&dir).remove(&unlinked, &mut report);
     } else {
         let cfg = config::load(sources)?;
         let engines = crate::selection::select(&cfg, &args.engines)?;
-        let commands = engines.iter().flat_map(|e| e.commands());
-        if unlink_commands(&dir, commands, &mut report)? == 0 {
+        let commands: Vec<String> = engines.iter().flat_map(|e| e.commands()).collect();
+        let mut removed = unlink_commands(&dir, commands.clone(), &mut report)?;
+        // Elsewhere only where a link is: another dir's completion files
+        // may serve a link that stays in `dir`.
+        for d in dirs.iter().skip(1) {
+            let here: Vec<String> = commands
+                .iter()
+                .filter(|c| !links::dirs_linking(std::slice::from_ref(d), c).is_empty())
+                .cloned()
+                .collect();
+            if !here.is_empty() {
+                removed += unlink_commands(d, here, &mut report)?;
+            }
+        }
+        if removed == 0 {
             report.insert_str(
                 0,
                 &format!("no links to dockmux for them in {}\n", dir.display()),
