@@ -55,10 +55,32 @@ impl Batch {
         Batch::default()
     }
 
-    /// Runs `cmd` (stdin closed, stdout and stderr captured) until it exits
-    /// or `deadline` comes; either way its whole process group is killed
-    /// (a helper it left would hold the pipes open).
+    /// Runs `cmd` (stdin closed, stdout and stderr captured, each up to
+    /// [`OUTPUT_CAP`]) until it exits or `deadline` comes; either way its
+    /// whole process group is killed (a helper it left would hold the pipes open).
     pub fn run_until(&self, cmd: &mut Command, deadline: Instant) -> Result<Finished, Unfinished> {
+        self.run(cmd, deadline, None)
+    }
+
+    /// [`Batch::run_until`] for a child whose stdout is an answer of any
+    /// size: each growth of its buffer is first `charge`d (the caller's
+    /// bound on what an answer may cost in memory), and the child is cut off
+    /// (`overflowed`) when `charge` says no.
+    pub fn run_charged(
+        &self,
+        cmd: &mut Command,
+        deadline: Instant,
+        charge: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<Finished, Unfinished> {
+        self.run(cmd, deadline, Some(charge))
+    }
+
+    fn run(
+        &self,
+        cmd: &mut Command,
+        deadline: Instant,
+        mut charge: Option<&mut dyn FnMut(usize) -> bool>,
+    ) -> Result<Finished, Unfinished> {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -88,8 +110,8 @@ impl Batch {
             let left = deadline.saturating_duration_since(Instant::now());
             // Short waits: the exit itself is seen by polling (below).
             wait_readable(&[&out, &err], left.min(Duration::from_millis(10)));
-            out.drain();
-            err.drain();
+            out.drain(charge.as_deref_mut());
+            err.drain(None);
             // Past the cap the answer is useless: no waiting for the rest.
             if has_exited(&child) || out.overflowed || err.overflowed {
                 break true;
@@ -105,8 +127,8 @@ impl Batch {
         }
         // What the group wrote before it died; a descendant that left the
         // group may hold the pipes open, so no waiting for their end.
-        out.drain();
-        err.drain();
+        out.drain(charge.as_deref_mut());
+        err.drain(None);
         let status = child.wait().map_err(Unfinished::Spawn)?;
         Ok(Finished {
             status,
@@ -188,8 +210,10 @@ impl Pipe {
         }
     }
 
-    /// Reads what is there now; at the end of the stream, stops watching it.
-    fn drain(&mut self) {
+    /// Reads what is there now; at the end of the stream, stops watching
+    /// it. Without `charge`, up to [`OUTPUT_CAP`] is kept; with it, every
+    /// growth of the buffer needs its yes.
+    fn drain(&mut self, mut charge: Option<&mut (dyn FnMut(usize) -> bool + '_)>) {
         let Some(src) = self.source.as_mut() else {
             return;
         };
@@ -200,11 +224,27 @@ impl Pipe {
                     self.source = None;
                     return;
                 }
-                Ok(n) => {
-                    let room = OUTPUT_CAP.saturating_sub(self.buf.len());
-                    self.buf.extend_from_slice(&chunk[..n.min(room)]);
-                    self.overflowed |= n > room;
-                }
+                Ok(_) if self.overflowed => {}
+                Ok(n) => match charge.as_deref_mut() {
+                    None => {
+                        let room = OUTPUT_CAP.saturating_sub(self.buf.len());
+                        self.buf.extend_from_slice(&chunk[..n.min(room)]);
+                        self.overflowed |= n > room;
+                    }
+                    Some(charge) => {
+                        let (need, had) = (self.buf.len() + n, self.buf.capacity());
+                        // The buffer doubles, as a Vec does; charged before it grows.
+                        let to = (had * 2).max(need).max(64 << 10);
+                        if need > had && !charge(to - had) {
+                            self.overflowed = true;
+                        } else {
+                            if need > had {
+                                self.buf.reserve_exact(to - self.buf.len());
+                            }
+                            self.buf.extend_from_slice(&chunk[..n]);
+                        }
+                    }
+                },
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(_) => {

@@ -12,7 +12,7 @@
 //! unknown-engine error (known names, did-you-mean), a glob or tag that
 //! matches nothing is refused too.
 
-use crate::config::{Config, Engine};
+use crate::config::{Broken, Config, Engine};
 use crate::error::{Error, Result};
 use crate::pattern::{is_pattern, wildcard};
 use crate::suggest;
@@ -47,6 +47,39 @@ impl<'w> Word<'w> {
     }
 }
 
+/// The engines `words` would select whose table holds a mistake
+/// (config::Broken), so that no engine runs: a command that works on the
+/// selected engines says which it skipped and why ([`skipped_notes`]).
+/// Only a broken engine's name is known, so a name or glob matches it by
+/// its name or `NAME-docker`, a tag never.
+pub fn skipped<'a>(cfg: &'a Config, words: &[String]) -> Vec<&'a Broken> {
+    let (exclude, include): (Vec<&String>, Vec<&String>) =
+        words.iter().partition(|w| w.starts_with('^'));
+    cfg.broken
+        .iter()
+        .filter(|b| include.is_empty() || include.iter().any(|w| selects_broken(w, b)))
+        .filter(|b| !exclude.iter().any(|w| selects_broken(&w[1..], b)))
+        .collect()
+}
+
+fn selects_broken(word: &str, b: &Broken) -> bool {
+    let command = format!("{}-docker", b.name);
+    match Word::parse(word) {
+        Word::Name(n) => b.name == n || command == n,
+        Word::Glob(g) => wildcard(g, &b.name) || wildcard(g, &command),
+        Word::Tag(_) => false,
+    }
+}
+
+/// A line on stderr per engine [`skipped`]: its name and its table's
+/// mistake (file:line:col and the fix); empty when none.
+pub fn skipped_notes(cfg: &Config, words: &[String]) -> String {
+    skipped(cfg, words)
+        .iter()
+        .map(|b| format!("dockmux: skipped engine '{}': {}\n", b.name, b.error()))
+        .collect()
+}
+
 /// The engines `words` select, in name order.
 pub fn select<'a>(cfg: &'a Config, words: &[String]) -> Result<Vec<&'a Engine>> {
     select_as(cfg, words, Config::unknown_engine)
@@ -73,6 +106,12 @@ fn select_as<'a>(
             None => (&mut include, w.as_str()),
         };
         let word = Word::parse(bare);
+        // Leaving out an engine whose table holds a mistake is fine.
+        let broken = |b: &Broken| selects_broken(bare, b);
+        if w.starts_with('^') && cfg.broken.iter().any(broken) {
+            list.push(word);
+            continue;
+        }
         check(cfg, word, unknown)?;
         list.push(word);
     }

@@ -578,3 +578,53 @@ fn find_with_a_hung_engine_answers_within_the_deadline() {
         "{out}"
     );
 }
+
+/// An engine whose table holds a mistake is in `list --json` with its
+/// error, and `ps`, `find` and `each` say they skipped it and why (exit 1,
+/// as list's), while the other engines answer.
+#[test]
+fn a_broken_engine_is_listed_with_its_error_and_skipped_out_loud() {
+    let bed = testbed::shared();
+    let env = bed_env();
+    let config = env.user_config(&format!(
+        "[engines.pg]\nhost = \"{}\"\n\n[engines.nas]\nhots = \"unix:///nas.sock\"\n",
+        bed.pg.host
+    ));
+    let name = unique("broken-bed");
+    create(&env, "pg-docker", &name);
+    let said = format!(
+        "dockmux: skipped engine 'nas': {}:5:1: unknown key 'hots' in engine 'nas'; did you mean 'host'?",
+        config.display()
+    );
+
+    let out = Out::of(&mut env.dockmux(["list", "--json"]));
+    assert!(out.fails(1).starts_with(&said), "{out}");
+    let listed: Value = serde_json::from_str(&out.stdout).unwrap();
+    let nas = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "nas")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(nas["status"]["state"], "config_error", "{out}");
+    assert_eq!(nas["source"], config.display().to_string(), "{out}");
+    assert_eq!(
+        nas["status"]["fix"],
+        format!("edit {}:5:1", config.display()),
+        "{out}"
+    );
+
+    let out = Out::of(&mut env.dockmux(["ps", "-a"]));
+    assert!(out.fails(1).starts_with(&said), "{out}");
+    assert!(out.stdout.contains(&name), "{out}");
+    let out = Out::of(&mut env.dockmux(["find", &name]));
+    assert!(out.fails(1).starts_with(&said), "{out}");
+    assert!(out.stdout.contains(&name), "{out}");
+    let out = each(&env, &[], &["ps", "-a", "--format", "{{.Names}}"]);
+    assert!(out.fails(1).starts_with(&said), "{out}");
+    assert!(out.stdout.contains(&format!("pg | {name}")), "{out}");
+    // Left out by the words, it is not mentioned.
+    Out::of(&mut env.dockmux(["ps", "-a", "^nas"])).ok();
+    Out::of(&mut env.dockmux(["ps", "-a", "pg"])).ok();
+    env.run("pg-docker", ["rm", &name]).ok();
+}

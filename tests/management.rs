@@ -608,7 +608,7 @@ fn a_mistake_in_one_engine_stops_that_engine_only_across_files() {
     );
     assert!(
         err.starts_with(&format!(
-            "dockmux: {}:5:1: unknown key 'hots' in engine 'nas'",
+            "dockmux: skipped engine 'nas': {}:5:1: unknown key 'hots' in engine 'nas'",
             system.display()
         )),
         "{out}"

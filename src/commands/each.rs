@@ -126,10 +126,15 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
             failed.push(format!("{} ({why})", e.name));
         }
     }
-    if failed.is_empty() {
+    // Engines whose table holds a mistake ran nothing: said, as list says them.
+    let skipped = selection::skipped_notes(&cfg, &args.patterns);
+    if failed.is_empty() && skipped.is_empty() {
         return Ok(ExitCode::Success);
     }
-    crate::output::note(&format!("dockmux each: failed on {}", failed.join(", ")));
+    if !failed.is_empty() {
+        crate::output::note(&format!("dockmux each: failed on {}", failed.join(", ")));
+    }
+    crate::output::notes(&skipped);
     Ok(ExitCode::Failure)
 }
 

@@ -130,6 +130,8 @@ pub fn run(args: &FindArgs, sources: &Sources) -> Result<ExitCode> {
             near.map(|n| n.to_string()).unwrap_or_default()
         ));
     }
+    // Engines whose table holds a mistake were not asked: said, as list says them.
+    failed.push_str(&selection::skipped_notes(&cfg, &args.patterns));
     output::notes(&failed);
     Ok(if found.is_empty() || !failed.is_empty() {
         ExitCode::Failure

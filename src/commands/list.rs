@@ -92,32 +92,66 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<ExitCode> {
             .collect()
     };
     let text = if args.json {
-        json(&cfg, &engines, statuses)
+        json(&cfg, &engines, statuses, &args.engines)
     } else {
         table(&cfg, &engines, &statuses)
     };
     output::print(&text)?;
-    // An engine whose table holds a mistake is not listed: its error is
-    // said, as NAME-docker says it, and the status is 1.
-    if cfg.broken.is_empty() {
+    // An engine whose table holds a mistake has no row (its JSON says it):
+    // its error is said, as NAME-docker says it, and the status is 1.
+    let skipped = selection::skipped_notes(&cfg, &args.engines);
+    if skipped.is_empty() {
         return Ok(ExitCode::Success);
     }
-    let said: String = cfg
-        .broken
-        .iter()
-        .map(|b| format!("dockmux: {}\n", b.error()))
-        .collect();
-    output::notes(&said);
+    output::notes(&skipped);
     Ok(ExitCode::Failure)
 }
 
-fn json(cfg: &Config, engines: &[&Engine], statuses: Vec<Option<Status>>) -> String {
-    let engines: Vec<EngineJson> = engines
+/// An engine whose table holds a mistake, in `list --json`: its name, its
+/// file and a status saying the mistake (state `config_error`) and the fix.
+#[derive(Serialize)]
+struct BrokenJson<'a> {
+    name: &'a str,
+    source: String,
+    status: Status,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Listed<'a> {
+    Engine(EngineJson<'a>),
+    Broken(BrokenJson<'a>),
+}
+
+fn json(
+    cfg: &Config,
+    engines: &[&Engine],
+    statuses: Vec<Option<Status>>,
+    words: &[String],
+) -> String {
+    let mut listed: Vec<(&str, Listed)> = engines
         .iter()
         .zip(statuses)
-        .map(|(e, s)| EngineJson::new(cfg, e, s))
+        .map(|(e, s)| (e.name.as_str(), Listed::Engine(EngineJson::new(cfg, e, s))))
         .collect();
-    render::json(&engines)
+    for b in selection::skipped(cfg, words) {
+        let source = b
+            .place
+            .file
+            .as_ref()
+            .map_or_else(|| "built-in".to_string(), |f| f.display().to_string());
+        let status = Status::config_error(b);
+        listed.push((
+            &b.name,
+            Listed::Broken(BrokenJson {
+                name: &b.name,
+                source,
+                status,
+            }),
+        ));
+    }
+    listed.sort_by(|a, b| a.0.cmp(b.0));
+    render::json(&listed.into_iter().map(|(_, l)| l).collect::<Vec<_>>())
 }
 
 /// The table, then one line per engine that is not up and per command of

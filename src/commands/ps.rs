@@ -76,6 +76,8 @@ pub fn run(args: &PsArgs, sources: &Sources) -> Result<ExitCode> {
         table(&rows)
     };
     output::print(&text)?;
+    // Engines whose table holds a mistake were not asked: said, as list says them.
+    failed.push_str(&selection::skipped_notes(&cfg, &args.patterns));
     if failed.is_empty() {
         return Ok(ExitCode::Success);
     }

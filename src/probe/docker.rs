@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::{Reach, State, Status, Target, timed_out};
+use super::{Meter, Reach, State, Status, Target, timed_out};
 use crate::children::{Batch, Unfinished};
 use crate::engine;
 use crate::escape;
@@ -57,7 +57,7 @@ pub(super) fn probe_client(
     timeout: Duration,
 ) -> Status {
     let args = ["version", "--format", "{{json .Server}}"];
-    let done = match client_output(batch, docker, t, &args, deadline, timeout) {
+    let done = match client_output(batch, docker, t, &args, (deadline, timeout), None) {
         Ok(done) => done,
         Err(status) => return status,
     };
@@ -69,14 +69,36 @@ pub(super) fn probe_client(
     classify_client_error(t, docker_message(&done.stderr))
 }
 
-/// `docker ARGS…` for [`ask_all`]: its output when it succeeds.
+/// `docker ARGS…` for [`ask_all`]: its output when it succeeds. The output
+/// is an answer of any size (`ps -a` of 10,000 containers is ~6 MB), so it
+/// is charged to the engine's `meter` as it is read, as a unix socket's
+/// answer is, rather than cut at a fixed size.
 pub(super) fn run_client(
     reach: &Reach,
     docker: &Path,
     t: &Target,
     args: &[String],
+    meter: &mut Meter,
 ) -> Result<Vec<u8>, Status> {
-    let done = client_output(&reach.batch, docker, t, args, reach.deadline, reach.timeout)?;
+    let mut over = None;
+    let mut charge = |n| {
+        meter
+            .charge(n)
+            .map_err(|status| over = Some(status))
+            .is_ok()
+    };
+    let done = client_output(
+        &reach.batch,
+        docker,
+        t,
+        args,
+        (reach.deadline, reach.timeout),
+        Some(&mut charge),
+    );
+    if let Some(status) = over {
+        return Err(status);
+    }
+    let done = done?;
     if done.status.success() {
         Ok(done.stdout)
     } else {
@@ -85,21 +107,26 @@ pub(super) fn run_client(
 }
 
 /// The client run with the engine's environment until it exits or the
-/// deadline comes.
+/// deadline comes (`when`: the deadline, and the timeout it came from).
+/// Its stdout is charged to `charge` when given, else kept to 1 MiB.
 pub(super) fn client_output(
     batch: &Batch,
     docker: &Path,
     t: &Target,
     args: &[impl AsRef<std::ffi::OsStr>],
-    deadline: Instant,
-    timeout: Duration,
+    (deadline, timeout): (Instant, Duration),
+    charge: Option<&mut dyn FnMut(usize) -> bool>,
 ) -> Result<crate::children::Finished, Status> {
     let mut cmd = Command::new(docker);
     cmd.args(args)
         // ssh must not ask for a password or a host key on the user's terminal.
         .env("SSH_ASKPASS_REQUIRE", "never");
     engine::set_env(&mut cmd, &t.env);
-    let done = match batch.run_until(&mut cmd, deadline) {
+    let run = match charge {
+        Some(charge) => batch.run_charged(&mut cmd, deadline, charge),
+        None => batch.run_until(&mut cmd, deadline),
+    };
+    let done = match run {
         Ok(done) => done,
         Err(Unfinished::TimedOut | Unfinished::Closed) => return Err(timed_out(timeout)),
         Err(Unfinished::Spawn(e)) => {

@@ -61,6 +61,8 @@ pub enum State {
     Error,
     /// Not probed: no docker client to ask.
     Unknown,
+    /// Not asked: the engine's table in the config holds a mistake.
+    ConfigError,
 }
 
 impl State {
@@ -88,6 +90,7 @@ impl State {
             State::Down => "down",
             State::Error => "error",
             State::Unknown => "unknown",
+            State::ConfigError => "config error",
         }
     }
 }
@@ -125,6 +128,15 @@ impl Status {
             error: Some(escape::owned(&error.into())),
             fix: fix.map(|f| escape::owned(&f)),
         }
+    }
+
+    /// An engine not asked because its table holds a mistake (config::Broken).
+    pub fn config_error(b: &crate::config::Broken) -> Status {
+        Status::failed(
+            State::ConfigError,
+            b.error().to_string(),
+            Some(format!("edit {}", b.place)),
+        )
     }
 
     /// An engine answered, but not with docker's JSON.
@@ -317,11 +329,7 @@ fn asking(
                 let outs = question
                     .client
                     .iter()
-                    .map(|args| {
-                        let out = run_client(reach, docker, t, args)?;
-                        meter.charge(out.capacity())?;
-                        Ok(out)
-                    })
+                    .map(|args| run_client(reach, docker, t, args, &mut meter))
                     .collect::<Result<_, _>>()?;
                 Answer::Client(outs)
             }

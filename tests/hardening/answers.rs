@@ -167,3 +167,78 @@ fn hostile_answers_fail_their_engine_and_ps_stays_small() {
     );
     assert!(rss < 400, "peak RSS {rss} MiB");
 }
+
+/// Through the docker client (tcp and ssh engines), `ps` reads the client's
+/// output under the same memory bound as a socket's answer, not a fixed
+/// 1 MiB (which failed past ~2,500 containers). The client is a recording
+/// fake that replays a real engine's `ps --format '{{json .}}'` line: what
+/// is measured is what dockmux does with the size of the output, which the
+/// fake gives exactly and fast (a real engine takes minutes to create
+/// 10,000 containers; the socket path's test does that).
+#[test]
+fn ps_through_the_client_takes_ten_thousand_containers_and_bounds_the_rest() {
+    use crate::harness::exe::write_executable;
+    use crate::harness::testbed::{self, IMAGE};
+    let env = Env::new();
+    let engine = &testbed::shared().pg;
+    let name = format!("answers-line-{}", std::process::id());
+    let docker = |args: &[&str]| {
+        let out = engine.docker().args(args).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    docker(&[
+        "create",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        IMAGE,
+        "true",
+    ]);
+    let line = docker(&[
+        "ps",
+        "-a",
+        "--format",
+        "{{json .}}",
+        "--filter",
+        &format!("name={name}"),
+    ]);
+    docker(&["rm", &name]);
+    assert_eq!(line.lines().count(), 1, "{line}");
+
+    let answer = env.root().join("answer");
+    std::fs::write(&answer, line.repeat(10_000)).unwrap();
+    let fake = env.root().join("docker");
+    write_executable(
+        &fake,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in ps) exec cat {};; esac\nexit 1\n",
+            answer.display()
+        ),
+    );
+    env.user_config(&format!(
+        "docker = \"{}\"\n[engines.far]\nhost = \"tcp://127.0.0.1:9\"\n",
+        fake.display()
+    ));
+    let mut cmd = env.dockmux(["ps", "-a", "--timeout", "60s"]);
+    let (code, out, err, rss) = measured(&mut cmd, env.root());
+    let size = std::fs::metadata(&answer).unwrap().len() >> 10;
+    eprintln!("ps -a through the client, 10,000 containers ({size} KiB): peak RSS {rss} MiB");
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("far ")).count(),
+        10_000
+    );
+
+    // A client that never stops writing rows is cut off at the engine's bound.
+    write_executable(&fake, "#!/bin/sh\nyes '{\"ID\":\"x\",\"Names\":\"y\"}'\n");
+    let (code, out, err, rss) = measured(&mut cmd, env.root());
+    eprintln!("ps -a through a client that writes without end: peak RSS {rss} MiB");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.starts_with("far: its answer would take more than 64 MiB of memory"),
+        "{err}"
+    );
+    assert!(rss < 400, "peak RSS {rss} MiB");
+}
