@@ -127,7 +127,7 @@ impl Batch {
         }
         // What the group wrote before it died; a descendant that left the
         // group may hold the pipes open, so no waiting for their end.
-        out.drain(charge.as_deref_mut());
+        out.drain(charge);
         err.drain(None);
         let status = child.wait().map_err(Unfinished::Spawn)?;
         Ok(Finished {
