@@ -628,3 +628,51 @@ fn a_broken_engine_is_listed_with_its_error_and_skipped_out_loud() {
     Out::of(&mut env.dockmux(["ps", "-a", "pg"])).ok();
     env.run("pg-docker", ["rm", &name]).ok();
 }
+
+/// `each --merge`: output that several engines share is printed once,
+/// under the list of their names, as `dshbak -c` prints pdsh's.
+#[test]
+fn each_merge_prints_shared_output_once_under_the_engines_names() {
+    let bed = testbed::shared();
+    let env = bed_env();
+    let token = unique("merge");
+    let (both, only_pg) = (format!("{token}-both"), format!("{token}-pg"));
+    volume(&env, "pg-docker", &both);
+    volume(&env, "lzc-docker", &both);
+    let filter = format!("name={token}");
+    let ls = ["volume", "ls", "-q", "--filter", &filter];
+    let out = each(&env, &["--merge"], &ls);
+    assert_eq!(
+        out.ok(),
+        format!("----------------\nlzc,pg\n----------------\n{both}\n"),
+        "{out}"
+    );
+    volume(&env, "pg-docker", &only_pg);
+    let out = each(&env, &["--merge"], &ls);
+    let mut on_pg = [both.as_str(), only_pg.as_str()];
+    on_pg.sort();
+    assert_eq!(
+        out.ok(),
+        format!(
+            "----------------\nlzc\n----------------\n{both}\n\
+             ----------------\npg\n----------------\n{}\n{}\n",
+            on_pg[0], on_pg[1]
+        ),
+        "{out}"
+    );
+    // stderr too: the same error from both engines, once.
+    let out = each(
+        &env,
+        &["--merge"],
+        &["volume", "inspect", &only_pg, "--format", "x"],
+    );
+    assert!(
+        out.stderr
+            .contains("----------------\nlzc\n----------------\n"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("----------------\nlzc,pg\n"), "{out}");
+    for e in [&bed.pg, &bed.lzc] {
+        let _ = e.docker().args(["volume", "rm", &both, &only_pg]).output();
+    }
+}

@@ -400,3 +400,39 @@ fn a_fan_out_over_plain_ssh_stays_under_sshds_startup_limit() {
         "{each}"
     );
 }
+
+/// `dockmux env` points the shell where `NAME-docker` and `exec` go: the
+/// shared connection's local socket (started if down), and says that it
+/// ends after its idle time; with `persist = "0"`, `ssh://` as before.
+#[test]
+fn env_points_the_shell_at_the_shared_connection_and_says_so() {
+    let bed = testbed::shared();
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    let out = Out::of(&mut env.dockmux(["env", "far", "--shell", "sh"]));
+    let text = out.ok();
+    let sock = sockets(&env);
+    assert_eq!(sock.len(), 1, "{out}");
+    assert!(
+        text.contains(&format!(
+            "export DOCKER_HOST='unix://{}'\n",
+            sock[0].display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("DOCKER_HOST is engine 'far''s shared ssh connection, a local socket that ends after 60s without use"),
+        "{out}"
+    );
+    // A shell that evals it reaches the engine with plain docker.
+    let script = "eval \"$(\"$0\" env far --shell sh 2>/dev/null)\" && docker info --format '{{.DockerRootDir}}'";
+    let dockmux = crate::harness::dockmux_bin();
+    let out = Out::of(env.program("sh").args(["-c", script]).arg(&dockmux));
+    assert!(out.ok().starts_with(bed.pg.root.to_str().unwrap()), "{out}");
+
+    let env = far_env(&sshd, "0", true);
+    let out = Out::of(&mut env.dockmux(["env", "far", "--shell", "sh"]));
+    assert!(out.ok().contains("export DOCKER_HOST='ssh://"), "{out}");
+    assert!(!out.stderr.contains("shared ssh connection"), "{out}");
+}

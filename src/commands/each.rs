@@ -1,4 +1,4 @@
-//! `dockmux each [PATTERN…] [-j N] [--group] -- DOCKER-ARGS…`: the same
+//! `dockmux each [PATTERN…] [-j N] [--group|--merge] -- DOCKER-ARGS…`: the same
 //! docker command on each selected engine, in parallel, each with exactly
 //! the environment `NAME-docker` gives it. Every check comes before anything
 //! runs anywhere: the engines, an engine-moving flag (`-H`), a terminal
@@ -44,6 +44,9 @@ pub struct EachArgs {
     /// Print each engine's output as one block, in name order, once all are done
     #[arg(long)]
     pub group: bool,
+    /// Print output that several engines share once, under the list of their names (as dshbak -c does), once all are done
+    #[arg(long, conflicts_with = "group")]
+    pub merge: bool,
     /// Stop an engine's command after this long (e.g. 30s, 500ms); it counts as failed
     #[arg(long, value_name = "DURATION", value_parser = probe::parse_timeout)]
     pub timeout: Option<Duration>,
@@ -84,7 +87,12 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
         .map(|e| {
             Ok(Job {
                 name: e.name.clone(),
-                prefix: format!("{:<width$} | ", e.name),
+                // Merged output is shown under the engines' names instead.
+                prefix: if args.merge {
+                    String::new()
+                } else {
+                    format!("{:<width$} | ", e.name)
+                },
                 env: engine::checked_env(e)?.into_iter().collect(),
                 forward: forward::Place::of(e),
             })
@@ -95,7 +103,7 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
         docker,
         args: args.docker.clone(),
         depth,
-        group: args.group,
+        group: args.group || args.merge,
         timeout: args.timeout,
         out: Mutex::new(()),
         running: Mutex::new(Running::default()),
@@ -117,14 +125,20 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
     }
     pending.finish();
     let mut failed = Vec::new();
+    let mut outputs = Vec::new();
     for (e, result) in engines.iter().zip(results) {
         let done = result.unwrap_or_else(|| Done::failed("did not finish"));
         if args.group {
             shared.write(&done.stdout, &done.stderr);
         }
-        if let Some(why) = done.failure {
+        if let Some(why) = &done.failure {
             failed.push(format!("{} ({why})", e.name));
         }
+        outputs.push((e.name.as_str(), done));
+    }
+    if args.merge {
+        let (stdout, stderr) = merged(&outputs);
+        shared.write(&stdout, &stderr);
     }
     // Engines whose table holds a mistake ran nothing: said, as list says them.
     let skipped = selection::skipped_notes(&cfg, &args.patterns);
@@ -489,6 +503,34 @@ impl Shared {
             let _ = std::io::stderr().lock().write_all(stderr);
         }
     }
+}
+
+/// The engines' outputs, each output that several share once, under the
+/// list of their names, as `dshbak -c` prints pdsh's: blocks in the order
+/// of their first engine (name order); what went to stderr goes there,
+/// under the same names. Engines that wrote nothing get no block.
+fn merged(outputs: &[(&str, Done)]) -> (Vec<u8>, Vec<u8>) {
+    let mut blocks: Vec<(Vec<&str>, &Done)> = Vec::new();
+    for (name, done) in outputs {
+        match blocks
+            .iter_mut()
+            .find(|(_, d)| d.stdout == done.stdout && d.stderr == done.stderr)
+        {
+            Some((names, _)) => names.push(name),
+            None => blocks.push((vec![name], done)),
+        }
+    }
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    for (names, done) in blocks {
+        let header = format!("----------------\n{}\n----------------\n", names.join(","));
+        for (out, bytes) in [(&mut stdout, &done.stdout), (&mut stderr, &done.stderr)] {
+            if !bytes.is_empty() {
+                out.extend_from_slice(header.as_bytes());
+                out.extend_from_slice(bytes);
+            }
+        }
+    }
+    (stdout, stderr)
 }
 
 /// `None` for exit 0; else "exit 3" or "signal 9".

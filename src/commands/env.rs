@@ -1,6 +1,7 @@
 //! `dockmux env NAME`: lines for `eval` that point the current shell at an
 //! engine, like `docker-machine env`. The variables are exactly those
-//! `NAME-docker` sets (`engine::docker_env`), quoted for the shell.
+//! `NAME-docker` sets (`engine::docker_env`), quoted for the shell; for an
+//! ssh engine, its shared connection's socket, as `NAME-docker` uses it.
 
 use clap::{Args, ValueEnum};
 
@@ -8,7 +9,7 @@ use crate::config::{self, Sources};
 use crate::engine;
 use crate::error::Result;
 use crate::exit_codes::ExitCode;
-use crate::ssh_bridge;
+use crate::{forward, ssh_bridge};
 use crate::{output, quote};
 
 #[derive(Args, Debug)]
@@ -66,6 +67,16 @@ impl Shell {
     }
 }
 
+/// Why DOCKER_HOST is a local socket, and what to do once it has gone.
+fn forward_note(name: &str, persist: u64) -> String {
+    format!(
+        "DOCKER_HOST is engine '{name}''s shared ssh connection, a local socket that ends \
+         after {} without use; once it has ended, run `dockmux env {name}` again \
+         ({name}-docker and `dockmux exec {name}` start it again by themselves)",
+        crate::probe::show_duration(std::time::Duration::from_secs(persist))
+    )
+}
+
 pub fn run(args: &EnvArgs, sources: &Sources) -> Result<ExitCode> {
     let shell = args.shell.unwrap_or_else(Shell::from_env);
     let flag = if args.shell.is_some() || shell == Shell::Fish {
@@ -92,15 +103,27 @@ pub fn run(args: &EnvArgs, sources: &Sources) -> Result<ExitCode> {
         let name = args.name.as_deref().unwrap_or_default();
         let cfg = config::load(sources)?;
         let engine = cfg.require_to_use(name)?;
-        for (key, value) in engine::checked_env(engine)? {
+        let mut env = engine::checked_env(engine)?;
+        // An ssh engine's shared connection, as NAME-docker and exec use it
+        // (started when it is down); it ends after its idle time, which
+        // the shell's DOCKER_HOST outlives: said below.
+        let place = forward::Place::of(engine);
+        let forwarded = place.as_ref().and_then(|p| p.reach(false));
+        let note = match (&forwarded, &place) {
+            (Some(host), Some(p)) => {
+                env[0].1 = Some(host.clone());
+                Some(forward_note(name, p.persist))
+            }
+            _ => ssh_bridge::needed(engine).map(|_| ssh_bridge::env_note(name)),
+        };
+        for (key, value) in env {
             out.push_str(&match value {
                 Some(v) => shell.set(key, &v),
                 None => shell.unset(key),
             });
         }
-        if ssh_bridge::needed(engine).is_some() {
+        if let Some(note) = note {
             // What eval cannot express: said in the output and, as eval hides that, on stderr.
-            let note = ssh_bridge::env_note(name);
             out.push_str(&format!("# note: {note}\n"));
             output::note(&format!("dockmux: note: {note}"));
         }
