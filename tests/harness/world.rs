@@ -159,10 +159,40 @@ impl World {
         ))
     }
 
+    /// A setup line run with the world's environment (as the commands are),
+    /// its output hidden unless it fails.
+    pub fn as_me(&mut self, line: &str) -> &mut Self {
+        let line = format!(
+            "out=$(cd {} && /usr/bin/env -i{} /bin/sh -c {} 2>&1) || {{ echo \"$out\"; exit 1; }}",
+            quote(&self.cwd),
+            self.env_words(),
+            quote(line)
+        );
+        self.sh(&line)
+    }
+
+    fn env_words(&self) -> String {
+        let mut env = String::new();
+        for (k, v) in &self.vars {
+            write!(env, " {}", quote(&format!("{k}={v}"))).unwrap();
+        }
+        env
+    }
+
     /// Runs `script` (sh) in this world: stdout is what it printed; setup
     /// output and errors go to stderr, and a failed setup is exit 99.
     pub fn run(&self, script: &str) -> Out {
-        Out::of(&mut self.command(script))
+        let mut c = self.command(script);
+        // No controlling terminal, as in CI: /dev/tty (a protected engine's
+        // prompt) is not the developer's.
+        // SAFETY: setsid is async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut c, || {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        Out::of(&mut c)
     }
 
     /// The command that runs `script` in this world (for a caller that wants
@@ -172,10 +202,7 @@ impl World {
         let body = self.dir().join(format!("script-{}.sh", self.staged + 1));
         std::fs::write(&setup, &self.setup).unwrap();
         std::fs::write(&body, script).unwrap();
-        let mut env = String::new();
-        for (k, v) in &self.vars {
-            write!(env, " {}", quote(&format!("{k}={v}"))).unwrap();
-        }
+        let env = self.env_words();
         let outer = format!(
             "/bin/sh {} >&2 || exit 99\ncd {}\nexec /usr/bin/env -i{env} /bin/sh {}\n",
             quote(&setup.display().to_string()),
