@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::atomic;
 use crate::config::{self, Settings, TLS_FILES, Tls};
 use crate::error::{Error, Result};
+use crate::report::{Done, Kind, Outcome};
 use crate::{escape, host, paths, safe_read};
 
 /// The context docker keeps built in; it cannot be created or imported.
@@ -239,9 +240,9 @@ pub fn current(config_dir: &Path) -> Option<String> {
 
 /// Takes away the context `contexts export` wrote for engine `engine`, as
 /// `docker context rm` does (its meta and TLS directories), unless it is the
-/// current context. Returns a line for the report, if there was one: what
-/// was done, or what was left and the command that finishes it.
-pub fn remove_exported(engine: &str) -> Option<String> {
+/// current context. Returns its outcome, if there was one: what was done,
+/// or what was left and the command that finishes it.
+pub fn remove_exported(engine: &str) -> Option<Outcome> {
     let dir = docker_config_dir()?;
     let (contexts, _) = read_store(&dir);
     let ctx = contexts
@@ -249,11 +250,14 @@ pub fn remove_exported(engine: &str) -> Option<String> {
         .find(|c| c.exported_from.as_deref() == Some(engine))?;
     let in_env = std::env::var("DOCKER_CONTEXT").ok();
     if current(&dir).as_deref() == Some(&ctx.name) || in_env.as_deref() == Some(&ctx.name) {
-        return Some(format!(
-            "kept     docker context '{}': it is the current context; to remove it: \
-             docker context use default && docker context rm {}\n",
-            ctx.name,
-            crate::quote::sh_word(&ctx.name)
+        return Some(docker_context(
+            Done::Kept,
+            &ctx.name,
+            format!(
+                ": it is the current context; to remove it: \
+                 docker context use default && docker context rm {}",
+                crate::quote::sh_word(&ctx.name)
+            ),
         ));
     }
     let id = ctx.meta.parent().and_then(Path::file_name)?;
@@ -263,17 +267,28 @@ pub fn remove_exported(engine: &str) -> Option<String> {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Some(format!(
-                    "kept     docker context '{}': cannot remove {}: {e}; remove it with \
-                     docker context rm {}\n",
-                    ctx.name,
-                    path.display(),
-                    crate::quote::sh_word(&ctx.name)
+                return Some(docker_context(
+                    Done::Kept,
+                    &ctx.name,
+                    format!(
+                        ": cannot remove {}: {e}; remove it with docker context rm {}",
+                        path.display(),
+                        crate::quote::sh_word(&ctx.name)
+                    ),
                 ));
             }
         }
     }
-    Some(format!("removed  docker context '{}'\n", ctx.name))
+    Some(docker_context(Done::Removed, &ctx.name, String::new()))
+}
+
+fn docker_context(done: Done, name: &str, rest: String) -> Outcome {
+    Outcome::new(
+        done,
+        Kind::Context,
+        name,
+        format!("docker context '{name}'{rest}"),
+    )
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::config::{self, Config, Key, Settings, Sources, keys, rules};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lock::{self, Lock};
+use crate::report::Report;
 use crate::secure;
 
 mod text;
@@ -383,10 +384,10 @@ impl Session {
     }
 
     /// For an edit of the system config: what users without a config of
-    /// their own lose by it, as report lines (empty when nothing).
-    pub fn others_lose(&self) -> Result<String> {
+    /// their own lose by it, as the report's notes (none when nothing).
+    pub fn others_lose(&self, report: &mut Report) -> Result<()> {
         if !self.system || !self.changed {
-            return Ok(String::new());
+            return Ok(());
         }
         let after = others_view(&self.sources, Some((&self.path, &self.text)))?;
         let mut lost: Vec<String> = self
@@ -396,22 +397,21 @@ impl Session {
             .filter(|c| after.engine_for_command(c).is_none())
             .collect();
         lost.sort();
-        let mut out = String::new();
         if !lost.is_empty() {
-            out.push_str(&format!(
-                "         note: for other users these commands stop working (unless their own config has them): {}\n",
+            report.notes.push(format!(
+                "note: for other users these commands stop working (unless their own config has them): {}",
                 lost.join(", ")
             ));
         }
         if after.engines.is_empty() && !self.others_before.is_empty() {
-            out.push_str(&format!(
-                "         note: {} holds no engines now, so users without a config of their own have none; \
-                 to give them the built-in engines back: rm {}\n",
+            report.notes.push(format!(
+                "note: {} holds no engines now, so users without a config of their own have none; \
+                 to give them the built-in engines back: rm {}",
                 self.path.display(),
                 crate::quote::path(&self.path)
             ));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The engine must be in this file, not only in the other one.

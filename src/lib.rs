@@ -48,6 +48,7 @@ mod probe;
 mod programs;
 mod quote;
 mod render;
+mod report;
 mod safe_read;
 mod secure;
 mod selection;

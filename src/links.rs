@@ -17,6 +17,7 @@ use crate::error::{Error, Result, permission_fix};
 use crate::link_record::Record;
 use crate::paths::same_file;
 use crate::programs;
+use crate::report::{Done, Kind, Outcome, Report};
 
 /// The running binary and where links go by default.
 pub struct SelfExe {
@@ -197,7 +198,7 @@ impl Linker {
     pub fn link(
         &self,
         commands: impl IntoIterator<Item = String>,
-        report: &mut String,
+        report: &mut Report,
     ) -> std::result::Result<Vec<PathBuf>, Box<Halted>> {
         Ok(self.link_all(commands, report)?.in_the_way)
     }
@@ -205,7 +206,7 @@ impl Linker {
     pub fn link_all(
         &self,
         commands: impl IntoIterator<Item = String>,
-        report: &mut String,
+        report: &mut Report,
     ) -> std::result::Result<Skipped, Box<Halted>> {
         let mut skipped = Skipped::default();
         let mut linked = Vec::new();
@@ -215,10 +216,13 @@ impl Linker {
             // The entry at `path` itself may be an older build's hard link.
             let others = shadowed(&command, |p| p == path && self.ours(&dir, &command));
             if let Some(program) = others.into_iter().next() {
-                report.push_str(&format!(
-                    "refused  {}: it would stand in front of the program {}\n",
-                    path.display(),
-                    program.display()
+                report.push(link(
+                    Done::Refused,
+                    &path,
+                    format!(
+                        ": it would stand in front of the program {}",
+                        program.display()
+                    ),
                 ));
                 skipped.shadowing.push((command, program));
                 continue;
@@ -227,9 +231,10 @@ impl Linker {
             if let Some(package) = existing.as_ref().and_then(|_| dir.package(&command)) {
                 // Never replaced, nor recorded as dockmux's: the package's own.
                 if self.leads_here(&dir, &command) {
-                    report.push_str(&format!(
-                        "ok       {} (the package {package}'s link)\n",
-                        path.display()
+                    report.push(link(
+                        Done::Ok,
+                        &path,
+                        format!(" (the package {package}'s link)"),
                     ));
                 } else {
                     skipped.packaged.push((path, package));
@@ -240,17 +245,17 @@ impl Linker {
             // An upgrade keeps each link's kind: a hard link is made again as one.
             let hard = self.hard || (ours && existing.as_ref().is_some_and(|m| m.is_file()));
             let state = if existing.is_none() {
-                "linked"
+                Done::Linked
             } else if ours {
                 if up_to_date(&path, &self.target, hard) {
-                    report.push_str(&format!("ok       {}\n", path.display()));
+                    report.push(link(Done::Ok, &path, String::new()));
                     dir.record.note(&command);
                     linked.push(command);
                     continue;
                 }
-                "relinked"
+                Done::Relinked
             } else if self.force {
-                "replaced"
+                Done::Replaced
             } else {
                 skipped.in_the_way.push(path);
                 continue;
@@ -265,15 +270,18 @@ impl Linker {
             }
             dir.record.note(&command);
             let how = if hard { "hard link to" } else { "->" };
-            report.push_str(&format!(
-                "{state:<8} {} {how} {}\n",
-                path.display(),
-                if hard { &self.exe.path } else { &self.target }.display()
+            report.push(link(
+                state,
+                &path,
+                format!(
+                    " {how} {}",
+                    if hard { &self.exe.path } else { &self.target }.display()
+                ),
             ));
             for other in
                 programs::others_named(&command, |p| is_ours(p) || same_file(p, &self.exe.path))
             {
-                report.push_str(&format!("         {}\n", in_front_of(&self.dir, &other)));
+                report.note(in_front_of(&self.dir, &other));
             }
             linked.push(command);
         }
@@ -444,7 +452,7 @@ pub fn conflict_error(conflicts: &[PathBuf]) -> Error {
 pub fn unlink_commands(
     dir: &Path,
     commands: impl IntoIterator<Item = String>,
-    report: &mut String,
+    report: &mut Report,
 ) -> Result<usize> {
     let mut links = Dir::new(dir);
     let mut gone = Vec::new();
@@ -456,7 +464,7 @@ pub fn unlink_commands(
         } else if links.ours(&command, true) {
             remove(&path)?;
             links.record.forget(&command);
-            report.push_str(&format!("removed  {}\n", path.display()));
+            report.push(link(Done::Removed, &path, String::new()));
             gone.push(command);
             removed += 1;
         }
@@ -469,9 +477,15 @@ pub fn unlink_commands(
 
 /// Removes every link to dockmux in `dir` and their completion files,
 /// appending a line per removal to `report`; returns how many it removed.
-pub fn unlink_all(dir: &Path, report: &mut String) -> Result<usize> {
+pub fn unlink_all(dir: &Path, report: &mut Report) -> Result<usize> {
     let found = links_in(dir)?;
     unlink_commands(dir, found.into_iter().map(|(_, name)| name), report)
+}
+
+/// A link's outcome: its path, then `rest`.
+pub fn link(done: Done, path: &Path, rest: String) -> Outcome {
+    let shown = path.display().to_string();
+    Outcome::new(done, Kind::Link, shown.clone(), format!("{shown}{rest}"))
 }
 
 /// Where an engine's links may be, each once: `dir` (`--dir`), the default

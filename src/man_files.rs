@@ -12,6 +12,7 @@ use crate::atomic;
 use crate::error::Result;
 use crate::man::Page;
 use crate::output;
+use crate::report::{Done, Kind, Outcome, Report};
 
 /// The man root beside `bin_dir`, if man would look there.
 pub fn root_for(bin_dir: &Path) -> Option<PathBuf> {
@@ -21,7 +22,7 @@ pub fn root_for(bin_dir: &Path) -> Option<PathBuf> {
 
 /// Writes every page that is missing or not this build's, with a line in
 /// `report`; a note when there is no man root for `bin_dir`.
-pub fn install(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()> {
+pub fn install(bin_dir: &Path, pages: &[Page], report: &mut Report) -> Result<()> {
     let Some(root) = root_for(bin_dir) else {
         output::note(&format!(
             "dockmux: note: no man pages installed: man looks for them beside a directory \
@@ -45,9 +46,11 @@ pub fn install(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()
         written += 1;
     }
     if written > 0 {
-        report.push_str(&format!(
-            "man      {written} page(s) in {} (man dockmux)\n",
-            root.display()
+        report.push(Outcome::new(
+            Done::Wrote,
+            Kind::ManPages,
+            root.display().to_string(),
+            format!("{written} page(s) in {} (man dockmux)", root.display()),
         ));
     }
     for path in kept {
@@ -62,7 +65,7 @@ pub fn install(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()
 
 /// Removes dockmux's pages beside `bin_dir`: this build's, and the
 /// `dockmux-*` pages of other builds (a command since renamed).
-pub fn remove(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()> {
+pub fn remove(bin_dir: &Path, pages: &[Page], report: &mut Report) -> Result<()> {
     let Some(root) = root_for(bin_dir) else {
         return Ok(());
     };
@@ -95,9 +98,11 @@ pub fn remove(bin_dir: &Path, pages: &[Page], report: &mut String) -> Result<()>
         removed += 1;
     }
     if removed > 0 {
-        report.push_str(&format!(
-            "removed  {removed} man page(s) in {}\n",
-            root.display()
+        report.push(Outcome::new(
+            Done::Removed,
+            Kind::ManPages,
+            root.display().to_string(),
+            format!("{removed} man page(s) in {}", root.display()),
         ));
     }
     Ok(())

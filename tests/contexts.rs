@@ -118,7 +118,7 @@ fn import_round_trips_exported_engines() {
         env.dockmux(["contexts", "import"])
             .env("DOCKMUX_CONFIG", &b),
     );
-    assert!(out.ok().contains("wrote 4 engine(s)"), "{out}");
+    assert!(out.ok().contains("wrote    4 engine(s)"), "{out}");
 
     let (before, after) = (list(&env, &a), list(&env, &b));
     let key = |e: &Value| {
@@ -347,7 +347,7 @@ fn every_engine_exports_even_names_docker_refuses_and_import_maps_them_back() {
             env.dockmux(["contexts", "import"])
                 .env("DOCKMUX_CONFIG", &b),
         );
-        assert!(out.ok().contains("wrote 3 engine(s)"), "{who}: {out}");
+        assert!(out.ok().contains("wrote    3 engine(s)"), "{who}: {out}");
         let key = |e: &Value| {
             (
                 e["name"].clone(),

@@ -958,3 +958,108 @@ fn add_notes_a_socket_that_does_not_exist() {
     out.ok();
     assert!(!out.stderr.contains("no socket"), "{out}");
 }
+
+/// The outcomes of `dockmux ARGS --json`: (done, kind, subject) each.
+fn outcomes(env: &Env, args: &[&str]) -> Vec<(String, String, String)> {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = run(env, &all);
+    let v: serde_json::Value = serde_json::from_str(out.ok())
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"));
+    v["outcomes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{args:?}: no outcomes: {out}"))
+        .iter()
+        .map(|o| {
+            let s = |k: &str| {
+                o[k].as_str()
+                    .unwrap_or_else(|| panic!("{k}: {o}"))
+                    .to_string()
+            };
+            assert!(!s("text").is_empty(), "{o}");
+            (s("done"), s("kind"), s("subject"))
+        })
+        .collect()
+}
+
+/// Write commands say what they did as JSON with --json, and did it.
+#[test]
+fn write_commands_report_their_outcomes_as_json() {
+    let env = Env::new();
+    let path = env.user_config(&commented_fake());
+    env.fake_docker();
+    env.link("dockmux");
+    let t = |done: &str, kind: &str, subject: &str| {
+        (done.to_string(), kind.to_string(), subject.to_string())
+    };
+    let bin = env.bin.display().to_string();
+    assert_eq!(
+        outcomes(&env, &["add", "nas", "unix:///run/nas.sock"]),
+        [t("added", "engine", "nas")]
+    );
+    assert!(read(&path).contains("[engines.nas]"));
+    assert_eq!(
+        outcomes(&env, &["set", "nas", "lzc", "--protect"]),
+        [t("changed", "engine", "lzc"), t("changed", "engine", "nas")]
+    );
+    assert_eq!(
+        outcomes(&env, &["set", "nas", "--protect"]),
+        [t("unchanged", "engine", "nas")]
+    );
+    let linked = outcomes(&env, &["link", "--dir", &bin, "nas"]);
+    assert_eq!(
+        linked[0],
+        t("linked", "link", &format!("{bin}/nas-docker")),
+        "{linked:?}"
+    );
+    assert!(
+        linked[1..]
+            .iter()
+            .all(|o| o.1 == "completion" && o.0 == "wrote"),
+        "{linked:?}"
+    );
+    let renamed = outcomes(&env, &["rename", "nas", "box", "--dir", &bin]);
+    assert_eq!(
+        renamed[..2],
+        [
+            t("renamed", "engine", "nas"),
+            t("linked", "link", &format!("{bin}/box-docker")),
+        ],
+        "{renamed:?}"
+    );
+    assert!(
+        renamed.contains(&t("removed", "link", &format!("{bin}/nas-docker"))),
+        "{renamed:?}"
+    );
+    assert!(env.bin.join("box-docker").exists() && !env.bin.join("nas-docker").exists());
+    let unlinked = outcomes(&env, &["unlink", "--dir", &bin, "box"]);
+    assert_eq!(
+        unlinked[0],
+        t("removed", "link", &format!("{bin}/box-docker")),
+        "{unlinked:?}"
+    );
+    assert!(!env.bin.join("box-docker").exists());
+    assert_eq!(
+        outcomes(&env, &["remove", "box"]),
+        [t("removed", "engine", "box")]
+    );
+    assert!(!read(&path).contains("[engines.box]"));
+    let wrappers = env.root().join("wrappers");
+    std::fs::create_dir(&wrappers).unwrap();
+    let w = wrappers.display().to_string();
+    assert_eq!(
+        outcomes(&env, &["wrappers", "--dir", &w, "lzc"]),
+        [t("wrote", "wrapper", &format!("{w}/lzc-docker"))]
+    );
+    // Nothing done: no outcomes, and the reason.
+    let out = run(&env, &["unlink", "--dir", &w, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
+    assert_eq!(v["outcomes"], serde_json::json!([]), "{out}");
+    assert!(
+        v["nothing"]
+            .as_str()
+            .unwrap()
+            .starts_with("no links to dockmux in"),
+        "{out}"
+    );
+}

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::links::{self, Linker};
 use crate::output;
+use crate::report::{Done, Kind, Outcome, Report};
 use crate::shared;
 
 #[derive(Args, Debug)]
@@ -65,6 +66,9 @@ pub struct AddArgs {
     /// Directory for the links [default: the directory holding dockmux]
     #[arg(long, value_name = "DIR", requires = "link")]
     pub dir: Option<PathBuf>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
@@ -124,17 +128,23 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
     let mut session = Session::open(sources, args.system)?;
     session.add(&engine)?;
     session.commit()?;
-    let mut report = format!(
-        "added    engine '{}' ({}) to {}\n",
-        engine.name,
-        engine.host,
-        session.path.display()
-    );
+    let mut report = Report::default();
+    report.push(Outcome::new(
+        Done::Added,
+        Kind::Engine,
+        &engine.name,
+        format!(
+            "engine '{}' ({}) to {}",
+            engine.name,
+            engine.host,
+            session.path.display()
+        ),
+    ));
     if session.seeded {
-        report.push_str(if args.system {
-            "         (the file was new: it also holds the built-in engines, which users without a config of their own had)\n"
+        report.note(if args.system {
+            "(the file was new: it also holds the built-in engines, which users without a config of their own had)"
         } else {
-            "         (the file was new: it also holds the built-in engines)\n"
+            "(the file was new: it also holds the built-in engines)"
         });
     }
     // Added all the same (the daemon may start later), but said at once.
@@ -151,7 +161,7 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
             )
         });
     let Some(l) = &linker else {
-        output::print(&report)?;
+        report.print(args.json)?;
         if let Some(n) = &socket_note {
             output::note(n);
         }
@@ -169,7 +179,7 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
         crate::quote::sh_word(&engine.name)
     );
     let linked = l.link(engine.commands(), &mut report);
-    output::print(&report)?;
+    report.print(args.json)?;
     if let Some(n) = &socket_note {
         output::note(n);
     }

@@ -22,6 +22,7 @@ use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::host;
 use crate::output;
+use crate::report::{Done, Kind, Outcome, Report};
 
 #[derive(Subcommand, Debug)]
 pub enum ContextsCmd {
@@ -38,6 +39,9 @@ pub struct ExportArgs {
     pub force: bool,
     #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub engines: Vec<String>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -45,6 +49,9 @@ pub struct ImportArgs {
     /// Contexts to import [default: all but those already configured]
     #[arg(value_name = "CONTEXT")]
     pub contexts: Vec<String>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(cmd: &ContextsCmd, sources: &Sources) -> Result<ExitCode> {
@@ -64,7 +71,7 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
     }
     let store = context_store::store_dir()?;
     let (existing, _) = context_store::read_store(&store);
-    let mut report = String::new();
+    let mut report = Report::default();
     let mut failed = Vec::new();
     let mut skipped = Vec::new();
     for e in engines {
@@ -72,9 +79,14 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
         let found = existing.iter().find(|c| c.name == name);
         let ours = found.is_some_and(|c| c.exported_from.as_deref() == Some(e.name.as_str()));
         if found.is_some() && !ours && !args.force {
-            report.push_str(&format!(
-                "skipped  context '{name}': dockmux did not write it (it points at {})\n",
-                found.map_or("", |c| c.host.as_str())
+            report.push(Outcome::new(
+                Done::Skipped,
+                Kind::Context,
+                &name,
+                format!(
+                    "context '{name}': dockmux did not write it (it points at {})",
+                    found.map_or("", |c| c.host.as_str())
+                ),
             ));
             skipped.push(e.name.as_str());
             continue;
@@ -115,27 +127,29 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
             failed.push(format!("'{}': {why}", e.name));
         }
         let done = if found.is_some() {
-            "updated"
+            Done::Updated
         } else {
-            "created"
+            Done::Created
         };
         let renamed = if name == e.name {
             String::new()
         } else {
             format!(" for engine '{}' (docker needs another name)", e.name)
         };
-        report.push_str(&format!(
-            "{done:<8} context '{name}'{renamed} ({})\n",
-            e.host
+        report.push(Outcome::new(
+            done,
+            Kind::Context,
+            &name,
+            format!("context '{name}'{renamed} ({})", e.host),
         ));
         if !ours && found.is_some() && context_store::current(&store).as_deref() == Some(&name) {
-            report.push_str(&format!(
-                "         context '{name}' is the current one: plain docker now reaches engine '{}'\n",
+            report.note(format!(
+                "context '{name}' is the current one: plain docker now reaches engine '{}'",
                 e.name
             ));
         }
     }
-    output::print(&report)?;
+    report.print(args.json)?;
     if !failed.is_empty() {
         return Err(Error::Failed(format!(
             "docker context create/update failed for {}; fix what docker says, then rerun \
@@ -149,7 +163,7 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
             skipped.join(" ")
         ));
     }
-    if report.contains("created ") || report.contains("updated ") {
+    if report.any(Done::Created) || report.any(Done::Updated) {
         output::note(
             "dockmux: use them with `docker --context NAME …` or `docker context use NAME`",
         );
@@ -220,7 +234,7 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<ExitCode> {
             .collect::<Result<_>>()?
     };
     let mut session = Session::open(sources, false)?;
-    let mut report = String::new();
+    let mut report = Report::default();
     let mut taken = HashSet::new();
     let mut added = 0;
     for ctx in chosen {
@@ -230,17 +244,27 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<ExitCode> {
             .iter()
             .find(|e| host::same_endpoint(&e.host, &ctx.host))
         {
-            report.push_str(&format!(
-                "skipped  context '{}': its host {} is engine '{}' already\n",
-                ctx.name, ctx.host, e.name
+            report.push(Outcome::new(
+                Done::Skipped,
+                Kind::Context,
+                &ctx.name,
+                format!(
+                    "context '{}': its host {} is engine '{}' already",
+                    ctx.name, ctx.host, e.name
+                ),
             ));
             continue;
         }
         // A control character is refused below by name, as `add` refuses it.
         if crate::plain::check("host", &ctx.host).is_ok() && host::check(&ctx.host).is_err() {
-            report.push_str(&format!(
-                "skipped  context '{}': host {} is not one dockmux can use\n",
-                ctx.name, ctx.host
+            report.push(Outcome::new(
+                Done::Skipped,
+                Kind::Context,
+                &ctx.name,
+                format!(
+                    "context '{}': host {} is not one dockmux can use",
+                    ctx.name, ctx.host
+                ),
             ));
             continue;
         }
@@ -254,24 +278,31 @@ fn import(args: &ImportArgs, sources: &Sources) -> Result<ExitCode> {
         } else {
             format!(" as engine '{name}'")
         };
-        report.push_str(&format!(
-            "imported context '{}'{renamed} ({})\n",
-            ctx.name, ctx.host
+        report.push(Outcome::new(
+            Done::Imported,
+            Kind::Context,
+            &ctx.name,
+            format!("context '{}'{renamed} ({})", ctx.name, ctx.host),
         ));
     }
     if added > 0 {
         session.commit()?;
-        report.push_str(&format!(
-            "wrote {added} engine(s) to {}; `dockmux link` makes their commands\n",
-            session.path.display()
+        report.push(Outcome::new(
+            Done::Wrote,
+            Kind::Config,
+            session.path.display().to_string(),
+            format!(
+                "{added} engine(s) to {}; `dockmux link` makes their commands",
+                session.path.display()
+            ),
         ));
     } else if report.is_empty() {
-        report = format!(
-            "no docker contexts with a docker endpoint in {}\n",
+        report.nothing = Some(format!(
+            "no docker contexts with a docker endpoint in {}",
             store.join("contexts").display()
-        );
+        ));
     }
-    output::print(&report)?;
+    report.print(args.json)?;
     Ok(ExitCode::Success)
 }
 

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::installation::{Existing, Target, running_binary};
 use crate::links::{self, Linker, SelfExe};
+use crate::report::{Done, Kind, Outcome, Report};
 use crate::{atomic, man, man_files, output, quote, shared, ssh_path};
 
 #[derive(Args, Debug)]
@@ -22,6 +23,9 @@ pub struct InstallArgs {
     /// Directory to install into [default: /usr/local/bin as root, else ~/.local/bin]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cli`: dockmux's command line, for the man pages.
@@ -67,34 +71,47 @@ pub fn run(args: &InstallArgs, sources: &Sources, cli: clap::Command) -> Result<
         )));
     }
 
-    let mut report = String::new();
+    let mut report = Report::default();
     let running = target.is_running();
     let bytes = running_binary()?;
     let binary = target.binary.display();
     let version = env!("CARGO_PKG_VERSION");
     if running {
-        report.push_str(&format!(
-            "ok       {binary} is the file running: already installed \
-             (to upgrade, run install from the new file)\n"
+        report.push(Outcome::new(
+            Done::Ok,
+            Kind::Binary,
+            binary.to_string(),
+            format!(
+                "{binary} is the file running: already installed \
+                 (to upgrade, run install from the new file)"
+            ),
         ));
     } else if existing == Existing::Dockmux
         && std::fs::read(&target.binary).ok() == Some(bytes.clone())
     {
-        report.push_str(&format!(
-            "ok       {binary} (dockmux {version}, this build)\n"
+        report.push(Outcome::new(
+            Done::Ok,
+            Kind::Binary,
+            binary.to_string(),
+            format!("{binary} (dockmux {version}, this build)"),
         ));
     } else {
         atomic::write_with_mode(&target.binary, &bytes, atomic::EXECUTABLE)?;
-        let verb = match existing {
-            Existing::Nothing => "installed",
-            _ => "replaced",
+        let done = match existing {
+            Existing::Nothing => Done::Installed,
+            _ => Done::Replaced,
         };
-        report.push_str(&format!("{verb:<8} {binary} (dockmux {version})\n"));
+        report.push(Outcome::new(
+            done,
+            Kind::Binary,
+            binary.to_string(),
+            format!("{binary} (dockmux {version})"),
+        ));
     }
     drop(bytes);
 
     let finish = finishing_command(&target.binary, &target.dir);
-    let done = |report: &str, e: Error| {
+    let done = |report: &Report, e: Error| {
         Error::Failed(format!(
             "{}{e}; the rest is not done: fix that, then run {finish}",
             done_so_far(report)
@@ -106,7 +123,7 @@ pub fn run(args: &InstallArgs, sources: &Sources, cli: clap::Command) -> Result<
     if let Err(e) = man_files::install(&target.dir, &man::pages(cli), &mut report) {
         return Err(done(&report, e));
     }
-    output::print(&report)?;
+    report.print(args.json)?;
     for note in path_notes(&target, &linker) {
         output::note(&note);
     }
@@ -121,10 +138,10 @@ fn finishing_command(binary: &Path, dir: &Path) -> String {
 }
 
 /// What the report says was done, for an error after a step failed.
-fn done_so_far(report: &str) -> String {
-    match report.lines().count() {
-        0 => String::new(),
-        _ => format!("done so far:\n{report}then: "),
+fn done_so_far(report: &Report) -> String {
+    match report.is_empty() {
+        true => String::new(),
+        false => format!("done so far:\n{}then: ", report.text()),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::links::{self, Dir, Linker, Skipped, conflict_error, links_in, remove};
 use crate::output;
+use crate::report::{Done, Report};
 
 #[derive(Args, Debug)]
 pub struct LinkArgs {
@@ -32,6 +33,9 @@ pub struct LinkArgs {
     pub prune_only: bool,
     #[arg(value_name = "ENGINE", help = crate::selection::HELP)]
     pub engines: Vec<String>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
@@ -41,7 +45,7 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
     if !args.prune_only {
         crate::shared::refuse_private(&linker.dir, &engines, sources)?;
     }
-    let mut report = String::new();
+    let mut report = Report::default();
     let skipped = if args.prune_only {
         Skipped::default()
     } else {
@@ -57,7 +61,7 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
                 if !claimed.contains(&name) {
                     remove(&path)?;
                     dir.record.forget(&name);
-                    report.push_str(&format!("pruned   {}\n", path.display()));
+                    report.push(links::link(Done::Pruned, &path, String::new()));
                     pruned.push(name);
                 }
             }
@@ -68,13 +72,13 @@ pub fn run(args: &LinkArgs, sources: &Sources) -> Result<ExitCode> {
         }
         linker.completions.prune(&claimed, &mut report);
         if args.prune_only && report.is_empty() {
-            report = format!(
-                "no links to dockmux that no engine claims in {}\n",
+            report.nothing = Some(format!(
+                "no links to dockmux that no engine claims in {}",
                 linker.dir.display()
-            );
+            ));
         }
     }
-    output::print(&report)?;
+    report.print(args.json)?;
     if let Some(note) = linker.path_note() {
         output::note(&note);
     }

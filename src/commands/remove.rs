@@ -12,7 +12,7 @@ use crate::edit::Session;
 use crate::error::Result;
 use crate::exit_codes::ExitCode;
 use crate::links;
-use crate::output;
+use crate::report::{Done, Kind, Outcome, Report};
 
 #[derive(Args, Debug)]
 pub struct RemoveArgs {
@@ -28,6 +28,9 @@ pub struct RemoveArgs {
     /// Directory holding the links [default: the directory holding dockmux]
     #[arg(long, value_name = "DIR", requires = "unlink")]
     pub dir: Option<PathBuf>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<ExitCode> {
@@ -47,12 +50,18 @@ pub fn run(args: &RemoveArgs, sources: &Sources) -> Result<ExitCode> {
         .map(|n| session.remove(n))
         .collect::<Result<_>>()?;
     session.commit()?;
-    let mut report = String::new();
+    let mut report = Report::default();
     for removed in &removed {
-        report.push_str(&after(&session, removed, args.unlink, args.dir.as_deref())?);
+        after(
+            &session,
+            removed,
+            args.unlink,
+            args.dir.as_deref(),
+            &mut report,
+        )?;
     }
-    report.push_str(&session.others_lose()?);
-    output::print(&report)?;
+    session.others_lose(&mut report)?;
+    report.print(args.json)?;
     Ok(ExitCode::Success)
 }
 
@@ -62,17 +71,23 @@ fn after(
     removed: &config::Engine,
     unlink: bool,
     dir_arg: Option<&Path>,
-) -> Result<String> {
-    let mut report = format!(
-        "removed  engine '{}' ({}) from {}\n",
-        removed.name,
-        removed.host,
-        session.path.display()
-    );
+    report: &mut Report,
+) -> Result<()> {
+    report.push(Outcome::new(
+        Done::Removed,
+        Kind::Engine,
+        &removed.name,
+        format!(
+            "engine '{}' ({}) from {}",
+            removed.name,
+            removed.host,
+            session.path.display()
+        ),
+    ));
     if let Some(now) = session.cfg.engine(&removed.name) {
         // The other file defines it too; that entry is in effect now.
-        report.push_str(&format!(
-            "         engine '{}' from {} ({}) is in effect now\n",
+        report.note(format!(
+            "engine '{}' from {} ({}) is in effect now",
             now.name, now.origin, now.host
         ));
     } else {
@@ -82,30 +97,32 @@ fn after(
             let mut unlinked = false;
             for command in removed.commands() {
                 for dir in links::dirs_linking(&dirs, &command) {
-                    links::unlink_commands(&dir, [command.clone()], &mut report)?;
+                    links::unlink_commands(&dir, [command.clone()], report)?;
                     unlinked = true;
                 }
             }
             // No link left anywhere: its completion files, where links in
             // the link dir would have them.
             if !unlinked && let Ok(dir) = links::existing_links_dir(dir_arg) {
-                links::unlink_commands(&dir, removed.commands(), &mut report)?;
+                links::unlink_commands(&dir, removed.commands(), report)?;
             }
         } else {
-            report.push_str(&left_links(&session.cfg, removed, dir_arg));
+            if let Some(note) = left_links(&session.cfg, removed, dir_arg) {
+                report.note(note);
+            }
         }
         // The docker context `contexts export` made for it stands for nothing now.
-        if let Some(line) = context_store::remove_exported(&removed.name) {
-            report.push_str(&line);
+        if let Some(outcome) = context_store::remove_exported(&removed.name) {
+            report.push(outcome);
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Links to dockmux named after a removed engine's commands that no engine
 /// answers to now (wherever links::link_dirs looks), as a note with
 /// the command that removes them.
-fn left_links(cfg: &Config, removed: &config::Engine, dir: Option<&Path>) -> String {
+fn left_links(cfg: &Config, removed: &config::Engine, dir: Option<&Path>) -> Option<String> {
     let dirs = links::link_dirs(dir);
     let mut found: Vec<PathBuf> = Vec::new();
     for command in removed.commands() {
@@ -125,19 +142,18 @@ fn left_links(cfg: &Config, removed: &config::Engine, dir: Option<&Path>) -> Str
         }
     }
     if found.is_empty() {
-        return String::new();
+        return None;
     }
     let list: Vec<String> = found
         .iter()
         .map(|p| crate::quote::sh(&p.display().to_string()))
         .collect();
-    format!(
-        "         note: {} still run{} dockmux, which has no engine for {} now; \
-         remove {}: rm {}\n",
+    Some(format!(
+        "note: {} still run{} dockmux, which has no engine for {} now; remove {}: rm {}",
         list.join(", "),
         if found.len() == 1 { "s" } else { "" },
         if found.len() == 1 { "it" } else { "them" },
         if found.len() == 1 { "it" } else { "them" },
         list.join(" ")
-    )
+    ))
 }

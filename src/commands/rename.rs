@@ -10,7 +10,7 @@ use crate::edit::Session;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::links::{self, Linker};
-use crate::output;
+use crate::report::{Done, Kind, Outcome, Report};
 use crate::shared;
 
 #[derive(Args, Debug)]
@@ -26,6 +26,9 @@ pub struct RenameArgs {
     /// Directory holding the links [default: the directory holding dockmux]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Renames the engine; its `OLD-docker` links, wherever dockmux made them
@@ -60,17 +63,23 @@ pub fn run(args: &RenameArgs, sources: &Sources) -> Result<ExitCode> {
         linkers.push(l);
     }
     session.commit()?;
-    let mut report = format!(
-        "renamed  engine '{}' to '{}' in {}\n",
-        args.old,
-        args.new,
-        session.path.display()
-    );
+    let mut report = Report::default();
+    report.push(Outcome::new(
+        Done::Renamed,
+        Kind::Engine,
+        &args.old,
+        format!(
+            "engine '{}' to '{}' in {}",
+            args.old,
+            args.new,
+            session.path.display()
+        ),
+    ));
     for l in &linkers {
         l.link([new.clone()], &mut report)?;
         links::unlink_commands(&l.dir, [old.clone()], &mut report)?;
     }
-    report.push_str(&session.others_lose()?);
-    output::print(&report)?;
+    session.others_lose(&mut report)?;
+    report.print(args.json)?;
     Ok(ExitCode::Success)
 }

@@ -8,7 +8,7 @@ use crate::config::{self, Key, Settings, Sources, Tls};
 use crate::edit::Session;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
-use crate::output;
+use crate::report::{Done, Kind, Outcome, Report};
 use crate::selection;
 
 #[derive(Args, Debug)]
@@ -93,6 +93,9 @@ pub struct SetArgs {
     /// Edit the system config (/etc/dockmux/engines.toml) instead of yours
     #[arg(long)]
     pub system: bool,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl SetArgs {
@@ -179,23 +182,28 @@ pub fn run(args: &SetArgs, sources: &Sources) -> Result<ExitCode> {
             names.join(", ")
         )));
     }
-    let mut report = String::new();
+    let mut report = Report::default();
     for name in &names {
         let old = session.cfg.require(name)?.settings.clone();
         let new = args.apply(&old);
         let changed = session.set(&new)?;
-        report.push_str(&line(&session, &new, &changed));
+        report.push(outcome(&session, &new, &changed));
     }
     session.commit()?;
-    report.push_str(&session.others_lose()?);
-    output::print(&report)?;
+    session.others_lose(&mut report)?;
+    report.print(args.json)?;
     Ok(ExitCode::Success)
 }
 
-/// What changed of one engine, as a report line.
-fn line(session: &Session, e: &Settings, changed: &[Key]) -> String {
+/// What changed of one engine.
+fn outcome(session: &Session, e: &Settings, changed: &[Key]) -> Outcome {
     if changed.is_empty() {
-        return format!("unchanged engine '{}': it is so already\n", e.name);
+        return Outcome::new(
+            Done::Unchanged,
+            Kind::Engine,
+            &e.name,
+            format!("engine '{}': it is so already", e.name),
+        );
     }
     let what: Vec<String> = changed
         .iter()
@@ -204,15 +212,20 @@ fn line(session: &Session, e: &Settings, changed: &[Key]) -> String {
             None => format!("{} taken out", k.toml()),
         })
         .collect();
-    let mut out = format!(
-        "changed  engine '{}' in {}: {}\n",
-        e.name,
-        session.path.display(),
-        what.join(", ")
+    let mut out = Outcome::new(
+        Done::Changed,
+        Kind::Engine,
+        &e.name,
+        format!(
+            "engine '{}' in {}: {}",
+            e.name,
+            session.path.display(),
+            what.join(", ")
+        ),
     );
     if changed.contains(&Key::Aliases) && !e.aliases.is_empty() {
-        out.push_str(&format!(
-            "         note: links for new aliases are made by: dockmux link {}\n",
+        out.notes.push(format!(
+            "note: links for new aliases are made by: dockmux link {}",
             e.name
         ));
     }

@@ -13,13 +13,17 @@ use crate::exit_codes::ExitCode;
 use crate::installation::{Existing, Target, writable};
 use crate::links::{self, Dir};
 use crate::paths::same_file;
-use crate::{man, man_files, output};
+use crate::report::{Done, Kind, Outcome, Report};
+use crate::{man, man_files};
 
 #[derive(Args, Debug)]
 pub struct UninstallArgs {
     /// Directory dockmux was installed in [default: /usr/local/bin as root, else ~/.local/bin]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cli`: dockmux's command line, for the man pages.
@@ -68,11 +72,12 @@ pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Resul
         )));
     }
 
-    let mut report = String::new();
+    let mut report = Report::default();
     if let Existing::Package(package) = &existing {
-        report.push_str(&format!(
-            "kept     {} (the package {package}'s: dpkg removes it)\n",
-            target.binary.display()
+        report.push(binary(
+            Done::Kept,
+            &target.binary,
+            &format!(" (the package {package}'s: dpkg removes it)"),
         ));
     }
     let mut record = Dir::new(dir).record;
@@ -80,7 +85,7 @@ pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Resul
     for (path, name) in found {
         remove(&path)?;
         record.forget(&name);
-        report.push_str(&format!("removed  {}\n", path.display()));
+        report.push(links::link(Done::Removed, &path, String::new()));
         names.push(name);
     }
     record.save()?;
@@ -100,21 +105,32 @@ pub fn run(args: &UninstallArgs, sources: &Sources, cli: clap::Command) -> Resul
     man_files::remove(dir, &man::pages(cli), &mut report)?;
     if removing {
         remove(&target.binary)?;
-        report.push_str(&format!("removed  {}\n", target.binary.display()));
+        report.push(binary(Done::Removed, &target.binary, ""));
     } else if existing == Existing::Dockmux {
-        report.push_str(&format!(
-            "kept     {} (another user's: only what you or root made is removed)\n",
-            target.binary.display()
+        report.push(binary(
+            Done::Kept,
+            &target.binary,
+            " (another user's: only what you or root made is removed)",
         ));
     }
     for file in sources.candidates().into_iter().filter(|p| p.exists()) {
-        report.push_str(&format!(
-            "kept     {} (the config; remove it yourself if it should go too)\n",
-            file.display()
+        report.push(Outcome::new(
+            Done::Kept,
+            Kind::Config,
+            file.display().to_string(),
+            format!(
+                "{} (the config; remove it yourself if it should go too)",
+                file.display()
+            ),
         ));
     }
-    output::print(&report)?;
+    report.print(args.json)?;
     Ok(ExitCode::Success)
+}
+
+fn binary(done: Done, path: &std::path::Path, rest: &str) -> Outcome {
+    let shown = path.display().to_string();
+    Outcome::new(done, Kind::Binary, shown.clone(), format!("{shown}{rest}"))
 }
 
 fn remove(path: &std::path::Path) -> Result<()> {

@@ -8,7 +8,7 @@ use crate::config::{self, Sources};
 use crate::error::Result;
 use crate::exit_codes::ExitCode;
 use crate::links::{self, existing_links_dir, unlink_commands};
-use crate::output;
+use crate::report::Report;
 
 #[derive(Args, Debug)]
 pub struct UnlinkArgs {
@@ -18,19 +18,22 @@ pub struct UnlinkArgs {
     /// Engines whose links to remove: names, globs ('nas*'), @TAG; ^ before one leaves it out [default: every link to dockmux in DIR]
     #[arg(value_name = "ENGINE")]
     pub engines: Vec<String>,
+    /// Say what was done as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: &UnlinkArgs, sources: &Sources) -> Result<ExitCode> {
     let dir = existing_links_dir(args.dir.as_deref())?;
     // Without --dir, also every dir dockmux made links in (first: `dir`).
     let dirs = links::work_dirs(args.dir.as_deref(), &dir);
-    let mut report = String::new();
+    let mut report = Report::default();
     if args.engines.is_empty() {
         for d in &dirs {
             links::unlink_all(d, &mut report)?;
         }
         if report.is_empty() {
-            report = format!("no links to dockmux in {}\n", dir.display());
+            report.nothing = Some(format!("no links to dockmux in {}", dir.display()));
         }
     } else {
         let cfg = config::load(sources)?;
@@ -50,12 +53,9 @@ pub fn run(args: &UnlinkArgs, sources: &Sources) -> Result<ExitCode> {
             }
         }
         if removed == 0 {
-            report.insert_str(
-                0,
-                &format!("no links to dockmux for them in {}\n", dir.display()),
-            );
+            report.nothing = Some(format!("no links to dockmux for them in {}", dir.display()));
         }
     }
-    output::print(&report)?;
+    report.print(args.json)?;
     Ok(ExitCode::Success)
 }

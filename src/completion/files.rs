@@ -12,6 +12,7 @@ use super::{DOCKMUX, MARK, Shell, script};
 use crate::atomic;
 use crate::output;
 use crate::paths;
+use crate::report::{self, Kind, Outcome, Report};
 
 /// Where each shell's per-name files go, for links in one directory.
 pub struct Places {
@@ -160,7 +161,7 @@ impl Places {
     /// Installs or refreshes the files of `commands`, never replacing one
     /// dockmux did not write unless `force`. A line per directory written to
     /// goes to `report`; what could not be done, to stderr.
-    pub fn install(&self, commands: &[String], force: bool, report: &mut String) {
+    pub fn install(&self, commands: &[String], force: bool, report: &mut Report) {
         if self.dirs.is_empty() {
             output::note("dockmux: note: no completion files installed: HOME is not set");
             return;
@@ -201,14 +202,14 @@ impl Places {
         if let Some(note) = self.note.as_deref().filter(|_| !done.by_dir.is_empty()) {
             output::note(note);
         }
-        done.report("completion", report, |dir| {
+        done.report(report::Done::Wrote, report, |dir| {
             (Some(dir) == zsh_dir)
                 .then_some(" (zsh: add it to fpath once; see `dockmux completions zsh`)")
         });
     }
 
     /// Removes the files of `commands`, where dockmux wrote them.
-    pub fn remove(&self, commands: &[String], report: &mut String) {
+    pub fn remove(&self, commands: &[String], report: &mut Report) {
         let mut done = Done::default();
         for (shell, dir) in &self.dirs {
             for command in commands {
@@ -224,11 +225,11 @@ impl Places {
                 }
             }
         }
-        done.report("removed  completion", report, |_| None);
+        done.report(report::Done::Removed, report, |_| None);
     }
 
     /// Removes dockmux's files of the commands not in `keep` (dockmux's own stays).
-    pub fn prune(&self, keep: &HashSet<String>, report: &mut String) {
+    pub fn prune(&self, keep: &HashSet<String>, report: &mut Report) {
         let mut stale = Vec::new();
         for (shell, dir) in &self.dirs {
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -269,13 +270,29 @@ impl Done {
             .push(command.to_string());
     }
 
-    fn report(self, verb: &str, report: &mut String, note: impl Fn(&Path) -> Option<&'static str>) {
+    fn report(
+        self,
+        done: report::Done,
+        report: &mut Report,
+        note: impl Fn(&Path) -> Option<&'static str>,
+    ) {
+        // Written: "completion A, B in DIR"; removed: "removed  completion A, B in DIR".
+        let noun = if done == report::Done::Wrote {
+            ""
+        } else {
+            "completion "
+        };
         for (dir, commands) in &self.by_dir {
-            report.push_str(&format!(
-                "{verb} {} in {}{}\n",
-                commands.join(", "),
-                dir.display(),
-                note(dir).unwrap_or("")
+            report.push(Outcome::new(
+                done,
+                Kind::Completion,
+                dir.display().to_string(),
+                format!(
+                    "{noun}{} in {}{}",
+                    commands.join(", "),
+                    dir.display(),
+                    note(dir).unwrap_or("")
+                ),
             ));
         }
         for path in &self.kept {
