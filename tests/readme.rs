@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::harness::testbed::{self, Engine, EngineGuard};
+use crate::harness::tmux::Tmux;
 use crate::harness::world::World;
 use crate::harness::{Env, Out};
 
@@ -27,6 +28,7 @@ const SCENES: &[&str] = &[
     "old-client",
     "engines-up",
     "fanout",
+    "protected",
 ];
 
 /// Scenes not written yet, each with what it still needs: their blocks are
@@ -38,7 +40,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "two more dockerds at /data and /lzcsys: needs an overlay root",
     ),
     ("tab", "bash in tmux with bash-completion"),
-    ("protected", "a terminal (tmux) for the typed confirmations"),
 ];
 
 /// The pages whose console blocks are replayed: README.md and docs/*.md.
@@ -442,4 +443,95 @@ fn ps_each_and_find_ask_every_engine() {
         steady(&got) == steady(&block),
         "the replay differs from the block (IDs and ages aside)\n--- replay\n{got}--- block\n{block}---"
     );
+}
+
+/// Replays the block in `world` on a terminal: an interactive sh in tmux
+/// (prompt `$ `) is typed each command, and each answer the block shows after
+/// a protected engine's prompt (`… to run it: ANSWER`); the transcript is
+/// what the terminal shows.
+fn replay_on_terminal(world: &World, block: &str) -> String {
+    let tmux = Tmux::start(
+        "readme",
+        (400, 60),
+        &world.command_line("PS1='$ '; export PS1; exec /bin/sh -i\n"),
+    );
+    let history = || {
+        let out = tmux.run(&["capture-pane", "-p", "-J", "-S", "-"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let count = |what: &str| {
+        history()
+            .lines()
+            .filter(|l| l.starts_with(what) || l.contains(what))
+            .count()
+    };
+    let wait = |what: &str, n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while count(what) < n {
+            assert!(
+                Instant::now() < deadline,
+                "no {what:?} #{n}; terminal:\n{}",
+                history()
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    };
+    const ASK: &str = " to run it:";
+    let (mut prompts, mut asks) = (1, 0);
+    wait("$ ", prompts);
+    for line in block.lines() {
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            wait("$ ", prompts);
+            tmux.type_line(cmd);
+            prompts += 1;
+        } else if let Some(at) = line.find(ASK) {
+            asks += 1;
+            wait(ASK, asks);
+            tmux.type_line(line[at + ASK.len()..].trim_start());
+        }
+    }
+    // The prompt after the last command: it is all done.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = history();
+        let text = text.trim_end();
+        if text.lines().count() > 0
+            && text.lines().last() == Some("$")
+            && count("$ ") >= prompts - 1
+        {
+            let shown = text.strip_suffix("$").unwrap();
+            if shown.lines().filter(|l| l.starts_with("$ ")).count() == prompts - 1 {
+                // A terminal shows no trailing blanks (a prompt's last space).
+                return shown.lines().map(|l| format!("{}\n", l.trim_end())).collect();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the last command did not end; terminal:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// docs/protected-engines.md: an app store engine (protect) and a second name
+/// for it (readonly), holding a created container and a volume; typed on a
+/// terminal, as the confirmations need one.
+#[test]
+fn protected_and_read_only_engines_hold_and_refuse() {
+    let pair = pair();
+    let lzc = &*pair.lzc;
+    container(lzc, &["create"], "notes", &["true"]);
+    docker(lzc, &["volume", "create", "notes-data"]);
+    let mut w = World::new();
+    w.dockmux_at("/home/me/.local/bin/dockmux")
+        .user_config(
+            "[engines.lzc]\nhost = \"unix:///run/dockmux-demo/lzc.sock\"\n\
+             description = \"LazyCat app store engine\"\nprotect = true\n\n\
+             [engines.audit]\nhost = \"unix:///run/dockmux-demo/lzc.sock\"\n\
+             description = \"the app store engine, to look at\"\nreadonly = true\n",
+        )
+        .bind(&lzc.sock, "/run/dockmux-demo/lzc.sock")
+        .as_me("dockmux link");
+    let block = block("protected");
+    same(&replay_on_terminal(&w, &block), &block);
 }

@@ -195,6 +195,25 @@ impl World {
         Out::of(&mut c)
     }
 
+    /// The shell command line that runs `script` in this world, for a
+    /// terminal (tmux) to start.
+    pub fn command_line(&self, script: &str) -> String {
+        let c = self.command(script);
+        let mut line = format!(
+            "cd {} && exec /usr/bin/env -i",
+            quote(&self.dir().display().to_string())
+        );
+        for (k, v) in c.get_envs() {
+            let (k, v) = (k.to_string_lossy(), v.unwrap_or_default().to_string_lossy());
+            write!(line, " {}", quote(&format!("{k}={v}"))).unwrap();
+        }
+        write!(line, " {}", quote(&c.get_program().to_string_lossy())).unwrap();
+        for a in c.get_args() {
+            write!(line, " {}", quote(&a.to_string_lossy())).unwrap();
+        }
+        line
+    }
+
     /// The command that runs `script` in this world (for a caller that wants
     /// its own stdio, such as a terminal).
     pub fn command(&self, script: &str) -> Command {
