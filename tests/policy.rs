@@ -349,6 +349,10 @@ fn run_and_create_that_would_give_a_container_the_box_are_held() {
         ],
         &["--mount", "dst=/h,volume-opt=device=/dev/sda"],
         &["--mount", "type=npipe,src=x,dst=/y"],
+        // A network is asked of the engine (its driver may be host); this
+        // engine cannot be asked.
+        &["--network", "appnet"],
+        &["--net=0123abcd"],
     ];
     // Plainly safe, and judged without asking the engine.
     let safe: &[&[&str]] = &[
@@ -361,7 +365,8 @@ fn run_and_create_that_would_give_a_container_the_box_are_held() {
         &["--mount", "type=tmpfs,dst=/t"],
         &["--mount", "type=volume,dst=/anon"],
         &["--security-opt", "no-new-privileges"],
-        &["--network", "appnet", "--pid=", "--ipc", "private"],
+        &["--network", "none", "--pid=", "--ipc", "private"],
+        &["--network=bridge"],
         &["-e", "--privileged"],
         &["--name", "--privileged"],
         &["-h", "box", "-it", "--rm", "-p", "8080:80", "-m", "64m"],

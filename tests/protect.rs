@@ -418,3 +418,77 @@ fn other_containers_volumes_are_held_and_a_fresh_volume_runs() {
     .ok();
     Out::of(lzc().args(["volume", "rm", &vol, &fresh])).ok();
 }
+
+/// `--network` is judged by what the network is: the host network named
+/// by its ID, an ID prefix or the CSV form's `name=` is held as `host` is
+/// (confirmed, the engine attaches the container to it); a network with
+/// another driver, and one the engine does not have, are not held.
+#[test]
+fn a_network_whose_driver_is_host_is_held_by_what_it_is() {
+    let env = protected("");
+    let id = Out::of(lzc().args(["network", "inspect", "host", "--format", "{{.Id}}"]));
+    let id = id.ok().trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    let short = &id[..12];
+    for value in [
+        id.clone(),
+        short.to_string(),
+        format!("name={short},alias=x"),
+    ] {
+        for flag in [
+            vec!["--network".to_string(), value.clone()],
+            vec![format!("--net={value}")],
+        ] {
+            let out = env.run(
+                "lzc-docker",
+                ["create"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain(flag)
+                    .chain([IMAGE.to_string(), "true".into()]),
+            );
+            held(&out, "runs a container in the host's network (network ");
+        }
+    }
+    // Confirmed, the engine attaches the container to the host network.
+    // (Debian 12's dockerd 20.10 then gives it a namespace of its own, as
+    // `--network none` would: holding is the safe side, since which engines
+    // give an ID the host's namespace is theirs to decide.)
+    let c = unique("on-host-id");
+    confirmed(
+        &env,
+        ["create", "--name", &c, "--network", short, IMAGE, "true"],
+    )
+    .ok();
+    let nets = Out::of(lzc().args([
+        "inspect",
+        &c,
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}",
+    ]));
+    assert_eq!(nets.ok().trim(), "host", "{nets}");
+    Out::of(lzc().args(["rm", &c])).ok();
+
+    // Another driver runs unheld; so does a network the engine does not
+    // have (the engine refuses it itself), however it is spelt.
+    let net = unique("net");
+    Out::of(lzc().args(["network", "create", "--internal", &net])).ok();
+    let name = unique("on-net");
+    env.run(
+        "lzc-docker",
+        ["create", "--name", &name, "--network", &net, IMAGE, "true"],
+    )
+    .ok();
+    Out::of(lzc().args(["rm", &name])).ok();
+    Out::of(lzc().args(["network", "rm", &net])).ok();
+    for missing in ["nosuch-net", "ns:/proc/1/ns/net"] {
+        let out = env.run(
+            "lzc-docker",
+            ["run", "--rm", "--network", missing, IMAGE, "true"],
+        );
+        assert!(
+            !out.stderr.contains("is protected") && out.stderr.contains("not found"),
+            "{missing}: {out}"
+        );
+    }
+}

@@ -132,6 +132,37 @@ pub fn volume(engine: &Engine, name: &str) -> Result<Volume, Why> {
     })
 }
 
+/// The driver of the network the engine would resolve `name` to (a name,
+/// an ID or a unique ID prefix, as `docker network inspect` resolves it);
+/// `None` when the engine has no such network (the run would fail there).
+pub fn network_driver(engine: &Engine, name: &str) -> Result<Option<String>, Why> {
+    let Some(body) = get(engine, &format!("/networks/{}", percent_encoded(name)))? else {
+        return Ok(None);
+    };
+    json::field(&body, "Driver")
+        .and_then(json::string)
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "engine '{}' gave an odd answer about network {}",
+                engine.name,
+                crate::escape::owned(name)
+            )
+        })
+}
+
+/// `s` as one path segment of a URL: every byte but the unreserved ones escaped.
+fn percent_encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The engine's data root: `data_root` from the config, else the engine's
 /// `DockerRootDir`, from the cache while the socket is the same one.
 pub fn data_root(engine: &Engine) -> Result<String, Why> {

@@ -173,9 +173,12 @@ fn judge_flag(long: &str, value: Option<&str>, engine: &Engine) -> Option<String
             "sets security option {} for a container",
             crate::escape::owned(v)
         )),
-        "pid" | "ipc" | "uts" | "userns" | "cgroupns" | "network" | "net" => {
+        "pid" | "ipc" | "uts" | "userns" | "cgroupns" => {
             namespace(long, v).map(|what| format!("runs a container in {what}"))
         }
+        "network" | "net" => namespace(long, v)
+            .or_else(|| network(v, engine))
+            .map(|what| format!("runs a container in {what}")),
         "device" | "gpus" => Some(format!(
             "gives a container the host's device {}",
             crate::escape::owned(v)
@@ -219,13 +222,10 @@ fn is_no_new_privileges(v: &str) -> bool {
 
 /// The shared namespace a `--pid`/`--network`/… value names: the host's,
 /// or another container's. The network's CSV form (`name=host,alias=x`)
-/// counts by its name.
+/// counts by its name; other networks, see [`network`].
 fn namespace(flag: &str, v: &str) -> Option<String> {
-    let name = if matches!(flag, "network" | "net") && v.contains('=') {
-        csv_fields(v)
-            .into_iter()
-            .find_map(|f| f.strip_prefix("name=").map(str::to_string))
-            .unwrap_or_default()
+    let name = if matches!(flag, "network" | "net") {
+        network_name(v)
     } else {
         v.to_string()
     };
@@ -243,6 +243,41 @@ fn namespace(flag: &str, v: &str) -> Option<String> {
             crate::escape::owned(c)
         )
     })
+}
+
+/// The network a `--network` value names: itself, or the CSV form's `name=`.
+fn network_name(v: &str) -> String {
+    if v.contains('=') {
+        csv_fields(v)
+            .into_iter()
+            .find_map(|f| f.strip_prefix("name=").map(str::to_string))
+            .unwrap_or_default()
+    } else {
+        v.to_string()
+    }
+}
+
+/// A network judged by what it is, not by its spelling: any name or ID
+/// (`--network 1f2e…`, a prefix, the CSV form's `name=`) is asked of the
+/// engine, and one whose driver is `host` is the host's namespace, as
+/// `host` is; one the engine cannot be asked about is held. docker's own
+/// modes (`none`, the default bridge) need no lookup: no network may take
+/// their names.
+fn network(v: &str, engine: &Engine) -> Option<String> {
+    let name = network_name(v);
+    if matches!(name.as_str(), "" | "none" | "bridge" | "default") {
+        return None;
+    }
+    let shown = crate::escape::owned(&name);
+    match super::ask::network_driver(engine, &name) {
+        Ok(Some(driver)) if driver == "host" => Some(format!(
+            "the host's network (network {shown} has driver host)"
+        )),
+        Ok(_) => None,
+        Err(why) => Some(format!(
+            "network {shown}, which dockmux could not look up ({why})"
+        )),
+    }
 }
 
 /// `-v SRC:DST[:OPTS]`: no SRC is an anonymous volume; a volume name is a
