@@ -14,6 +14,7 @@ use std::process::{Command, Output};
 use tempfile::TempDir;
 
 pub mod exe;
+pub mod snapshot;
 pub mod sshd;
 pub mod testbed;
 pub mod tmux;
