@@ -29,18 +29,16 @@ const SCENES: &[&str] = &[
     "engines-up",
     "fanout",
     "protected",
+    "tab",
 ];
 
 /// Scenes not written yet, each with what it still needs: their blocks are
 /// not replayed (a debt, listed here so it stays visible; a new block cannot
 /// join it without editing this list).
-const NOT_YET: &[(&str, &str)] = &[
-    (
-        "lazycat-demo",
-        "two more dockerds at /data and /lzcsys: needs an overlay root",
-    ),
-    ("tab", "bash in tmux with bash-completion"),
-];
+const NOT_YET: &[(&str, &str)] = &[(
+    "lazycat-demo",
+    "two more dockerds at /data and /lzcsys: needs an overlay root",
+)];
 
 /// The pages whose console blocks are replayed: README.md and docs/*.md.
 fn pages() -> Vec<String> {
@@ -502,7 +500,10 @@ fn replay_on_terminal(world: &World, block: &str) -> String {
             let shown = text.strip_suffix("$").unwrap();
             if shown.lines().filter(|l| l.starts_with("$ ")).count() == prompts - 1 {
                 // A terminal shows no trailing blanks (a prompt's last space).
-                return shown.lines().map(|l| format!("{}\n", l.trim_end())).collect();
+                return shown
+                    .lines()
+                    .map(|l| format!("{}\n", l.trim_end()))
+                    .collect();
             }
         }
         assert!(
@@ -534,4 +535,61 @@ fn protected_and_read_only_engines_hold_and_refuse() {
         .as_me("dockmux link");
     let block = block("protected");
     same(&replay_on_terminal(&w, &block), &block);
+}
+
+/// README "Completion": TAB twice in a new bash (its ~/.bashrc loads
+/// bash-completion, as the README says root's must) after `pg-docker rm `, on
+/// an engine with one running and two stopped containers; the 28.x client.
+#[test]
+fn tab_in_bash_offers_the_engines_containers() {
+    let pair = pair();
+    let pg = &*pair.pg;
+    container(pg, &["run", "-d"], "web-1", &["sleep", "100000"]);
+    container(pg, &["create"], "db-1", &["true"]);
+    container(pg, &["create"], "job-1", &["true"]);
+    let mut w = World::new();
+    w.dockmux_at("/home/me/.local/bin/dockmux")
+        .user_config("[engines.pg]\nhost = \"unix:///run/dockmux-demo/pg.sock\"\n")
+        .file(
+            "/home/me/.bashrc",
+            ". /usr/share/bash-completion/bash_completion\nPS1='$ '\n",
+            0o644,
+        )
+        .bind(&pg.sock, "/run/dockmux-demo/pg.sock")
+        .as_me("dockmux link");
+    let block = block("tab");
+    let (typed, shown) = block.split_once('\n').unwrap();
+    let line = typed.strip_prefix("$ ").unwrap();
+    let (words, tabs) = line.split_once("<TAB>").unwrap();
+    assert_eq!(tabs, "<TAB>", "the block types two TABs at the end");
+    let tmux = Tmux::start(
+        "readme-tab",
+        (120, 30),
+        &w.command_line("exec /bin/bash -i\n"),
+    );
+    tmux.wait_for("$ ");
+    tmux.run(&["send-keys", "-l", words]);
+    tmux.run(&["send-keys", "Tab", "Tab"]);
+    // bash lists the names, then shows the prompt and the line again.
+    let prompt = format!("$ {}", words.trim_end());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let screen = loop {
+        let screen = tmux.screen();
+        if screen.lines().filter(|l| l.trim_end() == prompt).count() == 2 {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no list of names; screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    };
+    let listed: String = screen
+        .lines()
+        .skip_while(|l| l.trim_end() != prompt)
+        .skip(1)
+        .take_while(|l| l.trim_end() != prompt)
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect();
+    same(&format!("{typed}\n{listed}"), &format!("{typed}\n{shown}"));
 }
