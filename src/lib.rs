@@ -11,49 +11,26 @@
     )
 )]
 
-mod accounts;
-mod atomic;
-mod builds;
-mod children;
-pub mod cli;
-mod client_version;
-mod commands;
-mod completion;
+// The engine path and what it needs (moving to their own crate).
+#[path = "../crates/dockmux-engine/src/config/mod.rs"]
 pub mod config;
-mod container_json;
-mod context_store;
-mod dpkg;
-mod edit;
+#[path = "../crates/dockmux-engine/src/engine/mod.rs"]
 pub mod engine;
+#[path = "../crates/dockmux-engine/src/error.rs"]
 pub mod error;
-mod escape;
+#[path = "../crates/dockmux-engine/src/exit_codes.rs"]
 pub mod exit_codes;
-mod forward;
-pub mod host;
-mod host_cap;
-mod installation;
-mod link_index;
-mod link_record;
-mod links;
-mod lock;
-pub mod man;
-mod man_files;
+#[path = "../crates/dockmux-engine/src/files/mod.rs"]
+mod files;
+#[path = "../crates/dockmux-engine/src/output.rs"]
 pub mod output;
-mod paths;
-mod pattern;
-mod pending;
-mod plain;
-mod pool;
-mod probe;
-mod programs;
-mod quote;
-mod render;
-mod report;
-mod safe_read;
-mod secure;
-mod selection;
-mod shared;
-mod ssh_bridge;
-mod ssh_path;
-mod style;
-mod suggest;
+#[path = "../crates/dockmux-engine/src/text/mod.rs"]
+mod text;
+
+// The management side.
+pub mod cli;
+mod completion;
+mod docker;
+mod edit;
+pub mod install;
+mod view;

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use clap::CommandFactory;
 use dockmux::cli::Cli;
-use dockmux::man::{self, Page};
+use dockmux::install::man::{self, Page};
 
 use crate::harness::testbed::{self, IMAGE};
 use crate::harness::users;

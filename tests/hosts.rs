@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use dockmux::host::{self, Kind};
+use dockmux::config::host::{self, Kind};
 
 use crate::harness::exe::write_executable;
 use crate::harness::{Env, Out, testbed};

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use clap::CommandFactory;
 use dockmux::cli::Cli;
-use dockmux::man::{self, Page};
+use dockmux::install::man::{self, Page};
 
 use crate::harness::{Env, Out};
 

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::{DOCKMUX, MARK, Shell, script};
-use crate::atomic;
+use crate::files::atomic;
+use crate::files::paths;
 use crate::output;
-use crate::paths;
-use crate::report::{self, Kind, Outcome, Report};
+use crate::view::report::{self, Kind, Outcome, Report};
 
 /// Where each shell's per-name files go, for links in one directory.
 pub struct Places {
@@ -172,7 +172,7 @@ impl Places {
                 let path = dir.join(shell.file_name(command));
                 let text = script(*shell, std::slice::from_ref(command));
                 // A package's file is the package manager's to change, --force or not.
-                if crate::dpkg::package_of(&path).is_some() {
+                if crate::files::dpkg::package_of(&path).is_some() {
                     continue;
                 }
                 match std::fs::read_to_string(&path) {
@@ -214,7 +214,7 @@ impl Places {
         for (shell, dir) in &self.dirs {
             for command in commands {
                 let path = dir.join(shell.file_name(command));
-                if !starts_with_mark(&path) || crate::dpkg::package_of(&path).is_some() {
+                if !starts_with_mark(&path) || crate::files::dpkg::package_of(&path).is_some() {
                     continue;
                 }
                 match std::fs::remove_file(&path) {

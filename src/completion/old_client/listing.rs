@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::wanted::{Containers, Wanted};
 use crate::config::{Client, Engine};
-use crate::escape;
-use crate::probe::{self, Answer, Answered, Question, Status};
+use crate::docker::probe::{self, Answer, Answered, Question, Status};
+use crate::text::escape;
 
 /// What one question asks for, in the order answered.
 #[derive(Clone, Copy, PartialEq)]

@@ -24,7 +24,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 use super::answer::{Answer, ERROR, NO_FILES, NO_SPACE};
-use crate::client_version;
+use crate::docker::client_version;
 use crate::engine::Request;
 use crate::error::Result;
 use crate::exit_codes::ExitCode;

@@ -1,0 +1,111 @@
+//! Builds stay on the engine. buildx picks its builder from `--builder`,
+//! `BUILDX_BUILDER`, `BUILDKIT_HOST` and a builder chosen with `buildx use
+//! [--global]` in the user's buildx state: any of them could send
+//! `NAME-docker build` to another engine. The engine path names the
+//! builder of DOCKER_HOST's own context (`default`) and drops
+//! `BUILDKIT_HOST` ([`BUILDER`], [`REPLACED`]); a `--builder` on the line is
+//! refused unless every node of that builder is on NAME's host, by the
+//! builder's record in buildx's state.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use crate::config::Engine;
+use crate::engine::policy::{commands, json};
+use crate::error::{Error, Result};
+
+/// Set on every client the engine path runs: the builder of the default
+/// context, which is DOCKER_HOST's engine, beats a global `buildx use`.
+pub const BUILDER: &std::ffi::CStr = c"BUILDX_BUILDER=default";
+/// Dropped from the caller's environment: `BUILDER`'s key, and
+/// `BUILDKIT_HOST`, which would point a builder elsewhere.
+pub const REPLACED: [&str; 2] = ["BUILDX_BUILDER", "BUILDKIT_HOST"];
+
+/// [`BUILDER`] and [`REPLACED`] on a client that is spawned (`dockmux each`),
+/// as the engine path's exec gives them.
+pub fn set_env(cmd: &mut std::process::Command) {
+    let (key, value) = BUILDER
+        .to_str()
+        .ok()
+        .and_then(|kv| kv.split_once('='))
+        .unwrap_or(("BUILDX_BUILDER", "default"));
+    for k in REPLACED {
+        cmd.env_remove(k);
+    }
+    cmd.env(key, value);
+}
+
+/// Refuses a `--builder` that is not on `engine`. Lines without the word
+/// cost one pass over their bytes' first characters.
+pub fn check(engine: &Engine, args: &[OsString]) -> Result<()> {
+    if !args.iter().any(|a| a.as_bytes().starts_with(b"--builder")) {
+        return Ok(());
+    }
+    let line = commands::read(args);
+    let mut names: Vec<&[u8]> = line.values("builder", None);
+    // A command whose tree entry does not know `--builder` takes a value
+    // (docker's own `build`, which buildx takes over) read it as a switch:
+    // its value is the next word.
+    let bare = line
+        .flags
+        .iter()
+        .any(|f| f.name == commands::Name::Long(b"builder") && f.value.is_none());
+    if bare {
+        names.extend(
+            args.windows(2)
+                .filter(|w| w[0].as_bytes() == b"--builder")
+                .map(|w| w[1].as_bytes()),
+        );
+    }
+    for name in names {
+        let name = String::from_utf8_lossy(name);
+        if name != "default" && !on_engine(&name, engine) {
+            return Err(Error::RefusedFlag {
+                flag: format!("--builder {}", crate::text::escape::owned(&name)),
+                engine: engine.name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether buildx's record of builder `name` puts every node on `engine`'s host.
+fn on_engine(name: &str, engine: &Engine) -> bool {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    let Some(dir) = buildx_dir().filter(|_| plain) else {
+        return false;
+    };
+    let mut text = Vec::new();
+    let read = std::fs::File::open(dir.join("instances").join(name))
+        .and_then(|f| f.take(1 << 20).read_to_end(&mut text));
+    if read.is_err() {
+        return false;
+    }
+    let Some(nodes) = json::field(&text, "Nodes").and_then(json::items) else {
+        return false;
+    };
+    !nodes.is_empty()
+        && nodes.iter().all(|n| {
+            json::field(n, "Endpoint")
+                .and_then(json::string)
+                .is_some_and(|ep| crate::config::host::same_endpoint(&ep, &engine.host))
+        })
+}
+
+/// buildx's state: `$BUILDX_CONFIG`, else `$DOCKER_CONFIG/buildx`, else `~/.docker/buildx`.
+fn buildx_dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("BUILDX_CONFIG")
+        .or_else(|| var("DOCKER_CONFIG").map(|d| d.join("buildx")))
+        .or_else(|| var("HOME").map(|h| h.join(".docker/buildx")))
+}

@@ -1,0 +1,240 @@
+//! Asking a protected engine what a command would touch: its data root
+//! (`/info`), a named volume's driver options, the containers that use a
+//! volume. Only for protected engines, only for the commands that need the
+//! answer, over the engine's unix socket with a short deadline and a bounded
+//! read. An engine that cannot be asked gets no benefit of the doubt: the
+//! caller holds.
+//!
+//! The data root is cached per engine, with the socket's identity (device,
+//! inode, change time): a restarted engine makes a new socket, and the
+//! cache is asked again.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::json;
+use crate::config::Engine;
+
+/// How long one question may take, all of it.
+const DEADLINE: Duration = Duration::from_millis(1500);
+/// The largest answer read (a real `/info` is a few KB).
+const MAX_ANSWER: usize = 1 << 20;
+
+/// Why the engine could not answer, for the hold's reason.
+pub type Why = String;
+
+/// `GET path` on `engine`'s socket: the body of a 200 answer, or a 404's
+/// `None`; any other outcome is the reason it could not be asked.
+fn get(engine: &Engine, path: &str) -> Result<Option<Vec<u8>>, Why> {
+    let Some(sock) = engine.unix_socket() else {
+        return Err(format!(
+            "engine '{}' is not on a local unix socket, so dockmux cannot ask it",
+            engine.name
+        ));
+    };
+    let cannot = |e: std::io::Error| format!("cannot ask engine '{}': {e}", engine.name);
+    let start = Instant::now();
+    let mut s = UnixStream::connect(sock).map_err(cannot)?;
+    let left = || {
+        DEADLINE
+            .checked_sub(start.elapsed())
+            .filter(|d| !d.is_zero())
+    };
+    let timed_out = || {
+        format!(
+            "engine '{}' did not answer within {DEADLINE:?}",
+            engine.name
+        )
+    };
+    s.set_write_timeout(left()).map_err(cannot)?;
+    // HTTP/1.0: the answer is not chunked and ends when the engine closes.
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").as_bytes())
+        .map_err(cannot)?;
+    let mut answer = Vec::with_capacity(8192);
+    let mut buf = [0u8; 8192];
+    loop {
+        let Some(d) = left() else {
+            return Err(timed_out());
+        };
+        s.set_read_timeout(Some(d)).map_err(cannot)?;
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) if answer.len() + n > MAX_ANSWER => {
+                return Err(format!(
+                    "engine '{}' answered {path} with more than {MAX_ANSWER} bytes",
+                    engine.name
+                ));
+            }
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(timed_out());
+            }
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    let bad = || format!("engine '{}' gave no HTTP answer to {path}", engine.name);
+    let head_end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(bad)?;
+    let status = answer
+        .get(9..12)
+        .filter(|_| answer.starts_with(b"HTTP/1."))
+        .ok_or_else(bad)?;
+    match status {
+        b"200" => Ok(Some(answer[head_end + 4..].to_vec())),
+        b"404" => Ok(None),
+        other => Err(format!(
+            "engine '{}' answered {path} with status {}",
+            engine.name,
+            crate::text::escape::bytes(other)
+        )),
+    }
+}
+
+/// What a named volume is, as far as the policy cares.
+pub struct Volume {
+    /// It exists and has driver options (`volume create -o …`).
+    pub options: bool,
+    /// Containers (any state) that use it.
+    pub used: bool,
+}
+
+/// Asks about volume `name` (a valid volume name: nothing to escape in a URL).
+pub fn volume(engine: &Engine, name: &str) -> Result<Volume, Why> {
+    let odd = |what: &str| format!("engine '{}' gave an odd answer about {what}", engine.name);
+    let options = match get(engine, &format!("/volumes/{name}"))? {
+        None => false,
+        Some(body) => !json::is_empty(json::field(&body, "Options").ok_or_else(|| odd(name))?),
+    };
+    // filters={"volume":["NAME"]}, percent-encoded.
+    let users = get(
+        engine,
+        &format!("/containers/json?all=1&filters=%7B%22volume%22%3A%5B%22{name}%22%5D%7D"),
+    )?
+    .ok_or_else(|| odd("its containers"))?;
+    let t = users.trim_ascii();
+    if !t.starts_with(b"[") {
+        return Err(odd("its containers"));
+    }
+    Ok(Volume {
+        options,
+        used: !json::is_empty(t),
+    })
+}
+
+/// The driver of the network the engine would resolve `name` to (a name,
+/// an ID or a unique ID prefix, as `docker network inspect` resolves it);
+/// `None` when the engine has no such network (the run would fail there).
+pub fn network_driver(engine: &Engine, name: &str) -> Result<Option<String>, Why> {
+    let Some(body) = get(engine, &format!("/networks/{}", percent_encoded(name)))? else {
+        return Ok(None);
+    };
+    json::field(&body, "Driver")
+        .and_then(json::string)
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "engine '{}' gave an odd answer about network {}",
+                engine.name,
+                crate::text::escape::owned(name)
+            )
+        })
+}
+
+/// `s` as one path segment of a URL: every byte but the unreserved ones escaped.
+fn percent_encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The engine's data root: `data_root` from the config, else the engine's
+/// `DockerRootDir`, from the cache while the socket is the same one.
+pub fn data_root(engine: &Engine) -> Result<String, Why> {
+    if let Some(d) = &engine.data_root {
+        return Ok(d.clone());
+    }
+    let sock_id = engine
+        .unix_socket()
+        .and_then(|s| std::fs::metadata(s).ok())
+        .map(|m| format!("{} {} {} {}", m.dev(), m.ino(), m.ctime(), m.ctime_nsec()));
+    let cache = sock_id.as_ref().and_then(|_| cache_file(&engine.name));
+    let key = |id: &str| format!("{}\n{id}\n", engine.host);
+    if let (Some(id), Some(file)) = (&sock_id, &cache)
+        && let Some(root) = read_cache(file, &key(id))
+    {
+        return Ok(root);
+    }
+    let body =
+        get(engine, "/info")?.ok_or_else(|| format!("engine '{}' has no /info", engine.name))?;
+    let root = json::field(&body, "DockerRootDir")
+        .and_then(json::string)
+        .filter(|r| r.starts_with('/') && !r.contains('\n'))
+        .ok_or_else(|| format!("engine '{}' did not say its DockerRootDir", engine.name))?;
+    if let (Some(id), Some(file)) = (&sock_id, &cache) {
+        write_cache(file, &format!("{}{root}\n", key(id)));
+    }
+    Ok(root)
+}
+
+/// `$XDG_CACHE_HOME/dockmux/data-root/NAME` (or `~/.cache/…`).
+fn cache_file(name: &str) -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = var("XDG_CACHE_HOME")
+        .filter(|p| p.is_absolute())
+        .or_else(|| var("HOME").map(|h| h.join(".cache")))?;
+    Some(base.join("dockmux/data-root").join(name))
+}
+
+/// Whether only this user could have written `meta`'s file.
+fn mine(meta: &std::fs::Metadata) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    meta.uid() == unsafe { libc::geteuid() } && meta.mode() & 0o022 == 0
+}
+
+/// The cached root when the file is this user's alone and was written for
+/// the same host and socket.
+fn read_cache(file: &Path, key: &str) -> Option<String> {
+    let dir_ok = std::fs::symlink_metadata(file.parent()?).is_ok_and(|m| m.is_dir() && mine(&m));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(file)
+        .ok()?;
+    let meta = f.metadata().ok()?;
+    if !dir_ok || !meta.is_file() || !mine(&meta) || meta.len() > 8192 {
+        return None;
+    }
+    let mut text = String::new();
+    f.read_to_string(&mut text).ok()?;
+    let root = text.strip_prefix(key)?.strip_suffix('\n')?;
+    (root.starts_with('/') && !root.contains('\n')).then(|| root.to_string())
+}
+
+/// Best effort: a cache that cannot be written is asked again next time.
+fn write_cache(file: &Path, text: &str) {
+    let Some(dir) = file.parent() else { return };
+    if dir.exists() && !std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir() && mine(&m)) {
+        return;
+    }
+    let _ = crate::files::atomic::write(file, text.as_bytes(), crate::files::atomic::PRIVATE);
+}

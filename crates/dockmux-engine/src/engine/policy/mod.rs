@@ -1,0 +1,137 @@
+//! Protected and read-only engines (`protect = true`, `readonly = true` in
+//! engines.toml). Before docker runs, the command line is read as docker
+//! reads it (commands.rs: every spelling, alias and global flag) and judged
+//! (classify.rs): a destructive command on a protected engine is held until
+//! the user types the engine's name (confirm.rs); on a read-only engine only
+//! reading commands run. Engines without a policy never get here.
+//!
+//! `judge` is the whole decision, with no side effects, so a command that
+//! runs on several engines can ask it for each before running anywhere.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+use crate::config::Engine;
+use crate::error::{Error, Result};
+
+mod ask;
+mod classify;
+pub mod commands;
+mod confirm;
+mod host_path;
+pub(crate) mod json;
+mod touch;
+pub mod tree;
+
+pub use classify::table;
+
+pub use confirm::{CONFIRM_VAR, confirm};
+
+use crate::config::Policy;
+
+/// What a command line may do on an engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Runs as ever.
+    Run,
+    /// Protected engine, destructive command: runs only once confirmed.
+    /// What it does, for the prompt ("removes containers").
+    Hold(String),
+    /// Read-only engine, a command that is not known to read: never runs.
+    Refuse,
+}
+
+/// The verdict for `args` (the words after `NAME-docker`) on `engine`.
+/// Help and completion requests always run.
+pub fn judge(engine: &Engine, args: &[OsString]) -> Verdict {
+    let Some(policy) = engine.policy() else {
+        return Verdict::Run;
+    };
+    let line = commands::read(args);
+    if line.help {
+        return Verdict::Run;
+    }
+    match (policy, classify::kind(&line, engine)) {
+        (_, classify::Kind::Reads) | (Policy::Protect, classify::Kind::Writes) => Verdict::Run,
+        (Policy::Protect, classify::Kind::Destroys(why)) => Verdict::Hold(why),
+        (Policy::Readonly, _) => Verdict::Refuse,
+    }
+}
+
+/// The engine path's check: returns when the command may run (confirmed
+/// if it had to be); otherwise the error that says why not and how.
+pub fn enforce(command: &str, engine: &Engine, args: &[OsString]) -> Result<()> {
+    match judge(engine, args) {
+        Verdict::Run => Ok(()),
+        Verdict::Refuse => Err(Error::ReadOnly {
+            engine: engine.name.clone(),
+            command: shown(command, args),
+            origin: engine.origin.to_string(),
+        }),
+        Verdict::Hold(why) => confirm::confirm(&[engine], &shown(command, args), &why),
+    }
+}
+
+/// The command line as the user could type it again, safe to show: a word
+/// with a control character (or bytes that are not UTF-8) in bash's `$'…'`,
+/// each such character as an escape, so none reaches a terminal raw.
+pub fn shown(command: &str, args: &[OsString]) -> String {
+    std::iter::once(command.to_string())
+        .chain(args.iter().map(|a| word(a.as_bytes())))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn word(b: &[u8]) -> String {
+    let plain = !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(c));
+    if plain {
+        return String::from_utf8_lossy(b).into_owned();
+    }
+    let odd = b
+        .utf8_chunks()
+        .any(|c| !c.invalid().is_empty() || c.valid().chars().any(crate::text::escape::is_unsafe));
+    if !odd {
+        return crate::text::quote::sh(&String::from_utf8_lossy(b));
+    }
+    let mut out = String::from("$'");
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                c if crate::text::escape::is_unsafe(c) && (c as u32) < 0x80 => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if crate::text::escape::is_unsafe(c) => {
+                    out.push_str(&format!("\\u{:04x}", c as u32))
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_words_hold_no_control_character() {
+        let args: Vec<std::ffi::OsString> = vec![
+            "rm".into(),
+            "x\x1b]0;PWNED\x07".into(),
+            "it's \\".into(),
+            "a b".into(),
+            std::os::unix::ffi::OsStringExt::from_vec(b"\xff\xc2\x9b".to_vec()),
+        ];
+        assert_eq!(
+            super::shown("lzc-docker", &args),
+            r"lzc-docker rm $'x\x1b]0;PWNED\x07' 'it'\''s \' 'a b' $'\xff\u009b'"
+        );
+    }
+}
