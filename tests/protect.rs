@@ -274,6 +274,58 @@ fn the_engines_data_root_is_asked_and_never_safe() {
     std::fs::remove_dir_all(&safe).unwrap();
 }
 
+/// `add --protect`, then `set --safe-bind` and `set --data-root`: what the
+/// file then holds, and the engine path judging a real engine's binds by it.
+#[test]
+fn add_and_set_write_safe_binds_and_data_root_and_the_policy_obeys() {
+    let bed = testbed::shared();
+    let safe = tempdir("set");
+    std::fs::write(safe.join("f"), "safe file").unwrap();
+    let env = Env::new();
+    // A config of the user's own: the built-in lzc is not in it.
+    env.user_config("# mine\n");
+    std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
+    env.link("lzc-docker");
+    let dockmux = |args: &[&str]| Out::of(&mut env.dockmux(args));
+    let file = || std::fs::read_to_string(env.user_config_path()).unwrap();
+    dockmux(&["add", "lzc", &bed.lzc.host, "--protect"]).ok();
+    let s = format!("{}:/s", safe.display());
+    let cat = [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        &s,
+        IMAGE,
+        "cat",
+        "/s/f",
+    ];
+    // Protected, no safe bind: a bind of the host is held.
+    held(&env.run("lzc-docker", cat), "binds");
+    let dir = safe.display().to_string();
+    dockmux(&["set", "lzc", "--safe-bind", &dir]).ok();
+    assert!(
+        file().contains(&format!("safe_binds = [\"{dir}\"]")),
+        "{}",
+        file()
+    );
+    assert_eq!(env.run("lzc-docker", cat).ok(), "safe file");
+    // The file's data_root is the engine's data root now, not asked: safe
+    // binds never reach it.
+    dockmux(&["set", "lzc", "--data-root", &dir]).ok();
+    assert!(
+        file().contains(&format!("data_root = \"{dir}\"")),
+        "{}",
+        file()
+    );
+    held(&env.run("lzc-docker", cat), "the engine's data");
+    dockmux(&["set", "lzc", "--no-data-root"]).ok();
+    assert!(!file().contains("data_root"), "{}", file());
+    assert_eq!(env.run("lzc-docker", cat).ok(), "safe file");
+    std::fs::remove_dir_all(&safe).unwrap();
+}
+
 fn tempdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(unique(&format!("dmx18-{tag}")));
     std::fs::create_dir_all(&d).unwrap();

@@ -274,6 +274,53 @@ fn persist_0_turns_it_off() {
     all_gone(&env, Duration::from_secs(5));
 }
 
+/// `set far --persist 0` writes the engine's own key, and the engine path
+/// obeys it over the file's top-level 1m: a login per command, no
+/// shared socket. `add` writes it too; a host with no ssh connection is
+/// refused it.
+#[test]
+fn set_persist_is_written_and_obeyed() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    let dockmux = |args: &[&str]| Out::of(&mut env.dockmux(args));
+    dockmux(&["set", "far", "--persist", "0"]).ok();
+    let file = std::fs::read_to_string(env.user_config_path()).unwrap();
+    let far = &file[file.find("[engines.far]").expect(&file)..];
+    assert!(far.contains("persist = \"0\""), "{file}");
+    let before = logins(&sshd);
+    ps(&env).ok();
+    ps(&env).ok();
+    assert_eq!(logins(&sshd) - before, 2, "{}", sshd.log());
+    assert!(sockets(&env).is_empty());
+    // Taken out again: the top-level 1m holds, one login for both.
+    dockmux(&["set", "far", "--no-persist"]).ok();
+    let before = logins(&sshd);
+    ps(&env).ok();
+    ps(&env).ok();
+    assert_eq!(logins(&sshd) - before, 1, "{}", sshd.log());
+    Out::of(&mut env.dockmux(["disconnect"])).ok();
+    // add writes it; on a unix or tcp host it is refused, and nothing changes.
+    let host = format!("ssh://{}@127.0.0.1:{}", sshd.user, sshd.port);
+    dockmux(&["add", "far2", &host, "--persist", "90s"]).ok();
+    let file = std::fs::read_to_string(env.user_config_path()).unwrap();
+    assert!(file.ends_with("persist = \"90s\"\n"), "{file}");
+    for args in [
+        &["add", "sock", "unix:///run/x.sock", "--persist", "90s"][..],
+        &["set", "pg", "--persist", "90s"],
+    ] {
+        let out = dockmux(args);
+        assert!(
+            out.fails(125).contains("applies only to ssh:// hosts")
+                && out.stderr.contains("drop --persist"),
+            "{args:?}: {out}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(env.user_config_path()).unwrap(),
+        file
+    );
+}
+
 #[test]
 fn list_ps_and_disconnect_see_and_use_the_connection() {
     let sshd = sshd::start(SshdOpts::default());

@@ -72,6 +72,13 @@ pub fn check(e: &Settings) -> Result<()> {
             e.host
         )));
     }
+    if let Some(p) = e.persist.as_deref().filter(|_| !rules::persist_fits(kind)) {
+        return Err(Error::Usage(format!(
+            "persist = \"{p}\" applies only to ssh:// hosts (how long their shared connection \
+             stays), and engine '{}' is at {}; drop --persist (set takes it out with --no-persist)",
+            e.name, e.host
+        )));
+    }
     if let Some(c) = e.tls.as_ref().and_then(|t| t.cert_path.as_deref())
         && !rules::cert_path_ok(c)
     {

@@ -107,6 +107,12 @@ pub fn tls_fits(kind: Kind) -> bool {
     kind == Kind::Tcp
 }
 
+/// `persist` is how long an ssh engine's shared connection stays: other
+/// hosts have none, so on them it would be said and do nothing.
+pub fn persist_fits(kind: Kind) -> bool {
+    kind == Kind::Ssh
+}
+
 /// How long an ssh engine's shared connection stays up after its last use
 /// when the config does not say (src/forward/).
 pub const PERSIST_DEFAULT: u64 = 600;
