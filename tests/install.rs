@@ -624,3 +624,37 @@ fn a_directory_others_can_write_is_refused_and_another_users_link_there_stays() 
     assert!(std::fs::symlink_metadata(&theirs).is_ok(), "{out}");
     assert!(!bin.exists(), "{out}");
 }
+
+/// A host whose key ssh does not know: push says to accept the key once,
+/// with the command that does it (a check in batch mode would fail the same
+/// way), and copies nothing.
+#[test]
+fn push_to_a_host_with_an_unknown_key_says_to_accept_it_once() {
+    let env = Env::new();
+    let sshd = sshd::start(SshdOpts::default());
+    let empty = env.root().join("known_hosts_none");
+    std::fs::write(&empty, "").unwrap();
+    let ssh = format!(
+        "ssh -F {} -o UserKnownHostsFile={}",
+        sshd.ssh_config.display(),
+        empty.display()
+    );
+    let bin = env.root().join("remote-bin");
+    let out = Out::of(
+        env.dockmux(["push", &sshd.destination(), "--ssh", &ssh])
+            .args(["--dir".as_ref(), bin.as_os_str()]),
+    );
+    let err = out.fails(1);
+    let accept = format!(
+        "accept the key once: run `{ssh} {} true` and answer yes",
+        sshd.destination()
+    );
+    assert!(
+        err.contains("Host key verification failed")
+            && err.contains("ssh does not know")
+            && err.contains(&accept)
+            && !err.contains("BatchMode"),
+        "{out}"
+    );
+    assert!(!bin.exists(), "{out}");
+}

@@ -72,11 +72,16 @@ pub fn run(args: &PushArgs, _sources: &Sources) -> Result<ExitCode> {
 
     let out = ssh_command(&ssh, host, "uname -sm")
         .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .output()
         .map_err(|e| not_started(&ssh, e))?;
+    // ssh's own words, passed on (escaped: they hold the remote's text).
+    let said = String::from_utf8_lossy(&out.stderr);
+    for line in said.lines() {
+        output::note(&escape::text(line));
+    }
     if out.status.code() != Some(0) {
-        return Err(unreachable(host, out.status, &ssh));
+        return Err(unreachable(host, out.status, &ssh, &said));
     }
     let remote = escape::one_line(&out.stdout);
     if remote != local {
@@ -211,12 +216,31 @@ fn not_started(ssh: &[String], e: std::io::Error) -> Error {
     )
 }
 
-fn unreachable(host: &str, status: ExitStatus, ssh: &[String]) -> Error {
+/// ssh failed: why, from what it said, and the fix. A host key it does not
+/// know (or that changed) fails every batch-mode try the same way, so the
+/// fix is to settle the key once, by hand.
+fn unreachable(host: &str, status: ExitStatus, ssh: &[String], said: &str) -> Error {
     let how = ssh
         .iter()
         .map(|w| quote::sh_word(w))
         .collect::<Vec<_>>()
         .join(" ");
+    let host_q = quote::sh_word(host);
+    if said.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+        return Error::Failed(format!(
+            "ssh refused {host}: its host key is not the one known for it (ssh's message is \
+             above); if the machine was reinstalled, forget the old key (ssh-keygen -R HOST, \
+             with the host as ssh names it), accept the new one once with `{how} {host_q} true`, \
+             then push again; nothing was copied"
+        ));
+    }
+    if said.contains("Host key verification failed") {
+        return Error::Failed(format!(
+            "ssh does not know {host}'s host key yet, and push never answers ssh's question \
+             itself (batch mode); accept the key once: run `{how} {host_q} true` and answer yes \
+             after checking the fingerprint, then push again; nothing was copied"
+        ));
+    }
     Error::Failed(format!(
         "cannot run commands on {host} over ssh ({status}; ssh's message is above); check that \
          `{how} -o BatchMode=yes {host} true` works (batch mode: a key, no password prompt); \
