@@ -831,10 +831,21 @@ fn set_changes_engines_in_place_and_the_engines_follow() {
     let path = env.user_config(&text);
     let out = run(&env, &["set", "pg", "lzc", "--protect", "--tag", "nas"]);
     assert!(out.ok().contains("changed  engine 'lzc'"), "{out}");
+    // Protected, each is pinned to what its socket answers as (issue 22.2).
+    let pin = |e: &crate::harness::testbed::Engine| {
+        let f = "id={{.ID}} name={{.Name}} root={{.DockerRootDir}}";
+        Out::of(e.docker().args(["info", "--format", f]))
+            .ok()
+            .trim()
+            .to_string()
+    };
     let protected = format!(
-        "# mine: keep\n[engines.pg]   # the playground\nhost = \"{}\"  # pg\nprotect = true\ntags = [\"nas\"]\n\n\
-         # the store\n[engines.lzc]\nhost = '{}'\ndescription = \"store\"\nprotect = true\ntags = [\"nas\"]\n",
-        bed.pg.host, bed.lzc.host
+        "# mine: keep\n[engines.pg]   # the playground\nhost = \"{}\"  # pg\nprotect = true\npin = \"{}\"\ntags = [\"nas\"]\n\n\
+         # the store\n[engines.lzc]\nhost = '{}'\ndescription = \"store\"\nprotect = true\npin = \"{}\"\ntags = [\"nas\"]\n",
+        bed.pg.host,
+        pin(&bed.pg),
+        bed.lzc.host,
+        pin(&bed.lzc)
     );
     assert_eq!(read(&path), protected);
     // The engine path reads it: `rm` without a terminal or DOCKMUX_CONFIRM is held.

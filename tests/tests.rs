@@ -30,6 +30,7 @@ mod links;
 mod man;
 mod management;
 mod messages;
+mod pin;
 mod policy;
 mod protect;
 mod readme;

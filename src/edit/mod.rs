@@ -19,6 +19,7 @@ use crate::files::lock::{self, Lock};
 use crate::files::secure;
 use crate::view::report::Report;
 
+pub mod pin;
 mod text;
 
 /// Refuses what loading would refuse of an engine's settings, with the

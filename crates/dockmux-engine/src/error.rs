@@ -89,6 +89,24 @@ pub enum Error {
         command: String,
     },
 
+    /// A held command on a protected engine that now answers as another
+    /// than the one its `pin` names.
+    #[error(
+        "engine '{engine}' answers as another engine than the one protected: its pin is \
+         \"{pinned}\" ({origin}), it now says \"{now}\"; `{command}` did not run. If the \
+         engine was moved or reinstalled on purpose, accept the new one: dockmux set {engine} \
+         --pin{}",
+        if *.system { " --system" } else { "" }
+    )]
+    EngineChanged {
+        engine: String,
+        command: String,
+        pinned: String,
+        now: String,
+        origin: String,
+        system: bool,
+    },
+
     /// The name typed at the prompt was not the engine's.
     #[error("not confirmed: '{typed}' is not '{expected}'; nothing ran")]
     NotConfirmed { expected: String, typed: String },
@@ -166,6 +184,7 @@ impl Error {
             | Error::RefusedFlag { .. }
             | Error::Held { .. }
             | Error::NotConfirmed { .. }
+            | Error::EngineChanged { .. }
             | Error::ReadOnly { .. }
             | Error::Recursion { .. }
             | Error::Usage(_) => ExitCode::Refused,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::config::{Settings, Sources, Tls};
+use crate::edit::pin;
 use crate::edit::{self, Session, target_path};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
@@ -54,6 +55,10 @@ pub struct AddArgs {
     /// ssh hosts: how long the shared connection stays after its last use ("10m", "90s", "0": off)
     #[arg(long, value_name = "TIME")]
     pub persist: Option<String>,
+    /// With --protect: the engine's identity (as `dockmux list --json` shows its pin);
+    /// by default asked from the engine
+    #[arg(long, value_name = "IDENTITY", requires = "protect")]
+    pub pin: Option<String>,
     /// A tag to select the engine by (`@TAG`; repeatable)
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
@@ -87,8 +92,16 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
         readonly: args.readonly,
         safe_binds: args.safe_binds.clone(),
         data_root: args.data_root.clone(),
+        pin: args.pin.clone(),
         persist: args.persist.clone(),
         tags: args.tags.clone(),
+    };
+    let mut engine = engine;
+    // A protected engine is pinned to what answers now (policy::check_pin).
+    let pin_note = match (pin::record(&mut engine), &engine.pin) {
+        (Some(note), _) => Some(note),
+        (None, Some(p)) if args.pin.is_none() => Some(format!("pinned to {p}")),
+        _ => None,
     };
     // Everything is checked before anything is written: the engine, the link
     // directory, who it serves, and the files in the way.
@@ -160,6 +173,9 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
                 engine.name
             )
         });
+    if let Some(n) = pin_note {
+        report.note(n);
+    }
     let Some(l) = &linker else {
         report.print(args.json)?;
         if let Some(n) = &socket_note {

@@ -207,6 +207,7 @@ fn check_policies(engines: &[&Engine], args: &[OsString], shown: &str) -> Result
                 });
             }
             Verdict::Hold(w) => {
+                policy::check_pin(e, shown)?;
                 held.push(e);
                 why = w;
             }

@@ -7,6 +7,8 @@ use clap::Args;
 use crate::cli::selection;
 use crate::config::{self, Key, Settings, Sources, Tls};
 use crate::edit::Session;
+use crate::edit::pin;
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::view::report::{Done, Kind, Outcome, Report};
@@ -72,6 +74,13 @@ pub struct SetArgs {
     /// Take the data root out (it is asked again)
     #[arg(long)]
     pub no_data_root: bool,
+    /// Pin the engine to the one that answers now (or to IDENTITY, as `list --json` shows a pin):
+    /// destructive commands on another engine there are refused
+    #[arg(long, value_name = "IDENTITY", num_args = 0..=1, conflicts_with = "no_pin")]
+    pub pin: Option<Option<String>>,
+    /// Take the pin out
+    #[arg(long)]
+    pub no_pin: bool,
     /// ssh hosts: how long the shared connection stays after its last use ("10m", "90s", "0": off)
     #[arg(long, value_name = "TIME", conflicts_with = "no_persist")]
     pub persist: Option<String>,
@@ -112,6 +121,7 @@ impl SetArgs {
         s.hint = text(&self.hint, self.no_hint, s.hint);
         s.data_root = text(&self.data_root, self.no_data_root, s.data_root);
         s.persist = text(&self.persist, self.no_persist, s.persist);
+        s.pin = text(&self.pin.clone().flatten(), self.no_pin, s.pin);
         let names = |v: &[String], none: bool, old: Vec<String>| {
             if none {
                 Vec::new()
@@ -136,6 +146,10 @@ impl SetArgs {
         let switch = |on: bool, off: bool, old: bool| (old || on) && !off;
         s.protect = switch(self.protect, self.no_protect, s.protect);
         s.readonly = switch(self.readonly, self.no_readonly, s.readonly);
+        // The pin belongs to protection: it goes with it.
+        if !s.protect {
+            s.pin = None;
+        }
         s
     }
 
@@ -153,11 +167,17 @@ impl SetArgs {
             readonly: true,
             safe_binds: vec![String::new()],
             data_root: Some(String::new()),
+            pin: Some(String::new()),
             persist: Some(String::new()),
             tags: vec![String::new()],
             ..Settings::default()
         };
-        self.apply(&s) == s && self.apply(&all) == all
+        self.pin.is_none() && self.apply(&s) == s && self.apply(&all) == all
+    }
+
+    /// `--pin` without a value: pin to what answers now.
+    fn pins_now(&self) -> bool {
+        matches!(self.pin, Some(None))
     }
 }
 
@@ -185,9 +205,31 @@ pub fn run(args: &SetArgs, sources: &Sources) -> Result<ExitCode> {
     let mut report = Report::default();
     for name in &names {
         let old = session.cfg.require(name)?.settings.clone();
-        let new = args.apply(&old);
+        let mut new = args.apply(&old);
+        if args.pin.is_some() && !new.protect {
+            return Err(Error::Usage(format!(
+                "engine '{name}' is not protected, and a pin holds only a protected engine; \
+                 add --protect"
+            )));
+        }
+        if args.pins_now() {
+            new.pin = Some(engine::policy::identity(&new).map_err(|why| {
+                Error::Failed(format!(
+                    "cannot pin engine '{name}': {why}; nothing was changed. Start it (or fix its \
+                     host), or give what it answers as: --pin 'id=ID name=NAME root=/DATA-ROOT'"
+                ))
+            })?);
+        }
+        // Protected now: pinned to what answers (a note when it cannot be asked).
+        let note = match !old.protect && !args.no_pin {
+            true => pin::record(&mut new),
+            false => None,
+        };
         let changed = session.set(&new)?;
         report.push(outcome(&session, &new, &changed));
+        if let Some(n) = note {
+            report.note(n);
+        }
     }
     session.commit()?;
     session.others_lose(&mut report)?;

@@ -21,6 +21,7 @@ pub enum Key {
     Readonly,
     SafeBinds,
     DataRoot,
+    Pin,
     Persist,
     Tags,
 }
@@ -37,7 +38,7 @@ pub enum Kind {
 
 impl Key {
     /// Every key, in the order a person writes them (and the edits do).
-    pub const ALL: [Key; 11] = [
+    pub const ALL: [Key; 12] = [
         Key::Host,
         Key::Description,
         Key::Aliases,
@@ -47,6 +48,7 @@ impl Key {
         Key::Readonly,
         Key::SafeBinds,
         Key::DataRoot,
+        Key::Pin,
         Key::Persist,
         Key::Tags,
     ];
@@ -63,6 +65,7 @@ impl Key {
             Key::Readonly => "readonly",
             Key::SafeBinds => "safe_binds",
             Key::DataRoot => "data_root",
+            Key::Pin => "pin",
             Key::Persist => "persist",
             Key::Tags => "tags",
         }
@@ -76,7 +79,9 @@ impl Key {
 
     pub const fn kind(self) -> Kind {
         match self {
-            Key::Host | Key::Description | Key::Hint | Key::DataRoot | Key::Persist => Kind::Text,
+            Key::Host | Key::Description | Key::Hint | Key::DataRoot | Key::Pin | Key::Persist => {
+                Kind::Text
+            }
             Key::Aliases | Key::SafeBinds | Key::Tags => Kind::Names,
             Key::Protect | Key::Readonly => Kind::Switch,
             Key::Tls => Kind::Tls,
@@ -97,6 +102,7 @@ impl Key {
             Key::Readonly => Some("--readonly"),
             Key::SafeBinds => Some("--safe-bind"),
             Key::DataRoot => Some("--data-root"),
+            Key::Pin => Some("--pin"),
             Key::Persist => Some("--persist"),
             Key::Tags => Some("--tag"),
         }
@@ -158,6 +164,7 @@ impl Key {
             Key::DataRoot => rules::check_host_dir(value)
                 .map_err(|why| format!("data_root = \"{value}\": {why}")),
             Key::Persist => rules::persist_secs(value).map(drop),
+            Key::Pin => rules::check_pin(value),
             _ => Ok(()),
         }
     }
@@ -194,6 +201,10 @@ pub struct Settings {
     /// `data_root = "/path"`: the engine's data root, when it is not to be
     /// asked (`DockerRootDir` of `/info`).
     pub data_root: Option<String>,
+    /// `pin = "id=… name=… root=…"`: what a protected engine answered as
+    /// when it was protected (rules::pin); a destructive command on an
+    /// engine that now answers as another is refused.
+    pub pin: Option<String>,
     /// `persist = "10m"` as written (checked by rules::persist_secs): how
     /// long an ssh engine's shared connection stays; the engine's own, the
     /// config's top-level one is [`super::Engine::top_persist`].
@@ -218,6 +229,7 @@ impl Settings {
                 (!self.safe_binds.is_empty()).then_some(Value::Names(&self.safe_binds))
             }
             Key::DataRoot => self.data_root.as_deref().map(Value::Text),
+            Key::Pin => self.pin.as_deref().map(Value::Text),
             Key::Persist => self.persist.as_deref().map(Value::Text),
             Key::Tags => (!self.tags.is_empty()).then_some(Value::Names(&self.tags)),
         }
@@ -230,6 +242,7 @@ impl Settings {
             Key::Description => self.description = value,
             Key::Hint => self.hint = value,
             Key::DataRoot => self.data_root = value,
+            Key::Pin => self.pin = value,
             Key::Persist => self.persist = value,
             Key::Aliases | Key::Tls | Key::Protect | Key::Readonly | Key::SafeBinds | Key::Tags => {
             }
@@ -249,6 +262,7 @@ impl Settings {
             | Key::Protect
             | Key::Readonly
             | Key::DataRoot
+            | Key::Pin
             | Key::Persist => {}
         }
     }
@@ -265,6 +279,7 @@ impl Settings {
             | Key::Tls
             | Key::SafeBinds
             | Key::DataRoot
+            | Key::Pin
             | Key::Persist
             | Key::Tags => {}
         }
@@ -421,6 +436,7 @@ mod tests {
             readonly: true,
             safe_binds: vec!["/srv/apps".into(), "/x y".into()],
             data_root: Some("/data/docker".into()),
+            pin: Some(rules::pin("ABCD:EFGH", "box", "/var/lib/docker")),
             persist: Some("90s".into()),
             tags: vec!["nas".into(), "prod".into()],
         }

@@ -101,6 +101,31 @@ pub fn check_host_dir(path: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// `pin`: what identifies an engine, from its `/info`: the ID (which every
+/// dockerd 20.10 on one machine shares), the name (the host's) and the data
+/// root (`DockerRootDir`, last: a path may hold spaces). Written by
+/// [`pin`], compared whole.
+pub fn pin(id: &str, name: &str, root: &str) -> String {
+    format!("id={id} name={name} root={root}")
+}
+
+/// [`pin`]'s shape, for the parser's message.
+pub fn check_pin(value: &str) -> std::result::Result<(), String> {
+    let shaped = value.strip_prefix("id=").and_then(|r| {
+        let (id, r) = r.split_once(" name=")?;
+        let (name, root) = r.split_once(" root=")?;
+        (!id.is_empty() && !id.contains(' ') && !name.contains(' ') && root.starts_with('/'))
+            .then_some(())
+    });
+    match shaped {
+        Some(()) => Ok(()),
+        None => Err(format!(
+            "pin = \"{value}\" is not an engine's identity (\"id=ID name=NAME root=/DATA-ROOT\"); \
+             `dockmux set ENGINE --pin` records the engine's own"
+        )),
+    }
+}
+
 /// TLS goes only with tcp:// hosts.
 #[inline(always)]
 pub fn tls_fits(kind: Kind) -> bool {

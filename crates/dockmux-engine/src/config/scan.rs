@@ -78,6 +78,7 @@ pub(super) fn engine_for(
             readonly: raw.readonly,
             safe_binds: raw.safe_binds.iter().map(|b| b.to_string()).collect(),
             data_root: raw.data_root.map(str::to_string),
+            pin: raw.pin.map(str::to_string),
             persist: raw.persist.map(str::to_string),
             tags: raw.tags.iter().map(|t| t.to_string()).collect(),
         },
@@ -224,6 +225,7 @@ struct Raw<'a> {
     /// Read and checked as the parser does; allocate only when they are there.
     safe_binds: Vec<&'a str>,
     data_root: Option<&'a str>,
+    pin: Option<&'a str>,
     persist: Option<&'a str>,
     tags: Vec<&'a str>,
 }
@@ -253,6 +255,7 @@ fn section<'a>(
         readonly: false,
         safe_binds: Vec::new(),
         data_root: None,
+        pin: None,
         persist: None,
         tags: Vec::new(),
     };
@@ -295,11 +298,12 @@ fn section<'a>(
                             Some(())
                         })?;
                     }
-                    Key::DataRoot | Key::Persist => {
+                    Key::DataRoot | Key::Pin | Key::Persist => {
                         let (v, _) = s.string()?;
                         key.check_text(v).ok()?;
                         match key {
                             Key::DataRoot => raw.data_root = Some(v),
+                            Key::Pin => raw.pin = Some(v),
                             _ => raw.persist = Some(v),
                         }
                     }
@@ -761,6 +765,7 @@ mod tests {
             Just("readonly"),
             Just("safe_binds"),
             Just("data_root"),
+            Just("pin"),
             Just("persist"),
             Just("tags"),
             Just("tag"),
@@ -834,6 +839,12 @@ mod tests {
                 ]),
                 prop::option::of(prop_oneof![Just("\"/data/docker\""), Just("'/'")]),
                 prop::option::of(prop_oneof![Just("\"10m\""), Just("'0'"), Just("\"45\"")]),
+                prop::option::of(prop_oneof![
+                    Just("\"id=A:B name=box root=/var/lib/docker\""),
+                    Just("'id=x name= root=/d d'"),
+                    Just("\"id=0c1f-4a name=n root=/\""),
+                    Just("\"id=x\""),
+                ]),
             ),
         )
             .prop_map(
@@ -846,7 +857,7 @@ mod tests {
                     tls,
                     order,
                     ends,
-                    (protect, readonly, tags, safe_binds, data_root, persist),
+                    (protect, readonly, tags, safe_binds, data_root, persist, pin),
                 )| {
                     let mut lines = vec![format!("host = {host}")];
                     lines.extend(protect.map(|b| format!("protect = {b}")));
@@ -855,6 +866,7 @@ mod tests {
                     lines.extend(safe_binds.map(|b| format!("safe_binds = {b}")));
                     lines.extend(data_root.map(|d| format!("data_root={d}")));
                     lines.extend(persist.map(|p| format!("persist = {p}")));
+                    lines.extend(pin.map(|p| format!("pin = {p}")));
                     lines.extend(desc.map(|d| format!("description = {d}")));
                     lines.extend(hint.map(|h| format!("hint={h}")));
                     lines.extend(aliases.map(|a| format!("aliases = [ {} ]", a.join(" , "))));

@@ -5,9 +5,9 @@
 //! read. An engine that cannot be asked gets no benefit of the doubt: the
 //! caller holds.
 //!
-//! The data root is cached per engine, with the socket's identity (device,
-//! inode, change time): a restarted engine makes a new socket, and the
-//! cache is asked again.
+//! `/info` (the data root and the engine's identity, for `pin`) is cached
+//! per engine, with the socket's identity (device, inode, change time): a
+//! restarted or repointed engine makes a new socket, and it is asked again.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::json;
-use crate::config::Engine;
+use crate::config::Settings as Engine;
 
 /// How long one question may take, all of it.
 const DEADLINE: Duration = Duration::from_millis(1500);
@@ -164,11 +164,33 @@ fn percent_encoded(s: &str) -> String {
 }
 
 /// The engine's data root: `data_root` from the config, else the engine's
-/// `DockerRootDir`, from the cache while the socket is the same one.
+/// `DockerRootDir` ([`info`]).
 pub fn data_root(engine: &Engine) -> Result<String, Why> {
-    if let Some(d) = &engine.data_root {
-        return Ok(d.clone());
+    match &engine.data_root {
+        Some(d) => Ok(d.clone()),
+        None => info(engine).map(|i| i.root),
     }
+}
+
+/// What the engine says it is, from `/info`.
+pub struct Info {
+    pub id: String,
+    pub name: String,
+    /// `DockerRootDir`.
+    pub root: String,
+}
+
+impl Info {
+    /// As `pin = "…"` writes it.
+    pub fn pin(&self) -> String {
+        crate::config::rules::pin(&self.id, &self.name, &self.root)
+    }
+}
+
+/// The engine's `/info` (ID, Name, DockerRootDir), from the cache while the
+/// socket is the same one: one question per engine start, shared by the
+/// data root and the pin.
+pub fn info(engine: &Engine) -> Result<Info, Why> {
     let sock_id = engine
         .unix_socket()
         .and_then(|s| std::fs::metadata(s).ok())
@@ -176,20 +198,36 @@ pub fn data_root(engine: &Engine) -> Result<String, Why> {
     let cache = sock_id.as_ref().and_then(|_| cache_file(&engine.name));
     let key = |id: &str| format!("{}\n{id}\n", engine.host);
     if let (Some(id), Some(file)) = (&sock_id, &cache)
-        && let Some(root) = read_cache(file, &key(id))
+        && let Some(info) = read_cache(file, &key(id))
     {
-        return Ok(root);
+        return Ok(info);
     }
     let body =
         get(engine, "/info")?.ok_or_else(|| format!("engine '{}' has no /info", engine.name))?;
-    let root = json::field(&body, "DockerRootDir")
-        .and_then(json::string)
-        .filter(|r| r.starts_with('/') && !r.contains('\n'))
+    let text = |k: &str| {
+        json::field(&body, k)
+            .and_then(json::string)
+            .filter(|v| !v.chars().any(crate::text::escape::is_unsafe))
+    };
+    // The pin's words are split at spaces; the root is its last.
+    let word = |k: &str| text(k).filter(|v| !v.contains(' '));
+    let root = text("DockerRootDir")
+        .filter(|r| r.starts_with('/'))
         .ok_or_else(|| format!("engine '{}' did not say its DockerRootDir", engine.name))?;
+    let info = Info {
+        id: word("ID")
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| "-".into()),
+        name: word("Name").unwrap_or_default(),
+        root,
+    };
     if let (Some(id), Some(file)) = (&sock_id, &cache) {
-        write_cache(file, &format!("{}{root}\n", key(id)));
+        write_cache(
+            file,
+            &format!("{}{}\n{}\n{}\n", key(id), info.id, info.name, info.root),
+        );
     }
-    Ok(root)
+    Ok(info)
 }
 
 /// `$XDG_CACHE_HOME/dockmux/data-root/NAME` (or `~/.cache/…`).
@@ -211,9 +249,9 @@ fn mine(meta: &std::fs::Metadata) -> bool {
     meta.uid() == unsafe { libc::geteuid() } && meta.mode() & 0o022 == 0
 }
 
-/// The cached root when the file is this user's alone and was written for
+/// The cached answer when the file is this user's alone and was written for
 /// the same host and socket.
-fn read_cache(file: &Path, key: &str) -> Option<String> {
+fn read_cache(file: &Path, key: &str) -> Option<Info> {
     let dir_ok = std::fs::symlink_metadata(file.parent()?).is_ok_and(|m| m.is_dir() && mine(&m));
     let mut f = std::fs::OpenOptions::new()
         .read(true)
@@ -226,8 +264,13 @@ fn read_cache(file: &Path, key: &str) -> Option<String> {
     }
     let mut text = String::new();
     f.read_to_string(&mut text).ok()?;
-    let root = text.strip_prefix(key)?.strip_suffix('\n')?;
-    (root.starts_with('/') && !root.contains('\n')).then(|| root.to_string())
+    let mut lines = text.strip_prefix(key)?.strip_suffix('\n')?.split('\n');
+    let (id, name, root) = (lines.next()?, lines.next()?, lines.next()?);
+    (lines.next().is_none() && root.starts_with('/')).then(|| Info {
+        id: id.to_string(),
+        name: name.to_string(),
+        root: root.to_string(),
+    })
 }
 
 /// Best effort: a cache that cannot be written is asked again next time.

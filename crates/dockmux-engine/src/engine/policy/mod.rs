@@ -68,8 +68,41 @@ pub fn enforce(command: &str, engine: &Engine, args: &[OsString]) -> Result<()> 
             command: shown(command, args),
             origin: engine.origin.to_string(),
         }),
-        Verdict::Hold(why) => confirm::confirm(&[engine], &shown(command, args), &why),
+        Verdict::Hold(why) => {
+            let shown = shown(command, args);
+            check_pin(engine, &shown)?;
+            confirm::confirm(&[engine], &shown, &why)
+        }
     }
+}
+
+/// A held command on a pinned engine runs only where the pin says: an
+/// engine that answers as another (its socket repointed, the box
+/// reinstalled) is refused, not asked, since typing the name back would
+/// confirm the wrong engine. Asked from `/info`, cached per socket; an
+/// engine that cannot be asked is held as ever.
+pub fn check_pin(engine: &Engine, shown: &str) -> Result<()> {
+    let Some(pin) = &engine.pin else {
+        return Ok(());
+    };
+    match ask::info(engine) {
+        Ok(now) if now.pin() != *pin => Err(Error::EngineChanged {
+            engine: engine.name.clone(),
+            command: shown.to_string(),
+            pinned: pin.clone(),
+            now: now.pin(),
+            origin: engine.origin.to_string(),
+            system: matches!(&engine.origin, crate::config::Origin::File(p)
+                if **p == *crate::config::Sources::from_env().system),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What `engine` answers as now, written as its `pin`; else why it cannot
+/// be asked (not a local socket, down, no answer within the deadline).
+pub fn identity(engine: &crate::config::Settings) -> std::result::Result<String, String> {
+    ask::info(engine).map(|i| i.pin())
 }
 
 /// The command line as the user could type it again, safe to show: a word

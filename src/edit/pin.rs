@@ -1,0 +1,23 @@
+//! Pinning a protected engine to the engine that answers now (`pin`, see
+//! engine::policy::check_pin): what `add` and `set` record.
+
+use crate::config::Settings;
+use crate::engine::policy;
+
+/// Pins a protected engine that has no pin yet to what its socket answers
+/// as; the report's note: why it could not be asked, and how to pin it later.
+pub fn record(engine: &mut Settings) -> Option<String> {
+    if !engine.protect || engine.pin.is_some() {
+        return None;
+    }
+    match policy::identity(engine) {
+        Ok(pin) => {
+            engine.pin = Some(pin);
+            None
+        }
+        Err(why) => Some(format!(
+            "         note: not pinned ({why}); once it answers: dockmux set {} --pin\n",
+            engine.name
+        )),
+    }
+}
