@@ -26,6 +26,7 @@ mod hardening;
 mod hosts;
 mod install;
 mod layout;
+mod lift;
 mod links;
 mod man;
 mod management;

@@ -75,6 +75,9 @@ pub enum Command {
     Rename(cmd::rename::RenameArgs),
     /// Change engines in place: host, description, aliases, tags, protect, readonly
     Set(cmd::set::SetArgs),
+    /// Lift a protected engine's second yes for a while (for you only), or resume it
+    #[command(subcommand)]
+    Protect(cmd::protect::ProtectCmd),
     /// Docker contexts: export engines as contexts, import contexts as engines
     #[command(subcommand)]
     Contexts(cmd::contexts::ContextsCmd),
@@ -186,6 +189,7 @@ pub fn run(argv: &[OsString], foreign: Option<&str>) -> Result<ExitCode> {
         Command::Remove(args) => cmd::remove::run(args, &sources),
         Command::Rename(args) => cmd::rename::run(args, &sources),
         Command::Set(args) => cmd::set::run(args, &sources),
+        Command::Protect(args) => cmd::protect::run(args, &sources),
         Command::Contexts(args) => cmd::contexts::run(args, &sources),
         Command::Completions(args) => cmd::completions::run(args, &sources),
         Command::Install(args) => cmd::install::run(args, &sources, Cli::command()),

@@ -208,7 +208,10 @@ fn check_policies(engines: &[&Engine], args: &[OsString], shown: &str) -> Result
             }
             Verdict::Hold(w) => {
                 policy::check_pin(e, shown)?;
-                held.push(e);
+                // Lifted for this user (dockmux protect lift): no second yes.
+                if policy::lift::until(e).is_none() {
+                    held.push(e);
+                }
                 why = w;
             }
         }

@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use crate::config::{self, Config, Engine, Settings, Sources};
 use crate::docker::probe::{self, Status};
+use crate::engine::policy::lift;
 use crate::error::Result;
 use crate::exit_codes::ExitCode;
+use crate::view::lifted;
 use crate::{cli::selection, engine::forward, output, view::render};
 
 #[derive(Args, Debug)]
@@ -38,6 +40,9 @@ pub struct EngineJson<'a> {
     pub commands: Vec<String>,
     /// "protect", "readonly" or null: the policy the keys give.
     pub policy: Option<&'static str>,
+    /// When a protection lifted by this user ends ("2026-12-07T06:10:23Z");
+    /// null when it is not lifted.
+    pub lifted_until: Option<String>,
     pub source: String,
     /// `None` (null) when not probed.
     pub status: Option<Status>,
@@ -60,6 +65,7 @@ impl<'a> EngineJson<'a> {
             settings: &e.settings,
             commands: e.commands().collect(),
             policy: e.policy().map(|p| p.as_str()),
+            lifted_until: lifted_until(e).map(lifted::utc),
             source: e.origin.to_string(),
             status,
             connection: forward::State::of(e).label(),
@@ -105,6 +111,14 @@ pub fn run(args: &ListArgs, sources: &Sources) -> Result<ExitCode> {
     }
     output::notes(&skipped);
     Ok(ExitCode::Failure)
+}
+
+/// Until when this user lifted `e`'s protection (only a protected engine's
+/// counts: a read-only one refuses all the same).
+fn lifted_until(e: &Engine) -> Option<std::time::SystemTime> {
+    (e.policy() == Some(config::Policy::Protect))
+        .then(|| lift::until(e))
+        .flatten()
 }
 
 /// An engine whose table holds a mistake, in `list --json`: its name, its
@@ -195,7 +209,11 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
             }
         }
         if policies {
-            row.push(e.policy().map_or("-", |p| p.as_str()).to_string());
+            row.push(match (e.policy(), lifted_until(e)) {
+                (Some(_), Some(until)) => format!("protect, lifted until {}", lifted::clock(until)),
+                (p, None) => p.map_or("-", |p| p.as_str()).to_string(),
+                (None, Some(_)) => "-".to_string(),
+            });
         }
         if ssh {
             row.push(connection.unwrap_or("-").to_string());

@@ -15,6 +15,7 @@ pub mod find;
 pub mod install;
 pub mod link;
 pub mod list;
+pub mod protect;
 pub mod ps;
 pub mod push;
 pub mod remove;
