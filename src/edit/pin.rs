@@ -15,6 +15,10 @@ pub fn record(engine: &mut Settings) -> Option<String> {
             engine.pin = Some(pin);
             None
         }
+        Err(_) if engine.unix_socket().is_none() => Some(
+            "         note: not pinned: only an engine on a local unix socket can be asked what it is\n"
+                .to_string(),
+        ),
         Err(why) => Some(format!(
             "         note: not pinned ({why}); once it answers: dockmux set {} --pin\n",
             engine.name
