@@ -392,20 +392,26 @@ fn dist_deb_holds_the_binary_links_pages_and_completions_where_debian_looks() {
         let text = Out::of(Command::new("/bin/gzip").arg("-dc").arg(&gz));
         assert_eq!(text.raw.stdout, page.roff, "{}", page.file_name());
     }
+    let tar_bin = tarball_binary(a, env.root());
+    assert_eq!(
+        std::fs::read(x.join("usr/bin/dockmux")).unwrap(),
+        std::fs::read(&tar_bin).unwrap()
+    );
+}
+
+/// The tarball's binary, extracted under `dir`; its path.
+fn tarball_binary(a: &Artifacts, dir: &Path) -> PathBuf {
     let top = format!("dockmux-{VERSION}-{TARGET}");
     Out::of(
         Command::new("/bin/tar")
             .arg("-xzf")
             .arg(&a.tarball)
             .arg("-C")
-            .arg(env.root())
+            .arg(dir)
             .arg(format!("{top}/dockmux")),
     )
     .ok();
-    assert_eq!(
-        std::fs::read(x.join("usr/bin/dockmux")).unwrap(),
-        std::fs::read(env.root().join(&top).join("dockmux")).unwrap()
-    );
+    dir.join(top).join("dockmux")
 }
 
 fn create(engine: &testbed::Engine, name: &str) {
@@ -513,16 +519,7 @@ fn dist_deb_installs_reaches_an_engine_shows_man_and_removes_cleanly() {
     std::fs::create_dir_all(&ovl).unwrap();
     std::fs::create_dir_all(&out).unwrap();
     // The tarball's binary, for `install` from a download beside the package.
-    let top = format!("dockmux-{VERSION}-{TARGET}");
-    Out::of(
-        Command::new("/bin/tar")
-            .arg("-xzf")
-            .arg(&a.tarball)
-            .arg("-C")
-            .arg(env.root())
-            .arg(format!("{top}/dockmux")),
-    )
-    .ok();
+    let tar_bin = tarball_binary(a, env.root());
     let run = Out::of(
         Command::new("/usr/bin/unshare")
             .args(["--mount", "--propagation", "private", "/bin/bash", "-c"])
@@ -535,7 +532,7 @@ fn dist_deb_installs_reaches_an_engine_shows_man_and_removes_cleanly() {
             .env("home", &env.home)
             .env("uid", user.uid.to_string())
             .env("gid", user.gid.to_string())
-            .env("tar", env.root().join(&top).join("dockmux"))
+            .env("tar", &tar_bin)
             .env("deb", &a.deb)
             .env("pg", &tb.pg.host)
             .env("lzc", &tb.lzc.host),
