@@ -1255,7 +1255,7 @@ fn run_flags(client: &Path) -> Vec<(String, Option<char>, bool, String)> {
 /// empty for such flags that reach nothing of the host (limits, in-container
 /// paths, the client's own files). A flag the help describes so and this
 /// test does not know fails the test, for someone to judge.
-fn reaching_values(flag: &str) -> Option<Vec<&'static str>> {
+pub(crate) fn reaching_values(flag: &str) -> Option<Vec<&'static str>> {
     Some(match flag {
         "volume" => vec![
             "/:/h",
@@ -1343,9 +1343,15 @@ fn reaches_host(desc: &str) -> bool {
     .any(|w| desc.contains(w))
 }
 
-#[test]
-fn the_run_corpus_from_both_clients_help_is_held_on_a_protected_engine() {
-    let env = env();
+/// The corpus: each flag of both clients' `run --help` whose help says it
+/// may reach the host, with each of `values(flag)` in every spelling the
+/// client takes, after each of `cmds`, then `tail` (the image and command);
+/// the lines, each once, and the flags.
+pub(crate) fn corpus(
+    cmds: &[&[&str]],
+    values: &dyn Fn(&str, &str) -> Vec<String>,
+    tail: &[&str],
+) -> (Vec<Vec<String>>, std::collections::BTreeSet<String>) {
     let mut lines: Vec<Vec<String>> = Vec::new();
     let mut flags = std::collections::BTreeSet::new();
     for client in crate::harness::testbed::all_dockers() {
@@ -1358,14 +1364,8 @@ fn the_run_corpus_from_both_clients_help_is_held_on_a_protected_engine() {
             {
                 continue;
             }
-            let values = reaching_values(&long).unwrap_or_else(|| {
-                panic!(
-                    "{}: --{long} ({desc}): judge what it reaches and add it to reaching_values",
-                    client.display()
-                )
-            });
             flags.insert(long.clone());
-            for v in values {
+            for v in values(&long, &format!("{}: --{long} ({desc})", client.display())) {
                 let mut spellings: Vec<Vec<String>> = Vec::new();
                 if takes {
                     spellings.push(vec![format!("--{long}={v}")]);
@@ -1380,7 +1380,6 @@ fn the_run_corpus_from_both_clients_help_is_held_on_a_protected_engine() {
                     let harmless = match long.as_str() {
                         "volume" => "/anon",
                         "mount" => "type=tmpfs,dst=/t",
-                        "cap-add" | "security-opt" | "device-cgroup-rule" => "",
                         _ => "",
                     };
                     if !harmless.is_empty() {
@@ -1391,22 +1390,19 @@ fn the_run_corpus_from_both_clients_help_is_held_on_a_protected_engine() {
                             v.to_string(),
                         ]);
                     }
-                } else {
+                } else if v.is_empty() {
                     for b in ["", "=true", "=1", "=True", "=t"] {
                         spellings.push(vec![format!("--{long}{b}")]);
                     }
+                } else {
+                    spellings.push(vec![format!("--{long}={v}")]);
                 }
                 for s in spellings {
-                    for cmd in [
-                        &["run"][..],
-                        &["create"],
-                        &["container", "run"],
-                        &["-l", "info", "container", "create"],
-                    ] {
+                    for cmd in cmds {
                         let mut line: Vec<String> = cmd.iter().map(|c| c.to_string()).collect();
                         line.push("--rm".into());
                         line.extend(s.iter().cloned());
-                        line.extend(["alpine".to_string(), "sh".to_string()]);
+                        line.extend(tail.iter().map(|t| t.to_string()));
                         if !lines.contains(&line) {
                             lines.push(line);
                         }
@@ -1415,6 +1411,28 @@ fn the_run_corpus_from_both_clients_help_is_held_on_a_protected_engine() {
             }
         }
     }
+    (lines, flags)
+}
+
+#[test]
+fn the_run_corpus_from_both_clients_help_is_held_on_a_protected_engine() {
+    let env = env();
+    let values = |flag: &str, what: &str| -> Vec<String> {
+        reaching_values(flag)
+            .unwrap_or_else(|| {
+                panic!("{what}: judge what it reaches and add it to reaching_values")
+            })
+            .iter()
+            .map(|v| v.to_string())
+            .collect()
+    };
+    let cmds: [&[&str]; 4] = [
+        &["run"],
+        &["create"],
+        &["container", "run"],
+        &["-l", "info", "container", "create"],
+    ];
+    let (lines, flags) = corpus(&cmds, &values, &["alpine", "sh"]);
     let mut ran = Vec::new();
     for line in &lines {
         let out = env.run("lzc-docker", line);

@@ -544,3 +544,176 @@ fn a_network_whose_driver_is_host_is_held_by_what_it_is() {
         );
     }
 }
+
+/// Values of the corpus's flags that a protected engine should let run:
+/// what keeps a container in its sandbox, and the flags the policy judges
+/// harmless (limits on a device, the client's own files, in-container paths).
+fn sandboxed_values(flag: &str) -> Vec<&'static str> {
+    match flag {
+        "volume" => vec!["/anon", "corpus-fresh:/d"],
+        "mount" => vec!["type=tmpfs,dst=/t", "type=volume,dst=/anon"],
+        "tmpfs" => vec!["/t", "/t:size=1m"],
+        "cap-drop" => vec!["ALL", "NET_RAW"],
+        "security-opt" => vec!["no-new-privileges", "no-new-privileges:true"],
+        "privileged" => vec!["false"],
+        "network" => vec!["none"],
+        "ipc" => vec!["private", "shareable", "none"],
+        "cgroupns" => vec!["private"],
+        "read-only" => vec!["true"],
+        "workdir" => vec!["/w"],
+        "volume-driver" => vec!["local"],
+        "runtime" => vec!["runc"],
+        "blkio-weight-device" => vec!["/dev/loop0:100"],
+        "device-read-bps" | "device-write-bps" => vec!["/dev/loop0:1mb"],
+        "device-read-iops" | "device-write-iops" => vec!["/dev/loop0:100"],
+        "cgroup-parent" => vec!["corpus"],
+        _ => vec![],
+    }
+}
+
+/// What a created container reaches past its sandbox, by the engine's own
+/// record of it (`docker inspect`): host binds, devices, device rules,
+/// capabilities, privilege, the host's or another container's namespaces,
+/// security options other than no-new-privileges, another container's
+/// volumes, volume driver options. Empty when it reaches nothing.
+fn reaches(c: &serde_json::Value) -> Vec<String> {
+    let h = &c["HostConfig"];
+    let mut found = Vec::new();
+    let list = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+    for b in list(&h["Binds"]) {
+        if b.as_str().is_some_and(|b| b.starts_with('/')) {
+            found.push(format!("bind {b}"));
+        }
+    }
+    for m in list(&c["Mounts"]) {
+        if m["Type"] == "bind" {
+            found.push(format!("bind mount {}", m["Source"]));
+        }
+    }
+    for m in list(&h["Mounts"]) {
+        let opts = &m["VolumeOptions"]["DriverConfig"]["Options"];
+        if m["Type"] == "bind" || opts.as_object().is_some_and(|o| !o.is_empty()) {
+            found.push(format!("mount {m}"));
+        }
+    }
+    for key in [
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "CapAdd",
+        "VolumesFrom",
+    ] {
+        if !list(&h[key]).is_empty() {
+            found.push(format!("{key} {}", h[key]));
+        }
+    }
+    if h["Privileged"] != false {
+        found.push("privileged".into());
+    }
+    for key in [
+        "PidMode",
+        "IpcMode",
+        "UTSMode",
+        "UsernsMode",
+        "CgroupnsMode",
+        "NetworkMode",
+    ] {
+        let mode = h[key].as_str().unwrap_or_default();
+        if mode == "host" || mode.starts_with("container:") {
+            found.push(format!("{key} {mode}"));
+        }
+    }
+    if c["NetworkSettings"]["Networks"].get("host").is_some() {
+        found.push("on the host network".into());
+    }
+    for o in list(&h["SecurityOpt"]) {
+        if !o
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("no-new-privileges")
+        {
+            found.push(format!("security option {o}"));
+        }
+    }
+    found
+}
+
+/// The run corpus (tests/policy.rs: both clients' run help, every spelling)
+/// with values that reach past the sandbox and values that do not, on the
+/// real protected engine: every line the policy lets through unheld is
+/// created for real, and the engine's record of the container shows that
+/// it reaches nothing past its sandbox.
+#[test]
+fn the_run_corpus_lets_through_only_what_the_real_engine_keeps_in_its_sandbox() {
+    let started = std::time::Instant::now();
+    let env = protected("");
+    let token = unique("corpus");
+    let label = format!("dmx-corpus={token}");
+    let values = |flag: &str, _: &str| -> Vec<String> {
+        crate::policy::reaching_values(flag)
+            .unwrap_or_default()
+            .into_iter()
+            .chain(sandboxed_values(flag))
+            .map(|v| v.to_string())
+            .collect()
+    };
+    let cmds: [&[&str]; 2] = [
+        &["create", "-l", &label],
+        &["container", "create", "-l", &label],
+    ];
+    let (lines, flags) = crate::policy::corpus(&cmds, &values, &[IMAGE, "true"]);
+    let (mut held, mut refused, mut created) = (0, 0, 0);
+    for line in &lines {
+        let out = env.run("lzc-docker", line);
+        match out.code {
+            Some(125) if out.stderr.contains("is protected") => held += 1,
+            Some(0) => created += 1,
+            // The engine or the client refused the value itself.
+            _ => refused += 1,
+        }
+    }
+    // What every container gets from this engine (cgroup v1: the host's
+    // cgroup namespace): the engine's default, not the line's doing.
+    let plain = Out::of(lzc().args(["create", "-l", &label, IMAGE, "true"]));
+    let plain = plain.ok().trim().to_string();
+    let ids = Out::of(lzc().args([
+        "ps",
+        "-aq",
+        "--no-trunc",
+        "--filter",
+        &format!("label={label}"),
+    ]));
+    let ids: Vec<String> = ids.ok().lines().map(String::from).collect();
+    assert_eq!(ids.len(), created + 1);
+    let inspected = Out::of(lzc().args(["inspect", &plain]));
+    let inspected: serde_json::Value = serde_json::from_str(inspected.ok()).unwrap();
+    let default = reaches(&inspected[0]);
+    let mut bad = Vec::new();
+    for chunk in ids.chunks(100) {
+        let out = Out::of(lzc().arg("inspect").args(chunk));
+        let all: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
+        for c in all.as_array().unwrap() {
+            let mut found = reaches(c);
+            found.retain(|f| !default.contains(f));
+            if !found.is_empty() {
+                bad.push(format!("{}: {found:?}", c["Args"]));
+            }
+        }
+        Out::of(lzc().args(["rm", "-f", "-v"]).args(chunk)).ok();
+    }
+    let _ = lzc().args(["volume", "rm", "corpus-fresh"]).output();
+    eprintln!(
+        "real-engine corpus: {} lines over {} flags; {held} held, {created} created and inspected, \
+         {refused} refused by docker itself; {} reached past the sandbox; {:.1} s",
+        lines.len(),
+        flags.len(),
+        bad.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        bad.is_empty(),
+        "ran unheld and reached past the sandbox:\n{}",
+        bad.join("\n")
+    );
+    assert!(held > 300 && created > 20, "{held} {created}");
+}
