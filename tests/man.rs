@@ -163,3 +163,55 @@ fn the_config_pages_example_is_a_valid_config() {
         assert!(shown.contains(want), "{want} not in:\n{shown}");
     }
 }
+
+/// Each page's synopsis, as man shows it, has every option with its value
+/// as `--help` gives it (`--timeout DURATION`, not `[--timeout]`) and
+/// clap's usage's `...` for what is taken more than once (`[ENGINE]...`).
+#[test]
+fn synopses_show_values_and_repetition() {
+    let env = Env::new();
+    let pages = man::pages(Cli::command());
+    for command in ["list", "ps", "each", "add", "remove", "set"] {
+        let page = pages
+            .iter()
+            .find(|p| p.name == format!("dockmux-{command}"))
+            .unwrap();
+        let file = env.root().join(page.file_name());
+        std::fs::write(&file, &page.roff).unwrap();
+        let text = render(&file).ok().to_string();
+        let synopsis: String = text
+            .split("SYNOPSIS\n")
+            .nth(1)
+            .and_then(|t| t.split("\nDESCRIPTION").next())
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let help = Out::of(&mut env.dockmux([command, "--help"]))
+            .ok()
+            .to_string();
+        // `  -j, --jobs <N>` and `      --timeout <DURATION>`.
+        for line in help
+            .lines()
+            .map(str::trim_start)
+            // Not the `- auto: …` lines of possible values.
+            .filter(|l| l.starts_with('-') && !l.starts_with("- "))
+        {
+            let flag = line.split("  ").next().unwrap();
+            let long = flag.split(", ").last().unwrap();
+            let want = long.replace(['<', '>'], "");
+            assert!(
+                synopsis.contains(&want),
+                "{command}: no {want:?} in {synopsis:?}"
+            );
+        }
+        let usage = help.lines().find(|l| l.starts_with("Usage:")).unwrap();
+        for word in usage.split_whitespace().filter(|w| w.ends_with("...")) {
+            let want = word.to_string();
+            assert!(
+                synopsis.contains(&want),
+                "{command}: no {want:?} in {synopsis:?}"
+            );
+        }
+    }
+}

@@ -9,7 +9,7 @@
 
 pub(crate) mod files;
 
-use clap::Command;
+use clap::{ArgAction, Command};
 use clap_mangen::Man;
 
 /// One manual page.
@@ -115,6 +115,68 @@ fn clap_section(
     }
 }
 
+/// The synopsis line: every option with its value (`--timeout DURATION`,
+/// which clap_mangen's drops), `...` after what may be given more than
+/// once (`[ENGINE]...`), brackets around what may be left out.
+fn synopsis(cmd: &Command) -> String {
+    let roff = |s: &str| s.replace('-', "\\-");
+    // Not hyphenated: an option broken over two lines cannot be copied.
+    let mut line = format!(".nh\n\\fB{}\\fR", roff(&typed(cmd)));
+    let many = |a: &clap::Arg| {
+        matches!(a.get_action(), ArgAction::Append | ArgAction::Count)
+            || a.get_num_args().is_some_and(|n| n.max_values() > 1)
+    };
+    let value = |a: &clap::Arg| {
+        let names: Vec<String> = match a.get_value_names() {
+            Some(v) => v.iter().map(|n| n.to_string()).collect(),
+            None => vec![a.get_id().as_str().to_uppercase()],
+        };
+        names
+            .iter()
+            .map(|n| format!("\\fI{}\\fR", roff(n)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let visible: Vec<&clap::Arg> = cmd.get_arguments().filter(|a| !a.is_hide_set()).collect();
+    for a in visible.iter().filter(|a| !a.is_positional()) {
+        let mut names = Vec::new();
+        if let Some(s) = a.get_short() {
+            names.push(format!("\\fB\\-{s}\\fR"));
+        }
+        if let Some(l) = a.get_long() {
+            names.push(format!("\\fB\\-\\-{}\\fR", roff(l)));
+        }
+        let mut item = names.join("|");
+        if a.get_action().takes_values() {
+            item.push(' ');
+            item.push_str(&value(a));
+        }
+        line.push(' ');
+        line.push_str(&match a.is_required_set() {
+            true => item,
+            false => format!("[{item}]"),
+        });
+        if many(a) {
+            line.push_str("...");
+        }
+    }
+    for a in visible.iter().filter(|a| a.is_positional()) {
+        line.push(' ');
+        line.push_str(&match a.is_required_set() {
+            true => format!("<{}>", value(a)),
+            false => format!("[{}]", value(a)),
+        });
+        if many(a) {
+            line.push_str("...");
+        }
+    }
+    if cmd.has_subcommands() {
+        line.push_str(" <\\fICOMMAND\\fR>");
+    }
+    line.push_str("\n.hy\n");
+    line
+}
+
 /// dockmux(1): the hand-written page with the root's options, every
 /// command with its options, and the list of pages filled in.
 fn dockmux_page(root: &Command, commands: &[&Command]) -> String {
@@ -123,7 +185,7 @@ fn dockmux_page(root: &Command, commands: &[&Command]) -> String {
     for cmd in commands {
         all.push_str(&format!(".SS \"{}\"\n", typed(cmd)));
         let man = Man::new((*cmd).clone());
-        all.push_str(&clap_section(&man, Man::render_synopsis_section, false));
+        all.push_str(&synopsis(cmd));
         all.push_str(".PP\n");
         all.push_str(&clap_section(&man, Man::render_description_section, false));
         if cmd.get_arguments().any(|a| !a.is_hide_set()) {
@@ -144,7 +206,8 @@ fn command_page(cmd: &Command) -> String {
     let man = Man::new(cmd.clone());
     let mut text = String::new();
     text.push_str(&clap_section(&man, Man::render_name_section, true));
-    text.push_str(&clap_section(&man, Man::render_synopsis_section, true));
+    text.push_str(".SH SYNOPSIS\n");
+    text.push_str(&synopsis(cmd));
     text.push_str(&clap_section(&man, Man::render_description_section, true));
     if cmd.get_arguments().any(|a| !a.is_hide_set()) {
         text.push_str(&clap_section(&man, Man::render_options_section, true));
