@@ -148,8 +148,13 @@ fn synopsis(cmd: &Command) -> String {
         }
         let mut item = names.join("|");
         if a.get_action().takes_values() {
+            // `--pin [IDENTITY]`: a value that may be left out.
+            let optional = a.get_num_args().is_some_and(|n| n.min_values() == 0);
             item.push(' ');
-            item.push_str(&value(a));
+            item.push_str(&match optional {
+                true => format!("[{}]", value(a)),
+                false => value(a),
+            });
         }
         line.push(' ');
         line.push_str(&match a.is_required_set() {
