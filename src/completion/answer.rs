@@ -445,6 +445,7 @@ mod tests {
             "find text",
             "contexts import contexts",
             "push host",
+            "protect lift duration",
         ];
         let mut engine_args = Vec::new();
         for (path, cmd) in &all {
