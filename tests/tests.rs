@@ -33,6 +33,7 @@ mod management;
 mod messages;
 mod pin;
 mod policy;
+mod preview;
 mod protect;
 mod readme;
 mod remote;

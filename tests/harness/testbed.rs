@@ -109,6 +109,11 @@ pub fn private(name: &str) -> EngineGuard {
     EngineGuard(new_engine(name, &format!("p{n}-{clean}")))
 }
 
+/// The tar every engine's image is imported from (Debian's static busybox).
+pub fn rootfs_tar() -> PathBuf {
+    base().rootfs_tar.clone()
+}
+
 /// Panics with a clear message unless real engines can run here.
 pub fn require_engines() {
     // SAFETY: geteuid has no preconditions.

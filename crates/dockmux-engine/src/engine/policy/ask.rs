@@ -29,6 +29,25 @@ pub type Why = String;
 /// `GET path` on `engine`'s socket: the body of a 200 answer, or a 404's
 /// `None`; any other outcome is the reason it could not be asked.
 fn get(engine: &Engine, path: &str) -> Result<Option<Vec<u8>>, Why> {
+    let until = Instant::now() + DEADLINE;
+    get_within(engine, path, until, MAX_ANSWER).map(|a| a.map(|a| a.body))
+}
+
+/// An engine's answer: its body, and the API version it speaks (the
+/// `Api-Version` header).
+pub struct Answer {
+    pub body: Vec<u8>,
+    pub api: Option<(u32, u32)>,
+}
+
+/// [`get`] by a deadline shared with other questions, reading at most
+/// `cap` bytes.
+pub fn get_within(
+    engine: &Engine,
+    path: &str,
+    until: Instant,
+    cap: usize,
+) -> Result<Option<Answer>, Why> {
     let Some(sock) = engine.unix_socket() else {
         return Err(format!(
             "engine '{}' is not on a local unix socket, so dockmux cannot ask it",
@@ -36,19 +55,13 @@ fn get(engine: &Engine, path: &str) -> Result<Option<Vec<u8>>, Why> {
         ));
     };
     let cannot = |e: std::io::Error| format!("cannot ask engine '{}': {e}", engine.name);
-    let start = Instant::now();
     let mut s = UnixStream::connect(sock).map_err(cannot)?;
     let left = || {
-        DEADLINE
-            .checked_sub(start.elapsed())
+        until
+            .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
     };
-    let timed_out = || {
-        format!(
-            "engine '{}' did not answer within {DEADLINE:?}",
-            engine.name
-        )
-    };
+    let timed_out = || format!("engine '{}' did not answer in time", engine.name);
     s.set_write_timeout(left()).map_err(cannot)?;
     // HTTP/1.0: the answer is not chunked and ends when the engine closes.
     s.write_all(format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").as_bytes())
@@ -62,9 +75,9 @@ fn get(engine: &Engine, path: &str) -> Result<Option<Vec<u8>>, Why> {
         s.set_read_timeout(Some(d)).map_err(cannot)?;
         match s.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) if answer.len() + n > MAX_ANSWER => {
+            Ok(n) if answer.len() + n > cap => {
                 return Err(format!(
-                    "engine '{}' answered {path} with more than {MAX_ANSWER} bytes",
+                    "engine '{}' answered {path} with more than {cap} bytes",
                     engine.name
                 ));
             }
@@ -91,7 +104,10 @@ fn get(engine: &Engine, path: &str) -> Result<Option<Vec<u8>>, Why> {
         .filter(|_| answer.starts_with(b"HTTP/1."))
         .ok_or_else(bad)?;
     match status {
-        b"200" => Ok(Some(answer[head_end + 4..].to_vec())),
+        b"200" => Ok(Some(Answer {
+            api: api_version(&answer[..head_end]),
+            body: answer[head_end + 4..].to_vec(),
+        })),
         b"404" => Ok(None),
         other => Err(format!(
             "engine '{}' answered {path} with status {}",
@@ -99,6 +115,17 @@ fn get(engine: &Engine, path: &str) -> Result<Option<Vec<u8>>, Why> {
             crate::text::escape::bytes(other)
         )),
     }
+}
+
+/// The `Api-Version: 1.41` header of an answer's head.
+fn api_version(head: &[u8]) -> Option<(u32, u32)> {
+    let text = std::str::from_utf8(head).ok()?;
+    let value = text.split("\r\n").find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("api-version").then_some(v.trim())
+    })?;
+    let (major, minor) = value.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 /// What a named volume is, as far as the policy cares.

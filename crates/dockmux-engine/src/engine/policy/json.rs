@@ -9,38 +9,11 @@
 /// Go's decoder reads the last, a duplicate key makes the answer unclear:
 /// `None`). `None` when `doc` is not an object or has no such key.
 pub fn field<'a>(doc: &'a [u8], key: &str) -> Option<&'a [u8]> {
-    let mut i = skip_ws(doc, 0);
-    if doc.get(i) != Some(&b'{') {
-        return None;
-    }
-    i += 1;
-    let mut found = None;
-    loop {
-        i = skip_ws(doc, i);
-        match doc.get(i)? {
-            b'}' => return found,
-            b',' => {
-                i += 1;
-                continue;
-            }
-            b'"' => {}
-            _ => return None,
-        }
-        let k_end = string_end(doc, i)?;
-        let k = string(&doc[i..k_end]);
-        i = skip_ws(doc, k_end);
-        if doc.get(i) != Some(&b':') {
-            return None;
-        }
-        let start = skip_ws(doc, i + 1);
-        let end = value_end(doc, start)?;
-        if k.as_deref() == Some(key) {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(&doc[start..end]);
-        }
-        i = end;
+    let entries = entries(doc)?;
+    let mut hits = entries.into_iter().filter(|(k, _)| k == key);
+    match (hits.next(), hits.next()) {
+        (Some((_, v)), None) => Some(v),
+        _ => None,
     }
 }
 
@@ -64,6 +37,47 @@ pub fn items(raw: &[u8]) -> Option<Vec<&[u8]>> {
             }
         }
     }
+}
+
+/// The keys and raw values of the object `raw` (`None` when it is not one).
+pub fn entries(raw: &[u8]) -> Option<Vec<(String, &[u8])>> {
+    let mut i = skip_ws(raw, 0);
+    if raw.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut out = Vec::new();
+    loop {
+        i = skip_ws(raw, i);
+        match raw.get(i)? {
+            b'}' => return Some(out),
+            b',' => i += 1,
+            b'"' => {
+                let k_end = string_end(raw, i)?;
+                let k = string(&raw[i..k_end])?;
+                i = skip_ws(raw, k_end);
+                if raw.get(i) != Some(&b':') {
+                    return None;
+                }
+                let start = skip_ws(raw, i + 1);
+                let end = value_end(raw, start)?;
+                out.push((k, &raw[start..end]));
+                i = end;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// A JSON number's integer part (`12`, `-3`, `1.5e3` reads as 1).
+pub fn int(raw: &[u8]) -> Option<i64> {
+    let t = raw.trim_ascii();
+    let end = t
+        .iter()
+        .enumerate()
+        .position(|(i, b)| !(b.is_ascii_digit() || (i == 0 && *b == b'-')))
+        .unwrap_or(t.len());
+    std::str::from_utf8(&t[..end]).ok()?.parse().ok()
 }
 
 /// A JSON string's text (`raw` with its quotes), escapes decoded.

@@ -21,6 +21,7 @@ mod confirm;
 mod host_path;
 pub(crate) mod json;
 pub mod lift;
+mod preview;
 mod touch;
 pub mod tree;
 
@@ -75,6 +76,11 @@ pub fn enforce(command: &str, engine: &Engine, args: &[OsString]) -> Result<()> 
             if lift::until(engine).is_some() {
                 return Ok(());
             }
+            // What it would remove, as the engine answers (bounded).
+            let why = match preview::preview(&commands::read(args), engine) {
+                Some(list) => format!("{why} {list}"),
+                None => why,
+            };
             confirm::confirm(&[engine], &shown, &why)
         }
     }
