@@ -16,11 +16,11 @@ pub fn record(engine: &mut Settings) -> Option<String> {
             None
         }
         Err(_) if engine.unix_socket().is_none() => Some(
-            "         note: not pinned: only an engine on a local unix socket can be asked what it is\n"
+            "note: not pinned: only an engine on a local unix socket can be asked what it is"
                 .to_string(),
         ),
         Err(why) => Some(format!(
-            "         note: not pinned ({why}); once it answers: dockmux set {} --pin\n",
+            "note: not pinned ({why}); once it answers: dockmux set {} --pin",
             engine.name
         )),
     }
