@@ -676,3 +676,100 @@ fn each_merge_prints_shared_output_once_under_the_engines_names() {
         let _ = e.docker().args(["volume", "rm", &both, &only_pg]).output();
     }
 }
+
+/// Engines at `dir/e0.sock`… that answer `[]` only once `n` connections are
+/// open at the same time (or after 10 s): what an engine behind a slow link
+/// looks like to a fan-out that waits for one before asking the next.
+fn engines_that_answer_together(dir: &std::path::Path, n: usize) -> String {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Condvar, Mutex};
+    let open = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let mut toml = String::new();
+    for i in 0..n {
+        let sock = dir.join(format!("e{i}.sock"));
+        let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        toml.push_str(&format!(
+            "[engines.e{i}]\nhost = \"unix://{}\"\n",
+            sock.display()
+        ));
+        let open = Arc::clone(&open);
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let open = Arc::clone(&open);
+                std::thread::spawn(move || {
+                    let (count, all_in) = &*open;
+                    let mut c = count.lock().unwrap();
+                    *c += 1;
+                    all_in.notify_all();
+                    let until = Instant::now() + Duration::from_secs(10);
+                    while *c < n && Instant::now() < until {
+                        c = all_in.wait_timeout(c, Duration::from_millis(50)).unwrap().0;
+                    }
+                    drop(c);
+                    let mut request = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1
+                    {
+                        request.push(byte[0]);
+                    }
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]",
+                    );
+                });
+            }
+        });
+    }
+    toml
+}
+
+/// Engines asked on their sockets are asked all at once: 40 engines that
+/// each answer only when all 40 are asked (a fan-out of 16 at a time waits
+/// for the deadline and fails every engine).
+#[test]
+fn ps_asks_socket_engines_all_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new();
+    env.user_config(&engines_that_answer_together(dir.path(), 40));
+    let out = Out::of(&mut env.dockmux(["ps", "--timeout", "8s"]));
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(out.stdout.lines().count(), 1, "the header only: {out}");
+}
+
+/// docker clients (tcp engines here) are still run at most 16 at a time,
+/// whatever the number of engines: each is a process of tens of MB.
+#[test]
+fn ps_runs_at_most_sixteen_docker_clients_at_once() {
+    let env = Env::new();
+    let dir = env.root().join("running");
+    std::fs::create_dir(&dir).unwrap();
+    let client = env.root().join("slow-docker");
+    // Each run notes how many runs are in flight, stays 300 ms, and answers
+    // no containers.
+    std::fs::write(
+        &client,
+        format!(
+            "#!/bin/sh\n/usr/bin/touch {d}/$$\n/usr/bin/ls {d} | /usr/bin/wc -l >> {d}.log\n\
+             /usr/bin/sleep 0.3\n/usr/bin/rm -f {d}/$$\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut toml = format!("docker = \"{}\"\n", client.display());
+    for i in 0..40 {
+        toml.push_str(&format!(
+            "[engines.t{i}]\nhost = \"tcp://127.0.0.1:{}\"\n",
+            1 + i
+        ));
+    }
+    env.user_config(&toml);
+    let out = Out::of(&mut env.dockmux(["ps", "--timeout", "20s"]));
+    assert_eq!(out.code, Some(0), "{out}");
+    let log = std::fs::read_to_string(format!("{}.log", dir.display())).unwrap();
+    let counts: Vec<usize> = log.lines().map(|l| l.trim().parse().unwrap()).collect();
+    assert_eq!(counts.len(), 40, "one run per engine: {log}");
+    let most = counts.iter().max().unwrap();
+    assert!(*most <= 16, "{most} clients at once: {log}");
+    assert!(*most >= 4, "they do run in parallel: {log}");
+}

@@ -5,6 +5,11 @@
 //! from 10 at once) and refuses sessions past `MaxSessions` (10), and docker
 //! then reports a misleading error. Engines with a shared connection
 //! (src/forward/) do not count: theirs is one login, made once.
+//!
+//! The same cap bounds the docker clients a fan-out runs at once, whatever
+//! their host: each is a process of tens of MB, while an engine asked on its
+//! socket (a unix engine, or an ssh engine through its shared connection)
+//! costs a thread and a connection.
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -14,6 +19,12 @@ use crate::config::host;
 
 /// Connections at once to one host: well under both sshd limits.
 pub const PER_HOST: usize = 4;
+
+/// docker clients at once, for all hosts together.
+pub const CLIENTS: usize = 16;
+
+/// The key of the clients' share: no ssh host is written so (no `@`).
+const CLIENTS_KEY: &str = "docker clients";
 
 #[derive(Default)]
 pub struct Cap {
@@ -44,12 +55,22 @@ impl Cap {
             spec.host,
             spec.port.unwrap_or_default()
         );
+        self.take(key, PER_HOST, deadline).map(Some)
+    }
+
+    /// Waits for a place for one more docker client until `deadline`
+    /// (`None`: it came first).
+    pub fn client(&self, deadline: Instant) -> Option<Slot<'_>> {
+        self.take(CLIENTS_KEY.to_string(), CLIENTS, deadline)
+    }
+
+    fn take(&self, key: String, limit: usize, deadline: Instant) -> Option<Slot<'_>> {
         let mut busy = self.lock();
         loop {
             let n = busy.entry(key.clone()).or_default();
-            if *n < PER_HOST {
+            if *n < limit {
                 *n += 1;
-                return Some(Some(Slot { cap: self, key }));
+                return Some(Slot { cap: self, key });
             }
             let left = deadline.checked_duration_since(Instant::now())?;
             busy = self
@@ -87,5 +108,16 @@ mod tests {
         assert!(cap.enter("unix:///s", soon()).unwrap().is_none());
         drop(held);
         assert!(cap.enter("ssh://me@nas", soon()).unwrap().is_some());
+    }
+
+    #[test]
+    fn clients_have_their_own_share_beside_the_hosts() {
+        let cap = Cap::default();
+        let soon = || Instant::now() + Duration::from_millis(20);
+        let held: Vec<_> = (0..CLIENTS).map(|_| cap.client(soon()).unwrap()).collect();
+        assert!(cap.client(soon()).is_none());
+        assert!(cap.enter("ssh://me@nas", soon()).unwrap().is_some());
+        drop(held);
+        assert!(cap.client(soon()).is_some());
     }
 }

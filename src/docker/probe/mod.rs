@@ -39,9 +39,13 @@ pub use bounded::{Meter, each_line, each_object, string_cost};
 use docker::{probe_client, run_client};
 use socket::{Socket, probe_unix};
 
-/// Probes at a time: engines are asked in parallel, but a config of a
-/// thousand costs this many threads (and docker clients), not a thousand.
-const WORKERS: usize = 16;
+/// Engines asked at a time: in parallel, but a config of a thousand costs
+/// this many threads (512 KiB of stack each), not a thousand. An engine
+/// asked on its socket waits on the network, not the CPU, so 100 engines
+/// behind a 30 ms link take two or three waits rather than seven; docker
+/// clients (tcp and plain ssh engines) are capped lower, by
+/// [`host_cap::CLIENTS`].
+const WORKERS: usize = 64;
 
 /// What a probe found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -403,6 +407,11 @@ where
         let target = target?.forwarded(start);
         let Some(_slot) = cap.enter(&target.host, deadline) else {
             return Err(timed_out(timeout));
+        };
+        // A docker client runs for any engine not asked on a socket.
+        let _client = match target.kind {
+            Kind::Unix => None,
+            _ => Some(cap.client(deadline).ok_or_else(|| timed_out(timeout))?),
         };
         if Instant::now() >= deadline {
             pending.end(&target.name);
