@@ -5,7 +5,8 @@ use crate::config::Settings;
 use crate::engine::policy;
 
 /// Pins a protected engine that has no pin yet to what its socket answers
-/// as; the report's note: why it could not be asked, and how to pin it later.
+/// as; the report's note (report.rs indents it under the engine's line):
+/// why it could not be asked, and how to pin it later.
 pub fn record(engine: &mut Settings) -> Option<String> {
     if !engine.protect || engine.pin.is_some() {
         return None;
