@@ -75,6 +75,15 @@ fn exported_contexts_reach_the_same_engine_as_the_links() {
     // A second export updates the same contexts.
     let out = Out::of(&mut env.dockmux(["contexts", "export", "pg"]));
     assert!(out.ok().contains("updated  context 'pg'"), "{out}");
+    // --json: the same outcome as data.
+    let out = Out::of(&mut env.dockmux(["contexts", "export", "lzc", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
+    let o = &v["outcomes"][0];
+    assert_eq!(
+        (&o["done"], &o["kind"], &o["subject"]),
+        (&"updated".into(), &"context".into(), &"lzc".into()),
+        "{out}"
+    );
 }
 
 const ENGINES: &str = r#"
