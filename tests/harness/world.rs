@@ -26,6 +26,8 @@ pub struct World {
     vars: Vec<(String, String)>,
     cwd: String,
     staged: usize,
+    /// The commands run chrooted here (see `own_root`).
+    root: Option<String>,
 }
 
 impl Default for World {
@@ -55,6 +57,7 @@ impl World {
             vars: Vec::new(),
             cwd: HOME.to_string(),
             staged: 0,
+            root: None,
         };
         w.sh("mount -t tmpfs -o mode=755 tmpfs /home");
         w.sh("mount -t tmpfs -o mode=755 tmpfs /run");
@@ -150,6 +153,28 @@ impl World {
         self.sh(&format!("mount -t tmpfs -o mode=755 tmpfs {}", quote(dir)))
     }
 
+    /// Top-level directories the real root does not have (`/data`,
+    /// `/lzcsys`): the commands run chrooted in a root of their own, a tmpfs
+    /// holding these and every top-level directory of the real root (bound,
+    /// with the world's mounts), /run a new tmpfs. The world also gets its
+    /// own pid namespace, so nothing it starts (a dockerd) outlives it. Call
+    /// it last: mounts made after it are not in that root.
+    pub fn own_root(&mut self, new_dirs: &[&str]) -> &mut Self {
+        let root = "/run/world-root";
+        self.sh(&format!(
+            "R={root}; mkdir -p $R && mount -t tmpfs -o mode=755 tmpfs $R\n\
+             for d in /*; do n=${{d#/}}; [ \"$n\" = run ] && continue\n\
+               if [ -L \"$d\" ]; then cp -P \"$d\" \"$R/$n\"; elif [ -d \"$d\" ]; then mkdir \"$R/$n\" && mount --rbind \"$d\" \"$R/$n\"; fi\n\
+             done\n\
+             mkdir -m 755 $R/run && mount -t tmpfs -o mode=755 tmpfs $R/run && mkdir -p -m 700 $R/run/user/0"
+        ));
+        for d in new_dirs {
+            self.sh(&format!("mkdir -m 755 {root}{}", quote(d)));
+        }
+        self.root = Some(root.to_string());
+        self
+    }
+
     /// A copy of the dockmux under test at `at` (default place: ~/.local/bin/dockmux).
     pub fn dockmux_at(&mut self, at: &str) -> &mut Self {
         let bin = super::dockmux_bin();
@@ -222,14 +247,25 @@ impl World {
         std::fs::write(&setup, &self.setup).unwrap();
         std::fs::write(&body, script).unwrap();
         let env = self.env_words();
-        let outer = format!(
-            "/bin/sh {} >&2 || exit 99\ncd {}\nexec /usr/bin/env -i{env} /bin/sh {}\n",
-            quote(&setup.display().to_string()),
+        let run = format!(
+            "cd {} && exec /usr/bin/env -i{env} /bin/sh {}",
             quote(&self.cwd),
             quote(&body.display().to_string()),
         );
+        let run = match &self.root {
+            Some(root) => format!("exec /usr/sbin/chroot {root} /bin/sh -c {}", quote(&run)),
+            None => run,
+        };
+        let outer = format!(
+            "/bin/sh {} >&2 || exit 99\n{run}\n",
+            quote(&setup.display().to_string()),
+        );
         let mut c = Command::new("/usr/bin/unshare");
-        c.args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
+        c.args(["--mount", "--propagation", "private"]);
+        if self.root.is_some() {
+            c.args(["--pid", "--fork", "--mount-proc"]);
+        }
+        c.args(["/bin/sh", "-c"])
             .arg(outer)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
