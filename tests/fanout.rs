@@ -745,17 +745,14 @@ fn ps_runs_at_most_sixteen_docker_clients_at_once() {
     let client = env.root().join("slow-docker");
     // Each run notes how many runs are in flight, stays 300 ms, and answers
     // no containers.
-    std::fs::write(
+    crate::harness::exe::write_executable(
         &client,
         format!(
             "#!/bin/sh\n/usr/bin/touch {d}/$$\n/usr/bin/ls {d} | /usr/bin/wc -l >> {d}.log\n\
              /usr/bin/sleep 0.3\n/usr/bin/rm -f {d}/$$\n",
             d = dir.display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let mut toml = format!("docker = \"{}\"\n", client.display());
     for i in 0..40 {
         toml.push_str(&format!(

@@ -857,14 +857,15 @@ fn doctor_knows_whether_ssh_commands_find_the_links() {
 /// doctor's ssh fix for a user's own engine offers `dockmux add … --system`
 /// to give it to every user: followed as printed (by "root": another HOME,
 /// the system config), it makes the same engine, every key kept (a
-/// protected engine stays protected, its tags and aliases stay).
+/// protected engine stays protected and pinned, its tags and aliases stay).
 #[test]
 fn doctors_add_fix_makes_the_same_engine() {
     let bed = testbed::shared();
     let name = unique("fixkeep");
     let env = installed(&format!(
         "[engines.{name}]\nhost = \"{}\"\ndescription = \"it's \\\"prod\\\" data\"\n\
-         aliases = [\"{name}-a\"]\nhint = \"start it\"\nprotect = true\nreadonly = true\ntags = [\"nas\", \"prod\"]\n",
+         aliases = [\"{name}-a\"]\nhint = \"start it\"\nprotect = true\nreadonly = true\ntags = [\"nas\", \"prod\"]\n\
+         pin = \"id=AB12:CD34 name=box root=/var/lib/docker\"\n",
         bed.pg.host
     ));
     let config = env.user_config_path().display().to_string();
@@ -924,6 +925,10 @@ fn doctors_add_fix_makes_the_same_engine() {
     assert_eq!(made, engine(Path::new(&config)));
     assert_eq!(made["policy"], "readonly", "{made:#}");
     assert_eq!(made["protect"], true, "{made:#}");
+    assert_eq!(
+        made["pin"], "id=AB12:CD34 name=box root=/var/lib/docker",
+        "{made:#}"
+    );
     assert!(ssh_bin.join(format!("{name}-docker")).exists());
 }
 
