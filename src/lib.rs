@@ -11,21 +11,9 @@
     )
 )]
 
-// The engine path and what it needs (moving to their own crate).
-#[path = "../crates/dockmux-engine/src/config/mod.rs"]
-pub mod config;
-#[path = "../crates/dockmux-engine/src/engine/mod.rs"]
-pub mod engine;
-#[path = "../crates/dockmux-engine/src/error.rs"]
-pub mod error;
-#[path = "../crates/dockmux-engine/src/exit_codes.rs"]
-pub mod exit_codes;
-#[path = "../crates/dockmux-engine/src/files/mod.rs"]
-mod files;
-#[path = "../crates/dockmux-engine/src/output.rs"]
-pub mod output;
-#[path = "../crates/dockmux-engine/src/text/mod.rs"]
-mod text;
+// The engine path and what it needs, from its own crate: named here as
+// they were when they lived in this one.
+pub use dockmux_engine::{config, engine, error, exit_codes, files, output, text};
 
 // The management side.
 pub mod cli;

@@ -1,36 +1,32 @@
-//! The layout's rules, checked in the source rather than stated in comments
-//! (ARCHITECTURE.md): the engine path reaches no clap, no serde_json and no
-//! management command, a command never imports another command, and no two
-//! modules (a folder counts as one) reach each other.
+//! The layout's rules that the compiler cannot check (ARCHITECTURE.md): the
+//! layers, in the order ARCHITECTURE.md lists them, where a module imports
+//! nothing from a layer above its own; a command never imports another
+//! command; and the engine crate (crates/dockmux-engine) depends on no clap,
+//! serde_json or toml_edit. That the engine path reaches none of them is
+//! the compiler's to check: the engine crate cannot name what it does not
+//! depend on, nor the dockmux crate.
 //!
-//! "Reaches" is followed through the source: from the modules main.rs takes
-//! for engine mode, every `crate::…`, `super::…` and child-module path in
-//! code (comments, strings and `#[cfg(test)]` modules aside), transitively,
-//! each module's parents included.
+//! "Imports" is followed through the source: every `crate::…`, `super::…`
+//! and child-module path in code (comments, strings and `#[cfg(test)]`
+//! modules aside). Both crates are read as one tree, as the dockmux crate
+//! names the engine crate's modules as its own (lib.rs re-exports them).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-/// A crate's modules: module path (`["engine", "flags"]`) → its code,
-/// cleaned of comments, string contents and test modules.
+/// Modules by path (`["engine", "flags"]`) → their code, cleaned of
+/// comments, string contents and test modules. main.rs, the top of
+/// everything, is not one.
 struct Tree {
     modules: BTreeMap<Vec<String>, String>,
-    /// main.rs, the binary, cleaned alike.
-    main: String,
-    /// The crate's own name, as the binary refers to the library.
-    name: &'static str,
+    /// What the code calls the crate root: `crate` and the crates' names.
+    names: &'static [&'static str],
 }
 
 impl Tree {
-    fn read(src: &Path, name: &'static str) -> Tree {
-        Tree::read_all(&[src], name)
-    }
-
-    /// One crate whose modules live in several source dirs (lib.rs takes
-    /// the engine path's from crates/dockmux-engine/src by `#[path]`).
-    fn read_all(srcs: &[&Path], name: &'static str) -> Tree {
+    fn read(srcs: &[&Path]) -> Tree {
         let mut modules = BTreeMap::new();
-        let mut main = String::new();
         for src in srcs {
             let mut dirs = vec![src.to_path_buf()];
             while let Some(dir) = dirs.pop() {
@@ -38,21 +34,18 @@ impl Tree {
                     let path = entry.unwrap().path();
                     if path.is_dir() {
                         dirs.push(path);
-                    } else if path.extension().is_some_and(|e| e == "rs") {
+                    } else if path.extension().is_some_and(|e| e == "rs")
+                        && path != src.join("main.rs")
+                    {
                         let text = clean(&std::fs::read_to_string(&path).unwrap());
-                        if path == src.join("main.rs") {
-                            main = text;
-                        } else {
-                            modules.insert(module_path(src, &path), text);
-                        }
+                        modules.insert(module_path(src, &path), text);
                     }
                 }
             }
         }
         Tree {
             modules,
-            main,
-            name,
+            names: &["dockmux", "dockmux_engine"],
         }
     }
 
@@ -72,7 +65,7 @@ impl Tree {
             let (mut at, mut i) = (module.to_vec(), 1);
             match words[0] {
                 "crate" => at.clear(),
-                w if w == self.name => at.clear(),
+                w if self.names.contains(&w) => at.clear(),
                 "self" => {}
                 "super" => {
                     i = 0;
@@ -98,33 +91,9 @@ impl Tree {
         }
         out
     }
-
-    /// Every module reachable from `roots`, each with a shortest chain that reaches it.
-    fn reach(&self, roots: &[Vec<String>]) -> BTreeMap<Vec<String>, Vec<Vec<String>>> {
-        let mut seen: BTreeMap<Vec<String>, Vec<Vec<String>>> = BTreeMap::new();
-        let mut todo: VecDeque<(Vec<String>, Vec<Vec<String>>)> =
-            roots.iter().map(|r| (r.clone(), vec![r.clone()])).collect();
-        while let Some((m, chain)) = todo.pop_front() {
-            if seen.contains_key(&m) {
-                continue;
-            }
-            // A module's parents are compiled with it.
-            let parents = (0..m.len())
-                .map(|n| m[..n].to_vec())
-                .filter(|p| self.modules.contains_key(p));
-            let next: Vec<Vec<String>> = self.refs(&m).into_iter().chain(parents).collect();
-            for n in next {
-                let mut c = chain.clone();
-                c.push(n.clone());
-                todo.push_back((n, c));
-            }
-            seen.insert(m, chain);
-        }
-        seen
-    }
 }
 
-/// `src/engine/mod.rs` → `["engine"]`; lib.rs → `[]`.
+/// `crates/dockmux-engine/src/engine/mod.rs` → `["engine"]`; lib.rs → `[]`.
 fn module_path(src: &Path, file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(src).unwrap().with_extension("");
     let mut words: Vec<String> = rel
@@ -341,55 +310,88 @@ fn expand_item(head: &str, item: &str, out: &mut Vec<String>) {
     }
 }
 
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+/// The two crates' sources, as one tree.
+fn sources() -> Tree {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Tree::read(&[&root.join("src"), &root.join("crates/dockmux-engine/src")])
 }
 
-fn engine_src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dockmux-engine/src")
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn show(chain: &[Vec<String>]) -> String {
-    chain
-        .iter()
-        .map(|m| {
-            if m.is_empty() {
-                "lib".to_string()
-            } else {
-                m.join("::")
-            }
+/// The layers, lowest first, as ARCHITECTURE.md's "Layers" list gives them:
+/// each item's backquoted names before its colon (`text/`, `error.rs`).
+fn layers(architecture: &str) -> Vec<Vec<String>> {
+    let list = architecture
+        .split("\n## ")
+        .find(|s| s.starts_with("Layers"))
+        .expect("ARCHITECTURE.md has a Layers section");
+    list.lines()
+        .filter_map(|l| l.split_once(". ").filter(|(n, _)| n.parse::<u32>().is_ok()))
+        .map(|(_, item)| {
+            let head = item.split(':').next().unwrap();
+            head.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(|w| w.trim_end_matches('/').trim_end_matches(".rs").to_string())
+                .collect()
         })
-        .collect::<Vec<_>>()
-        .join(" → ")
+        .collect()
 }
 
-/// What the engine path reaches that it must not: clap, serde_json, the
-/// management CLI or a command, each with the chain of modules that reaches it.
-fn engine_path_faults(tree: &Tree) -> Vec<String> {
-    // main.rs's modules for engine mode: all it takes from the library but the CLI.
-    let roots: Vec<Vec<String>> = paths(&tree.main)
+/// Each import from a higher layer, and each top-level module with no layer.
+fn layer_faults(tree: &Tree, layers: &[Vec<String>]) -> Vec<String> {
+    let rank: BTreeMap<&str, usize> = layers
         .iter()
-        .filter_map(|p| p.strip_prefix(&format!("{}::", tree.name)))
-        .map(|p| p.split("::").map(str::to_string).collect::<Vec<_>>())
-        .filter_map(|p| tree.module_of(&p))
-        .filter(|m| !m.is_empty() && m[0] != "cli")
+        .enumerate()
+        .flat_map(|(i, names)| names.iter().map(move |n| (n.as_str(), i)))
         .collect();
-    assert!(!roots.is_empty(), "main.rs names no engine-path module");
     let mut faults = Vec::new();
-    for (module, chain) in tree.reach(&roots) {
-        if module
-            .first()
-            .is_some_and(|m| m == "commands" || m == "cli")
-        {
-            faults.push(format!("reaches {}: {}", module.join("::"), show(&chain)));
+    for module in tree.modules.keys().filter(|m| !m.is_empty()) {
+        let Some(&own) = rank.get(module[0].as_str()) else {
+            faults.push(format!(
+                "{} is in no layer: add it to ARCHITECTURE.md's list",
+                module[0]
+            ));
+            continue;
+        };
+        for r in tree.refs(module) {
+            let Some(top) = r.first() else { continue };
+            if rank.get(top.as_str()).is_some_and(|&theirs| theirs > own) {
+                faults.push(format!(
+                    "{} imports {}: {} is below {}",
+                    module.join("::"),
+                    r.join("::"),
+                    module[0],
+                    top
+                ));
+            }
         }
-        let code = &tree.modules[&module];
-        for word in ["clap", "serde_json"] {
-            if code
-                .split(|c: char| !c.is_alphanumeric() && c != '_')
-                .any(|w| w == word)
-            {
-                faults.push(format!("{word} in {}: {}", module.join("::"), show(&chain)));
+    }
+    faults.dedup();
+    faults
+}
+
+#[test]
+fn a_lower_layer_never_imports_a_higher_one() {
+    let architecture = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let layers = layers(&architecture);
+    assert!(layers.len() >= 5, "ARCHITECTURE.md's layers: {layers:?}");
+    let faults = layer_faults(&sources(), &layers);
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+/// A command's imports of another command (`cli/commands/doctor/` is one command).
+fn command_faults(tree: &Tree) -> Vec<String> {
+    let command =
+        |m: &[String]| (m.len() >= 3 && m[0] == "cli" && m[1] == "commands").then(|| m[2].clone());
+    let mut faults = Vec::new();
+    for module in tree.modules.keys() {
+        let Some(own) = command(module) else { continue };
+        for r in tree.refs(module) {
+            if command(&r).is_some_and(|theirs| theirs != own) {
+                faults.push(format!("{} imports {}", module.join("::"), r.join("::")));
             }
         }
     }
@@ -397,37 +399,25 @@ fn engine_path_faults(tree: &Tree) -> Vec<String> {
 }
 
 #[test]
-fn the_engine_path_reaches_no_clap_no_serde_json_and_no_command() {
-    let tree = Tree::read_all(&[&src(), &engine_src()], "dockmux");
-    let faults = engine_path_faults(&tree);
-    assert!(
-        faults.is_empty(),
-        "the engine path reaches:\n{}",
-        faults.join("\n")
-    );
-}
-
-#[test]
 fn a_command_never_imports_another_command() {
-    let tree = Tree::read_all(&[&src(), &engine_src()], "dockmux");
-    let mut faults = Vec::new();
-    // A command's own folder (cli/commands/doctor/) is the command.
-    let command = |m: &[String]| m.len() >= 3 && m[..2] == ["cli", "commands"];
-    let modules: Vec<_> = tree.modules.keys().filter(|m| command(m)).collect();
-    assert!(modules.len() > 10, "commands: {modules:?}");
-    for module in modules {
-        for r in tree.refs(module) {
-            if command(&r) && r[..3] != module[..3] {
-                faults.push(format!("{} imports {}", module.join("::"), r.join("::")));
-            }
-        }
-    }
+    let tree = sources();
+    let commands = tree
+        .modules
+        .keys()
+        .filter(|m| m.len() == 3 && m[..2] == ["cli", "commands"])
+        .count();
+    assert!(
+        commands > 10,
+        "{commands} commands found in src/cli/commands"
+    );
+    let faults = command_faults(&tree);
     assert!(faults.is_empty(), "{}", faults.join("\n"));
 }
 
-/// The checks themselves: a tree whose engine path takes clap (through a
-/// `use` group, a `super::` path or a child module) fails, naming the chain;
-/// so does a tree whose modules reach each other.
+/// The checks on trees with faults planted: an import from a higher layer
+/// (by a `use` group, a `super::` path or a child module), a module in no
+/// layer, a command importing another; and the real tree, clean, then with
+/// one import planted in it.
 #[test]
 fn the_checks_find_what_they_look_for() {
     let tree = |files: &[(&str, &str)]| {
@@ -437,143 +427,142 @@ fn the_checks_find_what_they_look_for() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        Tree::read(dir.path(), "dockmux")
+        Tree::read(&[dir.path()])
     };
-    let main = "use dockmux::engine::{self, dispatch};\nuse dockmux::cli;\n";
-    let clean = tree(&[
-        ("main.rs", main),
-        (
-            "engine/mod.rs",
-            "pub mod dispatch;\nuse crate::{config, error::Error};\n",
-        ),
-        (
-            "engine/dispatch.rs",
-            "// clap is not used here\nfn f() { \"serde_json\"; }\n",
-        ),
-        (
-            "config.rs",
-            "use super::error;\n#[cfg(test)]\nmod tests { use clap::Parser; }\n",
-        ),
-        ("error.rs", ""),
-        ("cli.rs", "use clap::Parser;\nuse crate::commands;\n"),
-        ("commands/mod.rs", "use serde_json::Value;\n"),
-    ]);
-    assert_eq!(engine_path_faults(&clean), Vec::<String>::new());
-
-    let by_group = tree(&[
-        ("main.rs", main),
-        (
-            "engine/mod.rs",
-            "pub mod dispatch;\nuse crate::{config, error::{Error, self}};\n",
-        ),
-        ("engine/dispatch.rs", ""),
-        ("config.rs", ""),
-        ("error.rs", "pub fn f() { crate::out::json(); }\n"),
-        ("out.rs", "pub fn json() { serde_json::to_string(&1); }\n"),
-        ("cli.rs", ""),
-    ]);
-    let faults = engine_path_faults(&by_group);
-    assert_eq!(faults.len(), 1, "{faults:?}");
-    assert!(faults[0].starts_with("serde_json in out: "), "{faults:?}");
-    assert!(faults[0].contains("engine → error → out"), "{faults:?}");
-
-    let by_child_and_super = tree(&[
-        ("main.rs", main),
-        (
-            "engine/mod.rs",
-            "pub mod dispatch;\npub mod flags;\nfn f() { flags::g(); }\n",
-        ),
-        ("engine/dispatch.rs", ""),
-        (
-            "engine/flags.rs",
-            "pub fn g() { super::super::commands::list::run(); }\n",
-        ),
-        ("commands/mod.rs", "pub mod list;\n"),
-        ("commands/list.rs", "use clap::Args;\n"),
-        ("cli.rs", ""),
-    ]);
-    let faults = engine_path_faults(&by_child_and_super);
-    assert!(
-        faults
-            .iter()
-            .any(|f| f.starts_with("reaches commands::list: ")),
-        "{faults:?}"
+    let toy = layers(
+        "# A\n\n## Layers\n\n1. `text/`: words.\n2. `error.rs`, `output.rs`: errors.\n\
+         3. `config/`: the config.\n4. `cli/`: the CLI.\n\n## Next\n\n1. `x`: not a layer\n",
     );
-    assert!(
-        faults
-            .iter()
-            .any(|f| f.starts_with("clap in commands::list: ")),
-        "{faults:?}"
-    );
-    // cli → commands::man_pages → man → cli, as once with man.rs.
-    let cycle = tree(&[
-        ("cli.rs", "use crate::commands;\n"),
-        ("commands/mod.rs", "pub mod man_pages;\n"),
-        ("commands/man_pages.rs", "fn f() { crate::man::pages(); }\n"),
-        ("man.rs", "pub fn pages() { crate::cli::Cli::command(); }\n"),
-        ("engine/mod.rs", "use crate::man;\n"),
-    ]);
     assert_eq!(
-        cycles(&cycle),
+        toy,
         [
-            "cli → commands / commands → man → cli",
-            "cli → commands → man / man → cli",
-            "commands → man / man → cli → commands"
+            vec!["text"],
+            vec!["error", "output"],
+            vec!["config"],
+            vec!["cli"]
         ]
+    );
+    let clean = [
+        ("main.rs", "use dockmux::cli;\n"),
+        ("text/mod.rs", "pub mod quote;\n"),
+        (
+            "text/quote.rs",
+            "// crate::cli is above\nfn f() { \"crate::cli\"; }\n",
+        ),
+        ("error.rs", "use crate::{output, text::quote};\n"),
+        ("output.rs", "use crate::error::Error;\n"),
+        (
+            "config/mod.rs",
+            "use super::error;\n#[cfg(test)]\nmod tests { use crate::cli::Cli; }\n",
+        ),
+        ("cli/mod.rs", "mod commands;\nuse crate::config;\n"),
+        ("cli/commands/mod.rs", "pub mod list;\npub mod ps;\n"),
+        ("cli/commands/list.rs", "use crate::cli::commands::list;\n"),
+        ("cli/commands/ps.rs", "use super::ps::Args;\n"),
+    ];
+    assert_eq!(layer_faults(&tree(&clean), &toy), Vec::<String>::new());
+    assert_eq!(command_faults(&tree(&clean)), Vec::<String>::new());
+
+    let planted = |file: &str, text: &str| {
+        let mut files = clean.to_vec();
+        files.retain(|(f, _)| *f != file);
+        files.push((file, text));
+        tree(&files)
+    };
+    let by_group = planted(
+        "text/quote.rs",
+        "use crate::{error, config::{self, Engine}};\n",
+    );
+    assert_eq!(
+        layer_faults(&by_group, &toy),
+        [
+            "text::quote imports config: text is below config",
+            "text::quote imports error: text is below error"
+        ]
+    );
+    let by_super = planted("error.rs", "fn f() { super::cli::run(); }\n");
+    assert_eq!(
+        layer_faults(&by_super, &toy),
+        ["error imports cli: error is below cli"]
+    );
+    let by_child = planted("config/mod.rs", "mod cli;\nuse dockmux::cli::Cli;\n");
+    assert_eq!(
+        layer_faults(&by_child, &toy),
+        ["config imports cli: config is below cli"]
+    );
+    let unlisted = planted("misc.rs", "");
+    assert_eq!(
+        layer_faults(&unlisted, &toy),
+        ["misc is in no layer: add it to ARCHITECTURE.md's list"]
+    );
+    let command = planted("cli/commands/ps.rs", "use super::list::helper;\n");
+    assert_eq!(
+        command_faults(&command),
+        ["cli::commands::ps imports cli::commands::list"]
+    );
+
+    // The real tree: clean, and failing with one import planted in it.
+    let architecture = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let layers = layers(&architecture);
+    let mut real = sources();
+    assert_eq!(layer_faults(&real, &layers), Vec::<String>::new());
+    let atomic = vec!["files".to_string(), "atomic".to_string()];
+    real.modules
+        .get_mut(&atomic)
+        .expect("files::atomic is a module")
+        .push_str("\nuse crate::install::links;\n");
+    assert_eq!(
+        layer_faults(&real, &layers),
+        ["files::atomic imports install::links: files is below install"]
     );
 }
 
-/// Modules that reach each other, at the top level of src/ (a folder counts
-/// as one): each pair once, with the chains both ways.
-fn cycles(tree: &Tree) -> Vec<String> {
-    let top = |m: &[String]| m.first().cloned();
-    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for m in tree.modules.keys() {
-        for r in tree.refs(m) {
-            if let (Some(a), Some(b)) = (top(m), top(&r))
-                && a != b
-            {
-                edges.entry(a).or_default().insert(b);
-            }
-        }
-    }
-    let path = |from: &String, to: &String| -> Option<Vec<String>> {
-        let mut seen = BTreeSet::new();
-        let mut todo = VecDeque::from([vec![from.clone()]]);
-        while let Some(chain) = todo.pop_front() {
-            let last = chain.last().unwrap();
-            for next in edges.get(last).into_iter().flatten() {
-                if next == to {
-                    let mut c = chain.clone();
-                    c.push(next.clone());
-                    return Some(c);
-                }
-                if seen.insert(next.clone()) {
-                    let mut c = chain.clone();
-                    c.push(next.clone());
-                    todo.push_back(c);
-                }
-            }
-        }
-        None
-    };
-    let mut found = Vec::new();
-    for a in edges.keys() {
-        for b in edges.keys().filter(|b| a < *b) {
-            if let (Some(there), Some(back)) = (path(a, b), path(b, a)) {
-                found.push(format!("{} / {}", there.join(" → "), back.join(" → ")));
-            }
-        }
-    }
-    found
+/// The packages `cargo tree` lists for the engine crate, every kind of
+/// dependency included (build and dev too).
+fn engine_dependencies() -> BTreeSet<String> {
+    let out = Command::new(env!("CARGO"))
+        .args(["tree", "--locked", "--offline", "-p", "dockmux-engine"])
+        .args(["--edges", "all", "--prefix", "none", "--format", "{p}"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// What the engine crate must not depend on, found in `cargo tree`'s list.
+fn forbidden(dependencies: &BTreeSet<String>) -> Vec<&String> {
+    dependencies
+        .iter()
+        .filter(|d| d.starts_with("clap") || *d == "serde_json" || *d == "toml_edit")
+        .collect()
 }
 
 #[test]
-fn no_module_cycles() {
-    let found = cycles(&Tree::read_all(&[&src(), &engine_src()], "dockmux"));
-    assert!(
-        found.is_empty(),
-        "modules that reach each other:\n{}",
-        found.join("\n")
+fn the_engine_crate_depends_on_no_clap_serde_json_or_toml_edit() {
+    let dependencies = engine_dependencies();
+    // The list is the real one: the crate and what it does depend on.
+    for known in ["dockmux-engine", "toml", "libc"] {
+        assert!(
+            dependencies.contains(known),
+            "{known} not in {dependencies:?}"
+        );
+    }
+    assert_eq!(forbidden(&dependencies), Vec::<&String>::new());
+    // And the check finds them when they are there.
+    let mut planted = dependencies.clone();
+    planted.extend(["clap_builder", "serde_json", "toml_edit"].map(String::from));
+    assert_eq!(
+        forbidden(&planted),
+        ["clap_builder", "serde_json", "toml_edit"]
     );
 }

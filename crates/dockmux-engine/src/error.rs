@@ -90,22 +90,21 @@ pub enum Error {
     },
 
     /// A held command on a protected engine that now answers as another
-    /// than the one its `pin` names.
+    /// than the one its `pin` names. Boxed: five strings would make every
+    /// `Result` in both crates carry 128 bytes.
     #[error(
         "engine '{engine}' answers as another engine than the one protected: its pin is \
          \"{pinned}\" ({origin}), it now says \"{now}\"; `{command}` did not run. If the \
          engine was moved or reinstalled on purpose, accept the new one: dockmux set {engine} \
          --pin{}",
-        if *.system { " --system" } else { "" }
+        if .0.system { " --system" } else { "" },
+        engine = .0.engine,
+        pinned = .0.pinned,
+        origin = .0.origin,
+        now = .0.now,
+        command = .0.command
     )]
-    EngineChanged {
-        engine: String,
-        command: String,
-        pinned: String,
-        now: String,
-        origin: String,
-        system: bool,
-    },
+    EngineChanged(Box<EngineChange>),
 
     /// The name typed at the prompt was not the engine's.
     #[error("not confirmed: '{typed}' is not '{expected}'; nothing ran")]
@@ -184,7 +183,7 @@ impl Error {
             | Error::RefusedFlag { .. }
             | Error::Held { .. }
             | Error::NotConfirmed { .. }
-            | Error::EngineChanged { .. }
+            | Error::EngineChanged(_)
             | Error::ReadOnly { .. }
             | Error::Recursion { .. }
             | Error::Usage(_) => ExitCode::Refused,
@@ -298,3 +297,15 @@ fn not_runnable(program: &str, source: &std::io::Error) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What [`Error::EngineChanged`] reports: the pinned identity and the one
+/// the engine now answers with.
+#[derive(Debug)]
+pub struct EngineChange {
+    pub engine: String,
+    pub command: String,
+    pub pinned: String,
+    pub now: String,
+    pub origin: String,
+    pub system: bool,
+}

@@ -241,3 +241,43 @@ fn table(cfg: &Config, engines: &[&Engine], statuses: &[Option<Status>]) -> Stri
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Key, Settings, Tls};
+
+    /// `list --json` shows every key of an engine (config/keys.rs), set or not.
+    #[test]
+    fn json_has_every_key() {
+        let set = Settings {
+            name: "db.prod".into(),
+            host: "tcp://db:2376".into(),
+            description: Some("prod".into()),
+            aliases: vec!["prod".into()],
+            hint: Some("ask ops".into()),
+            tls: Some(Tls {
+                verify: false,
+                cert_path: Some("/etc/c d".into()),
+            }),
+            protect: true,
+            readonly: true,
+            safe_binds: vec!["/srv/apps".into()],
+            data_root: Some("/data/docker".into()),
+            persist: Some("90s".into()),
+            tags: vec!["nas".into()],
+            pin: Some("4f2a".into()),
+        };
+        let v = serde_json::to_value(&set).unwrap();
+        for key in Key::names() {
+            assert!(v.get(key).is_some(), "{key} not in {v}");
+        }
+        assert_eq!(v["tls"]["cert_path"], "/etc/c d");
+        let v = serde_json::to_value(Settings::default()).unwrap();
+        for key in Key::names() {
+            assert!(v.get(key).is_some(), "{key} not in {v}");
+        }
+        assert_eq!(v["protect"], false);
+        assert_eq!(v["tags"], serde_json::json!([]));
+        assert!(v["tls"].is_null());
+    }
+}

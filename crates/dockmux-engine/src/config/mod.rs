@@ -25,8 +25,8 @@ mod scan;
 use clash::{clashes, place};
 pub use keys::{Key, Settings};
 use parse::parse;
-#[cfg(test)]
-pub(crate) use parse::{TLS_KEYS, TOP_KEYS};
+// The top-level and [tls] keys, for the man page test in the dockmux crate.
+pub use parse::{TLS_KEYS, TOP_KEYS};
 use read::{check_size, read_checked};
 
 /// The system-wide config. `DOCKMUX_SYSTEM_CONFIG` moves it, for tests and

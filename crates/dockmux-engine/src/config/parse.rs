@@ -13,8 +13,8 @@ use super::{Client, Engine, Origin, Tls};
 use crate::config::host;
 use crate::text::suggest;
 
-pub(crate) const TOP_KEYS: &[&str] = &["docker", "persist", "engines"];
-pub(crate) const TLS_KEYS: &[&str] = &["verify", "cert_path"];
+pub const TOP_KEYS: &[&str] = &["docker", "persist", "engines"];
+pub const TLS_KEYS: &[&str] = &["verify", "cert_path"];
 
 pub(super) struct Parsed {
     pub docker: Option<Client>,

@@ -13,7 +13,7 @@ pub mod builder;
 pub mod client;
 pub mod dispatch;
 pub mod flags;
-pub(crate) mod forward;
+pub mod forward;
 pub mod policy;
 pub mod replace;
 

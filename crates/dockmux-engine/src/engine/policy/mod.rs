@@ -19,7 +19,7 @@ mod classify;
 pub mod commands;
 mod confirm;
 mod host_path;
-pub(crate) mod json;
+pub mod json;
 pub mod lift;
 mod preview;
 mod touch;
@@ -96,15 +96,17 @@ pub fn check_pin(engine: &Engine, shown: &str) -> Result<()> {
         return Ok(());
     };
     match ask::info(engine) {
-        Ok(now) if now.pin() != *pin => Err(Error::EngineChanged {
-            engine: engine.name.clone(),
-            command: shown.to_string(),
-            pinned: pin.clone(),
-            now: now.pin(),
-            origin: engine.origin.to_string(),
-            system: matches!(&engine.origin, crate::config::Origin::File(p)
+        Ok(now) if now.pin() != *pin => {
+            Err(Error::EngineChanged(Box::new(crate::error::EngineChange {
+                engine: engine.name.clone(),
+                command: shown.to_string(),
+                pinned: pin.clone(),
+                now: now.pin(),
+                origin: engine.origin.to_string(),
+                system: matches!(&engine.origin, crate::config::Origin::File(p)
                 if **p == *crate::config::Sources::from_env().system),
-        }),
+            })))
+        }
         _ => Ok(()),
     }
 }
