@@ -19,52 +19,55 @@ pub fn field<'a>(doc: &'a [u8], key: &str) -> Option<&'a [u8]> {
 
 /// The raw items of the array `raw` (`None` when it is not one).
 pub fn items(raw: &[u8]) -> Option<Vec<&[u8]>> {
-    let mut i = skip_ws(raw, 0);
-    if raw.get(i) != Some(&b'[') {
-        return None;
-    }
-    i += 1;
-    let mut out = Vec::new();
-    loop {
-        i = skip_ws(raw, i);
-        match raw.get(i)? {
-            b']' => return Some(out),
-            b',' => i += 1,
-            _ => {
-                let end = value_end(raw, i)?;
-                out.push(&raw[i..end]);
-                i = end;
-            }
-        }
-    }
+    members(raw, b'[', b']', |i| {
+        let end = value_end(raw, i)?;
+        Some((&raw[i..end], end))
+    })
 }
 
 /// The keys and raw values of the object `raw` (`None` when it is not one).
 pub fn entries(raw: &[u8]) -> Option<Vec<(String, &[u8])>> {
+    members(raw, b'{', b'}', |i| {
+        if raw.get(i) != Some(&b'"') {
+            return None;
+        }
+        let k_end = string_end(raw, i)?;
+        let k = string(&raw[i..k_end])?;
+        let colon = skip_ws(raw, k_end);
+        if raw.get(colon) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(raw, colon + 1);
+        let end = value_end(raw, start)?;
+        Some(((k, &raw[start..end]), end))
+    })
+}
+
+/// The members of the array or object `raw` opened by `open` and closed by
+/// `close`, commas between: `member` reads one at an offset and says where
+/// it ends.
+fn members<T>(
+    raw: &[u8],
+    open: u8,
+    close: u8,
+    mut member: impl FnMut(usize) -> Option<(T, usize)>,
+) -> Option<Vec<T>> {
     let mut i = skip_ws(raw, 0);
-    if raw.get(i) != Some(&b'{') {
+    if raw.get(i) != Some(&open) {
         return None;
     }
     i += 1;
     let mut out = Vec::new();
     loop {
         i = skip_ws(raw, i);
-        match raw.get(i)? {
-            b'}' => return Some(out),
+        match *raw.get(i)? {
+            c if c == close => return Some(out),
             b',' => i += 1,
-            b'"' => {
-                let k_end = string_end(raw, i)?;
-                let k = string(&raw[i..k_end])?;
-                i = skip_ws(raw, k_end);
-                if raw.get(i) != Some(&b':') {
-                    return None;
-                }
-                let start = skip_ws(raw, i + 1);
-                let end = value_end(raw, start)?;
-                out.push((k, &raw[start..end]));
+            _ => {
+                let (m, end) = member(i)?;
+                out.push(m);
                 i = end;
             }
-            _ => return None,
         }
     }
 }
