@@ -51,6 +51,12 @@ fn run_with(flag: &str, value: &str, cmd: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `run … -v SAFE:/s IMAGE cat /s/f`: reads the file the tests put in a
+/// bind source they made.
+fn cat_safe_file(safe: &Path) -> Vec<String> {
+    run_with("-v", &format!("{}:/s", safe.display()), &["cat", "/s/f"])
+}
+
 fn exists(volume: &str) -> bool {
     Out::of(lzc().args(["volume", "inspect", volume]))
         .raw
@@ -233,22 +239,10 @@ fn the_engines_data_root_is_asked_and_never_safe() {
         safe.display()
     ));
     // Under safe_binds and clear of the data root and socket: runs unconfirmed.
-    let s = format!("{}:/s", safe.display());
-    let out = env.run(
-        "lzc-docker",
-        [
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "-v",
-            &s,
-            IMAGE,
-            "cat",
-            "/s/f",
-        ],
+    assert_eq!(
+        env.run("lzc-docker", cat_safe_file(&safe)).ok(),
+        "safe file"
     );
-    assert_eq!(out.ok(), "safe file");
     let cache = env.home.join(".cache/dockmux/data-root/lzc");
     let cached = std::fs::read_to_string(&cache).unwrap();
     assert!(cached.ends_with(&format!("{root}/data\n")), "{cached}");
@@ -289,20 +283,9 @@ fn add_and_set_write_safe_binds_and_data_root_and_the_policy_obeys() {
     let dockmux = |args: &[&str]| Out::of(&mut env.dockmux(args));
     let file = || std::fs::read_to_string(env.user_config_path()).unwrap();
     dockmux(&["add", "lzc", &bed.lzc.host, "--protect"]).ok();
-    let s = format!("{}:/s", safe.display());
-    let cat = [
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        &s,
-        IMAGE,
-        "cat",
-        "/s/f",
-    ];
+    let cat = cat_safe_file(&safe);
     // Protected, no safe bind: a bind of the host is held.
-    held(&env.run("lzc-docker", cat), "binds");
+    held(&env.run("lzc-docker", &cat), "binds");
     let dir = safe.display().to_string();
     dockmux(&["set", "lzc", "--safe-bind", &dir]).ok();
     assert!(
@@ -310,7 +293,7 @@ fn add_and_set_write_safe_binds_and_data_root_and_the_policy_obeys() {
         "{}",
         file()
     );
-    assert_eq!(env.run("lzc-docker", cat).ok(), "safe file");
+    assert_eq!(env.run("lzc-docker", &cat).ok(), "safe file");
     // The file's data_root is the engine's data root now, not asked: safe
     // binds never reach it.
     dockmux(&["set", "lzc", "--data-root", &dir]).ok();
@@ -319,10 +302,10 @@ fn add_and_set_write_safe_binds_and_data_root_and_the_policy_obeys() {
         "{}",
         file()
     );
-    held(&env.run("lzc-docker", cat), "the engine's data");
+    held(&env.run("lzc-docker", &cat), "the engine's data");
     dockmux(&["set", "lzc", "--no-data-root"]).ok();
     assert!(!file().contains("data_root"), "{}", file());
-    assert_eq!(env.run("lzc-docker", cat).ok(), "safe file");
+    assert_eq!(env.run("lzc-docker", &cat).ok(), "safe file");
     std::fs::remove_dir_all(&safe).unwrap();
 }
 
