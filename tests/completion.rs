@@ -8,15 +8,16 @@
 
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::engines::{bed_env, unique};
 use crate::harness::exe::write_executable;
 use crate::harness::testbed::{self, IMAGE};
+use crate::harness::tmux::Tmux;
 use crate::harness::{Env, Out, SYSTEM_PATH, TWO_ENGINES};
 
 mod old_client;
@@ -105,9 +106,7 @@ fn write_rc(sh: Sh, home: &Path, extra: &str) -> PathBuf {
 
 /// An interactive shell in a tmux server of its own; the server dies with it.
 struct Term {
-    socket: String,
-    /// The server's socket file, which tmux leaves behind when killed.
-    socket_path: PathBuf,
+    tmux: Tmux,
     sh: Sh,
 }
 
@@ -115,12 +114,6 @@ impl Term {
     /// Starts `sh` with HOME `env.home`, PATH `path_dirs` + the system dirs,
     /// and the rc already written by `write_rc`.
     fn start(sh: Sh, env: &Env, path_dirs: &[&Path], vars: &[(&str, &str)]) -> Term {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let socket = format!(
-            "dockmux-completion-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
         let mut path: Vec<String> = path_dirs.iter().map(|d| d.display().to_string()).collect();
         path.push(SYSTEM_PATH.to_string());
         let mut argv: Vec<String> = vec![
@@ -149,35 +142,16 @@ impl Term {
         }
         let cwd = env.root().join("cwd");
         std::fs::create_dir_all(&cwd).unwrap();
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "200",
-                "-y",
-                "60",
-                "-c",
-            ])
-            .arg(&cwd)
-            .args(&argv)
-            .stdin(Stdio::null())
-            .status()
-            .expect("cannot run tmux");
-        assert!(status.success(), "tmux new-session failed");
-        let mut term = Term {
-            socket,
-            socket_path: PathBuf::new(),
+        let term = Term {
+            tmux: Tmux::launch(
+                &format!("completion-{}", sh.name()),
+                (200, 60),
+                Command::new("tmux"),
+                Some(&cwd),
+                &argv,
+            ),
             sh,
         };
-        term.socket_path = PathBuf::from(
-            term.tmux(&["display-message", "-p", "#{socket_path}"])
-                .trim(),
-        );
         let first = term.wait_for("the first prompt", |s| s.ends_with(PROMPT.trim_end()));
         // The rc ran without a word of complaint.
         assert_eq!(
@@ -189,36 +163,10 @@ impl Term {
         term
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("cannot run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Types `text` literally.
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-l", text]);
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
     /// The screen and what scrolled off it since the last `reset`, trailing
     /// blanks trimmed.
     fn screen(&self) -> String {
-        let s = self.tmux(&["capture-pane", "-p", "-J", "-S", "-"]);
+        let s = self.tmux.screen_and_history();
         let lines: Vec<&str> = s.lines().map(str::trim_end).collect();
         lines.join("\n").trim().to_string()
     }
@@ -247,13 +195,13 @@ impl Term {
         // (zsh), so try again until the line is empty.
         let clean = |s: &str| s == PROMPT.trim_end();
         for _ in 0..20 {
-            self.keys(&["C-c"]);
+            self.tmux.keys(&["C-c"]);
             std::thread::sleep(Duration::from_millis(100));
-            self.keys(&["C-l"]);
+            self.tmux.keys(&["C-l"]);
             let deadline = Instant::now() + Duration::from_secs(1);
             while Instant::now() < deadline {
                 // tmux scrolls a cleared screen into its history: drop that too.
-                self.tmux(&["clear-history"]);
+                self.tmux.ok(&["clear-history"]);
                 // Clean twice, 200 ms apart: a loaded shell may still be
                 // handling the C-c and repaint its prompt a moment later.
                 if clean(&self.screen()) {
@@ -272,10 +220,10 @@ impl Term {
     /// `want` is on the screen; returns the screen.
     fn complete(&self, line: &str, tabs: usize, want: &[&str]) -> String {
         self.reset();
-        self.type_text(line);
+        self.tmux.type_text(line);
         self.wait_for("the typed line", |s| s.ends_with(line.trim_end()));
         for _ in 0..tabs {
-            self.keys(&["Tab"]);
+            self.tmux.keys(&["Tab"]);
         }
         self.wait_for(&format!("{want:?} after `{line}<TAB>`"), |s| {
             want.iter().all(|w| s.contains(w))
@@ -287,14 +235,14 @@ impl Term {
     /// long that took.
     fn tab_then_marker(&self, line: &str) -> (String, Duration) {
         self.reset();
-        self.type_text(line);
+        self.tmux.type_text(line);
         let before = self.wait_for("the typed line", |s| s.ends_with(line.trim_end()));
         // Lines above the one being edited were there before TAB (a prompt
         // repainted late by a loaded shell): they are not TAB's doing.
         let above = before.rfind('\n').map_or("", |i| &before[..=i]).to_string();
         let start = Instant::now();
-        self.keys(&["Tab"]);
-        self.type_text("@");
+        self.tmux.keys(&["Tab"]);
+        self.tmux.type_text("@");
         self.wait_for("the marker after TAB", |s| s.contains('@'));
         let took = start.elapsed();
         // Anything completion might still print would land now.
@@ -302,20 +250,6 @@ impl Term {
         let screen = self.screen();
         let screen = screen.strip_prefix(&above).unwrap_or(&screen).to_string();
         (screen, took)
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if self.socket_path.is_absolute() {
-            let _ = std::fs::remove_file(&self.socket_path);
-        }
     }
 }
 

@@ -13,6 +13,7 @@ use dockmux::engine::policy::tree::{NODES, PLUGIN, V20, V28};
 
 use crate::hardening::fake_client;
 use crate::harness::testbed::{self, IMAGE};
+use crate::harness::tmux::Tmux;
 use crate::harness::{Env, Out};
 
 const CONFIG: &str = r#"
@@ -663,43 +664,6 @@ fn the_tree_is_the_clients_own() {
 
 // ---- a real terminal ----
 
-/// A tmux server on a socket in the test's own directory (not the
-/// machine's tmux dir), killed and its socket removed when dropped, also
-/// when the test fails.
-struct Tmux {
-    sock: std::path::PathBuf,
-}
-
-impl Tmux {
-    fn new(env: &Env, tag: &str) -> Tmux {
-        Tmux {
-            sock: env.root().join(format!("dockmux-policy-{tag}.tmux")),
-        }
-    }
-
-    fn run(&self, a: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.sock)
-            .args(["-f", "/dev/null"])
-            .args(a)
-            .stdin(Stdio::null())
-            .output()
-            .expect("tmux")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J"]).stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-        let _ = std::fs::remove_file(&self.sock);
-    }
-}
-
 /// Runs `lzc-docker ARGS` in a tmux pane, types `ahead` at once (before
 /// the prompt can be there) and `answer` at the prompt, and returns what the
 /// pane shows and the exit status.
@@ -715,38 +679,14 @@ fn on_a_tty(env: &Env, args: &str, ahead: &str, answer: &str) -> (String, String
         out = out_file.display(),
         status = status_file.display(),
     );
-    let tmux = Tmux::new(env, &tag);
-    assert!(
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            "200",
-            "-y",
-            "20",
-            "sh",
-            "-c",
-            &script
-        ])
-        .status
-        .success()
-    );
+    let tmux = Tmux::start("policy", (200, 20), &script);
     if !ahead.is_empty() {
-        tmux.run(&["send-keys", "-l", ahead]);
-        tmux.run(&["send-keys", "Enter"]);
+        tmux.type_line(ahead);
     }
+    tmux.wait_for("to run it:");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !tmux.screen().contains("to run it:") {
-        assert!(
-            Instant::now() < deadline,
-            "no prompt; screen:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(30));
-    }
     let prompt = tmux.screen();
-    tmux.run(&["send-keys", "-l", answer]);
-    tmux.run(&["send-keys", "Enter"]);
+    tmux.type_line(answer);
     while !status_file.exists() {
         assert!(
             Instant::now() < deadline,

@@ -440,10 +440,7 @@ fn replay_on_terminal(world: &World, block: &str) -> String {
         (400, 60),
         &world.command_line("PS1='$ '; export PS1; exec /bin/sh -i\n"),
     );
-    let history = || {
-        let out = tmux.run(&["capture-pane", "-p", "-J", "-S", "-"]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let history = || tmux.screen_and_history();
     let count = |what: &str| {
         history()
             .lines()
@@ -555,8 +552,8 @@ fn tab_in_bash_offers_the_engines_containers() {
         &w.command_line("exec /bin/bash -i\n"),
     );
     tmux.wait_for("$ ");
-    tmux.run(&["send-keys", "-l", words]);
-    tmux.run(&["send-keys", "Tab", "Tab"]);
+    tmux.type_text(words);
+    tmux.keys(&["Tab", "Tab"]);
     // bash lists the names, then shows the prompt and the line again.
     let prompt = format!("$ {}", words.trim_end());
     let deadline = Instant::now() + Duration::from_secs(20);

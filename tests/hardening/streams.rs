@@ -3,12 +3,13 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::engines::bed_env;
 use crate::harness::Env;
 use crate::harness::testbed::IMAGE;
+use crate::harness::tmux::Tmux;
 
 const STREAM: usize = 100 << 20;
 const BLOCK: usize = 1 << 20;
@@ -143,56 +144,17 @@ fn a_100_mib_stream_passes_intact_through_run_i_cat() {
     assert_eq!(sum.h, sent);
 }
 
-/// A private tmux server; killed when dropped.
-pub(crate) struct Tmux<'a> {
-    pub(crate) env: &'a Env,
-    pub(crate) sock: std::path::PathBuf,
+/// A tmux server whose panes get `env`'s environment (PATH with the
+/// engine commands), running `script` in a window of `size`.
+pub(crate) fn tmux(env: &Env, what: &str, size: (u16, u16), script: &str) -> Tmux {
+    let mut base = env.program("tmux");
+    base.env("TERM", "xterm-256color");
+    Tmux::launch(what, size, base, None, &["sh", "-c", script])
 }
 
-impl Tmux<'_> {
-    fn cmd(&self) -> Command {
-        let mut c = self.env.program("tmux");
-        c.arg("-S").arg(&self.sock).env("TERM", "xterm-256color");
-        c
-    }
-
-    pub(crate) fn run(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap_or_else(|e| {
-            panic!("cannot run tmux ({e}): install tmux (./scripts/test does)")
-        });
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The screen, once `ready` says so; panics after 60 s.
-    pub(crate) fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.run(&["capture-pane", "-p", "-t", "t"]);
-            if ready(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("waited for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn type_line(&self, text: &str) {
-        self.run(&["send-keys", "-t", "t", "-l", text]);
-        self.run(&["send-keys", "-t", "t", "Enter"]);
-    }
-}
-
-impl Drop for Tmux<'_> {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").output();
-    }
+/// The screen once `ready` holds for it (60 s at most).
+pub(crate) fn wait(tmux: &Tmux, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    tmux.wait_until(what, Duration::from_secs(60), ready)
 }
 
 fn wait_file(path: &Path) -> String {
@@ -215,41 +177,23 @@ fn wait_file(path: &Path) -> String {
 #[test]
 fn run_it_sh_under_tmux_behaves_as_a_terminal() {
     let env = bed_env();
-    let tmux = Tmux {
-        env: &env,
-        sock: env.root().join("tmux.sock"),
-    };
     let exit_file = env.root().join("exit");
     let script = format!(
         "pg-docker run -it --rm --network none {IMAGE} sh; echo $? > '{}'; sleep 30",
         exit_file.display()
     );
     let start = Instant::now();
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    tmux.wait_for("the container's prompt", |s| {
+    let tmux = tmux(&env, "streams", (120, 40), &script);
+    wait(&tmux, "the container's prompt", |s| {
         s.lines().any(|l| l.trim_end().ends_with('#'))
     });
     // What is typed is echoed by the terminal, and the shell answers.
     tmux.type_line("echo typed-$((6*7))");
-    tmux.wait_for("the echo and the answer", |s| {
+    wait(&tmux, "the echo and the answer", |s| {
         s.contains("echo typed-$((6*7))") && s.lines().any(|l| l.trim_end() == "typed-42")
     });
     tmux.type_line("[ -t 0 ] && [ -t 1 ] && echo on-a-tty-$(busybox stty size)");
-    tmux.wait_for("a terminal of the pane's size", |s| {
+    wait(&tmux, "a terminal of the pane's size", |s| {
         s.lines().any(|l| l.trim_end() == "on-a-tty-40 120")
     });
     tmux.type_line("exit 7");

@@ -10,9 +10,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::probes::{left_behind, marked_processes};
-use super::streams::Tmux;
+use super::streams::{tmux, wait};
 use crate::engines::bed_env;
-use crate::harness::{Env, Out, dockmux_bin, finishes};
+use crate::harness::{Out, dockmux_bin, finishes};
 use crate::status::hanging_engines;
 
 #[test]
@@ -95,29 +95,6 @@ fn a_signal_to_each_reaches_every_client_and_none_outlives_it() {
     }
 }
 
-fn tmux<'a>(env: &'a Env, script: &str) -> Tmux<'a> {
-    let tmux = Tmux {
-        env,
-        sock: env.root().join("tmux.sock"),
-    };
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "150",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        script,
-    ]);
-    tmux
-}
-
 #[test]
 fn on_a_terminal_the_engines_still_pending_show_after_a_second_and_go() {
     let env = bed_env();
@@ -141,16 +118,20 @@ fn on_a_terminal_the_engines_still_pending_show_after_a_second_and_go() {
         .map(|(i, l)| format!("clear; '{}' {l}; echo END{i}; sleep 1; ", dockmux.display()))
         .collect::<String>()
         + "sleep 60";
-    let tmux = tmux(&env, &script);
+    let tmux = tmux(&env, "waits", (150, 40), &script);
     for (i, l) in lines.iter().enumerate() {
         let expect = if i == 0 {
             "dockmux: waiting for lzc, pg ("
         } else {
             "dockmux: waiting for hang0, hang1 ("
         };
-        let shown = tmux.wait_for(&format!("{l}: the pending line"), |s| s.contains(expect));
+        let shown = wait(&tmux, &format!("{l}: the pending line"), |s| {
+            s.contains(expect)
+        });
         assert!(!shown.contains(&format!("END{i}")), "{l}: {shown}");
-        let done = tmux.wait_for(&format!("{l} to end"), |s| s.contains(&format!("END{i}")));
+        let done = wait(&tmux, &format!("{l} to end"), |s| {
+            s.contains(&format!("END{i}"))
+        });
         assert!(
             !done.contains("waiting for"),
             "{l}: the line stayed:\n{done}"
