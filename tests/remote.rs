@@ -169,6 +169,19 @@ fn nothing_is_left_after_sigkill_of_the_client_the_forward_or_sshd() {
 
     // sshd, every process of it: the connection ends with it.
     master(&env);
+    for pid in sshd_processes(&sshd) {
+        kill(pid);
+    }
+    all_gone(&env, Duration::from_secs(10));
+    sshd.stop();
+    sshd.restart();
+    let out = ps(&env);
+    out.ok();
+    assert_eq!(out.stderr, "");
+}
+
+/// The sshd listener and every process below it.
+fn sshd_processes(sshd: &Sshd) -> Vec<i32> {
     let listener: i32 = std::fs::read_to_string(sshd.dir.join("sshd.pid"))
         .unwrap()
         .trim()
@@ -180,15 +193,7 @@ fn nothing_is_left_after_sigkill_of_the_client_the_forward_or_sshd() {
         group.extend(children_of(group[i]));
         i += 1;
     }
-    for pid in &group {
-        kill(*pid);
-    }
-    all_gone(&env, Duration::from_secs(10));
-    sshd.stop();
-    sshd.restart();
-    let out = ps(&env);
-    out.ok();
-    assert_eq!(out.stderr, "");
+    group
 }
 
 fn children_of(parent: i32) -> Vec<i32> {
@@ -208,6 +213,90 @@ fn children_of(parent: i32) -> Vec<i32> {
         (ppid == parent).then_some(pid)
     })
     .collect()
+}
+
+/// Whether Nagle's algorithm is off (TCP_NODELAY) on each connected TCP
+/// socket that process `pid` holds, read from the socket itself through a
+/// copy of the process's descriptor (pidfd_getfd, as root).
+fn nodelay_of(pid: i32) -> Vec<bool> {
+    // SAFETY: plain syscalls on descriptors this function owns and closes;
+    // getsockopt and getpeername write within the sizes given.
+    unsafe {
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
+        if pidfd < 0 {
+            return Vec::new();
+        }
+        let fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut found = Vec::new();
+        for fd in fds {
+            let copy = libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) as i32;
+            if copy < 0 {
+                continue;
+            }
+            let int = |level, name| {
+                let mut v: libc::c_int = 0;
+                let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                let ok = libc::getsockopt(copy, level, name, (&raw mut v).cast(), &mut len) == 0;
+                ok.then_some(v)
+            };
+            let mut peer: libc::sockaddr_storage = std::mem::zeroed();
+            let mut len = std::mem::size_of_val(&peer) as libc::socklen_t;
+            let connected = libc::getpeername(copy, (&raw mut peer).cast(), &mut len) == 0;
+            if connected && int(libc::SOL_SOCKET, libc::SO_PROTOCOL) == Some(libc::IPPROTO_TCP) {
+                found.push(int(libc::IPPROTO_TCP, libc::TCP_NODELAY) == Some(1));
+            }
+            libc::close(copy);
+        }
+        libc::close(pidfd);
+        found
+    }
+}
+
+/// Asserts that sshd's end of every connection to it has Nagle off.
+fn no_delay_at_sshd(sshd: &Sshd) {
+    let server: Vec<bool> = sshd_processes(sshd)
+        .into_iter()
+        .flat_map(nodelay_of)
+        .collect();
+    assert!(!server.is_empty() && !server.contains(&false), "{server:?}");
+}
+
+/// sshd before OpenSSH 10.1 turns Nagle's algorithm off on a connection
+/// only once a session on it runs a command: a connection that only
+/// forwards keeps it on for good, and the second part of an answer the
+/// engine writes in two (`logs`: its headers, then the log) waits for the
+/// client's delayed ACK, 40 ms on loopback; behind a slow link the last
+/// part of a long answer waits a round trip. The shared connection sends
+/// without delay at both ends.
+#[test]
+fn the_shared_connection_sends_without_delay_at_both_ends() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    ps(&env).ok();
+    assert_eq!(nodelay_of(master(&env)), [true]);
+    no_delay_at_sshd(&sshd);
+}
+
+/// The session that turns Nagle off is a speed-up only: a server that
+/// allows no sessions (`MaxSessions 0`; forwarding still works) gets the
+/// forward with no note.
+#[test]
+fn a_host_that_allows_no_sessions_still_forwards_without_a_note() {
+    let sshd = sshd::start(SshdOpts {
+        extra_config: vec!["MaxSessions 0".into()],
+        ..SshdOpts::default()
+    });
+    let env = far_env(&sshd, "1m", true);
+    let out = ps(&env);
+    out.ok();
+    assert_eq!(out.stderr, "");
+    assert_eq!(sockets(&env).len(), 1);
+    master(&env);
 }
 
 #[test]
@@ -259,6 +348,8 @@ fn the_remote_socket_is_found_as_dial_stdio_finds_it() {
     }
     assert_eq!(logins(&sshd) - before, 1, "{}", sshd.log());
     assert_eq!(sockets(&env).len(), 1);
+    // The session that asked for the socket turned Nagle off at sshd's end.
+    no_delay_at_sshd(&sshd);
 }
 
 #[test]

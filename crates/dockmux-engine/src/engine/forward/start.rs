@@ -113,6 +113,7 @@ pub fn diagnose(place: &Place) -> Result<(), Failure> {
 }
 
 fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
+    let mut _no_delay = None;
     if !master_up(place) {
         // A master killed outright leaves its control socket: ssh would
         // then run without one ("already exists, disabling multiplexing").
@@ -123,6 +124,10 @@ fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
                 "ssh could not connect: {}",
                 last_line(&ran.stderr, "no reason given")
             )));
+        }
+        // Asking for the remote socket is such a session itself.
+        if !place.spec.path.is_empty() {
+            _no_delay = Some(NoDelay::start(place, deadline));
         }
     }
     let remote = match place.spec.path.as_str() {
@@ -150,6 +155,44 @@ fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// A new connection's session that turns Nagle's algorithm off at the
+/// server's end: sshd (before OpenSSH 10.1) sets TCP_NODELAY on a
+/// connection only once a session on it runs a command, and then for the
+/// connection's life. Without it the connection only forwards and keeps
+/// Nagle on: the second part of an answer the engine writes in two
+/// (`logs`: headers, then the log) waits for the client's delayed ACK,
+/// 40 ms on loopback, and the last part of a long answer behind a slow
+/// link waits a round trip (bench/REMOTE.md). The client's end has it off
+/// already (ssh sets it on every connection). It runs while the forward
+/// starts, and is waited for (bounded) when dropped, so no ssh is left
+/// behind; a server that allows no session only loses the speed-up.
+struct NoDelay(Option<std::thread::JoinHandle<()>>);
+
+impl NoDelay {
+    /// Longest it is waited for: a command forced on the key may never end.
+    const BOUND: Duration = Duration::from_secs(5);
+
+    fn start(place: &Place, deadline: Instant) -> NoDelay {
+        let deadline = deadline.min(Instant::now() + Self::BOUND);
+        let mut cmd = ssh::session(place, "true");
+        NoDelay(
+            std::thread::Builder::new()
+                .spawn(move || {
+                    let _ = ssh::run(&mut cmd, deadline);
+                })
+                .ok(),
+        )
+    }
+}
+
+impl Drop for NoDelay {
+    fn drop(&mut self) {
+        if let Some(session) = self.0.take() {
+            let _ = session.join();
+        }
+    }
 }
 
 /// The socket the remote docker uses, found as `docker system dial-stdio`
