@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dockmux::engine::policy::tree::{NODES, PLUGIN, V20, V28};
+use dockmux::engine::line::tree::{NODES, PLUGIN, V20, V28};
 
 use crate::hardening::fake_client;
 use crate::harness::testbed::{self, IMAGE};
@@ -612,7 +612,7 @@ fn the_tree_is_the_clients_own() {
             let joined = path.join(" ");
             let node = NODES.iter().find(|n| n.path == joined).unwrap_or_else(|| {
                 panic!(
-                    "{}: `docker {joined}` is not in src/engine/policy/tree.rs",
+                    "{}: `docker {joined}` is not in crates/dockmux-engine/src/engine/line/tree.rs",
                     client.display()
                 )
             });

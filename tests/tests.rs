@@ -27,6 +27,7 @@ mod hosts;
 mod install;
 mod layout;
 mod lift;
+mod line;
 mod links;
 mod man;
 mod management;

@@ -1,6 +1,6 @@
 //! A model of how the docker clients pick their engine from a command line,
 //! written from docker/cli, spf13/pflag and spf13/cobra (not from
-//! src/engine/flags.rs), so the two can be checked against each other (argv.rs);
+//! crates/dockmux-engine/src/engine/line/global.rs), so the two can be checked against each other (argv.rs);
 //! the real clients check both (refusal_corpus.rs).
 //!
 //! docker/cli's runDocker (cmd/docker/docker.go) first parses the arguments

@@ -25,8 +25,8 @@ use crate::config::{self, Engine, Sources};
 use crate::docker::pending::{Pending, Tracker};
 use crate::engine;
 use crate::engine::client;
-use crate::engine::flags::{self, Scan};
-use crate::engine::policy::{self, Verdict, commands};
+use crate::engine::line::{self, Line, Name, Refused};
+use crate::engine::policy::{self, Verdict};
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
 use crate::text::escape;
@@ -72,8 +72,8 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
             .chain(args.docker.iter().cloned())
             .collect::<Vec<_>>(),
     );
-    check_line(&args.docker, &engines)?;
-    check_policies(&engines, &args.docker, &shown)?;
+    let line = check_line(&args.docker, &engines)?;
+    check_policies(&engines, &line, &shown)?;
     let docker = client::find(cfg.docker.as_ref())?;
     let depth = engine::next_depth(&docker)?.to_string();
     let width = engines
@@ -152,52 +152,47 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
     Ok(ExitCode::Failure)
 }
 
-/// What docker would do with the line that `each` cannot allow.
-fn check_line(args: &[OsString], engines: &[&Engine]) -> Result<()> {
-    if let Scan::Refused { word, .. } = flags::scan(args) {
-        return Err(Error::RefusedFlag {
-            flag: word,
-            engine: names(engines),
-        });
-    }
-    let line = commands::read(args);
-    let attaches = line.node.is_some_and(|n| {
+/// The line, read once; refused where docker would do with it what
+/// `each` cannot allow.
+fn check_line<'a>(args: &'a [OsString], engines: &[&Engine]) -> Result<Line<'a>> {
+    let line = line::read(args).map_err(|Refused { word, .. }| Error::RefusedFlag {
+        flag: word,
+        engine: names(engines),
+    })?;
+    let cmd = line.command();
+    let attaches = cmd.node.is_some_and(|n| {
         matches!(
             n.same_as,
             "container run" | "container create" | "container exec" | "container start"
         )
     });
-    let terminal = line.flags.iter().find(|f| {
-        let on = f
-            .value
-            .is_none_or(|v| commands::parse_bool(v) == Some(true));
+    let terminal = cmd.flags.iter().find(|f| {
+        let on = f.value.is_none_or(|v| line::parse_bool(v) == Some(true));
         on && matches!(
             f.name,
-            commands::Name::Short(b'i' | b't') | commands::Name::Long(b"interactive" | b"tty")
+            Name::Short(b'i' | b't') | Name::Long(b"interactive" | b"tty")
         )
     });
-    match terminal {
-        Some(f) if attaches => {
-            let flag = match f.name {
-                commands::Name::Short(c) => format!("-{}", c as char),
-                commands::Name::Long(l) => format!("--{}", String::from_utf8_lossy(l)),
-            };
-            Err(Error::Usage(format!(
-                "refusing '{flag}': `dockmux each` runs on several engines at once with standard \
-                 input /dev/null and no terminal; drop -i/-t, or run it on one engine with NAME-docker"
-            )))
-        }
-        _ => Ok(()),
+    if let Some(f) = terminal.filter(|_| attaches) {
+        let flag = match f.name {
+            Name::Short(c) => format!("-{}", c as char),
+            Name::Long(l) => format!("--{}", String::from_utf8_lossy(l)),
+        };
+        return Err(Error::Usage(format!(
+            "refusing '{flag}': `dockmux each` runs on several engines at once with standard \
+             input /dev/null and no terminal; drop -i/-t, or run it on one engine with NAME-docker"
+        )));
     }
+    Ok(line)
 }
 
 /// Read-only engines refuse before anything runs; protected ones that
 /// would hold the command are confirmed once, all named together.
-fn check_policies(engines: &[&Engine], args: &[OsString], shown: &str) -> Result<()> {
+fn check_policies(engines: &[&Engine], line: &Line, shown: &str) -> Result<()> {
     let mut held: Vec<&Engine> = Vec::new();
     let mut why = String::new();
     for e in engines {
-        match policy::judge(e, args) {
+        match policy::judge(e, line) {
             Verdict::Run => {}
             Verdict::Refuse => {
                 return Err(Error::ReadOnly {

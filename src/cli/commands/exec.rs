@@ -51,7 +51,7 @@ pub fn run(args: &ExecArgs, sources: &Sources) -> Result<ExitCode> {
     // use (src/forward/). Without one, a socket path in an ssh URL is for the
     // docker client only: the program gets a local socket carried over ssh
     // for its life instead.
-    if let Some(host) = forward::reach(engine, false) {
+    if let Some(host) = forward::reach(engine, || false) {
         env[0].1 = Some(host);
     } else if let Some(spec) = ssh_bridge::needed(engine) {
         env[0].1 = Some(ssh_bridge::start(&engine.name, &spec)?);

@@ -1,5 +1,5 @@
 //! Which names a completion request asks for. The words are read as docker
-//! reads them (engine/policy/commands.rs: docker's command tree, every
+//! reads them (engine/line: docker's command tree, every
 //! alias, the flags that take a value), and each command takes the names
 //! docker 23 and later complete for it (docker/cli v28.2.2: the commands'
 //! ValidArgsFunction and cli/command/completion/functions.go), with the
@@ -8,7 +8,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::engine::policy::commands::{self, Line, Name};
+use crate::engine::line;
 
 /// Which containers, as docker 28 picks them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,8 +194,9 @@ pub fn read(words: &[OsString]) -> Option<Wanted> {
     let (cur, done) = words.split_last()?;
     // cur is an argument of its own only if reading it adds one (it is not a
     // flag, nor a flag's value, nor past the command).
-    let before = commands::read(done).args.len();
-    let line = commands::read(words);
+    let before = line::read(done).ok()?.command().args.len();
+    let read = line::read(words).ok()?;
+    let line = read.command();
     if line.help || line.args.len() != before + 1 {
         return None;
     }
@@ -216,7 +217,8 @@ pub fn read(words: &[OsString]) -> Option<Wanted> {
             Which::Unpaused => Containers::Unpaused,
             Which::Paused => Containers::Paused,
             Which::Stopped => Containers::Stopped,
-            Which::Removable if forced(&line) => Containers::All,
+            // `rm -f`: every container goes, running ones too.
+            Which::Removable if line.on("force", Some(b'f')) => Containers::All,
             Which::Removable => Containers::Stopped,
             Which::On => Containers::On(first_arg()),
             Which::NotOn => Containers::NotOn(first_arg()),
@@ -244,21 +246,10 @@ pub fn read(words: &[OsString]) -> Option<Wanted> {
     })
 }
 
-/// `rm -f` / `--force`: every container goes, running ones too.
-fn forced(line: &Line) -> bool {
-    line.flags
-        .iter()
-        .rfind(|f| matches!(f.name, Name::Long(b"force") | Name::Short(b'f')))
-        .is_some_and(|f| {
-            f.value
-                .is_none_or(|v| commands::parse_bool(v) == Some(true))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::policy::tree::NODES;
+    use crate::engine::line::tree::NODES;
 
     fn wanted(words: &[&str]) -> Option<Wanted> {
         let words: Vec<OsString> = words.iter().map(OsString::from).collect();
@@ -271,7 +262,7 @@ mod tests {
             assert!(
                 NODES
                     .iter()
-                    .any(|n| n.path == t.path && n.clients & crate::engine::policy::tree::V20 != 0),
+                    .any(|n| n.path == t.path && n.clients & crate::engine::line::tree::V20 != 0),
                 "{}",
                 t.path
             );

@@ -7,13 +7,13 @@
 //! refused unless every node of that builder is on NAME's host, by the
 //! builder's record in buildx's state.
 
-use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::config::Engine;
-use crate::engine::policy::{commands, json};
+use crate::engine::line::Line;
+use crate::engine::policy::json;
 use crate::error::{Error, Result};
 
 /// Set on every client the engine path runs: the builder of the default
@@ -39,27 +39,15 @@ pub fn set_env(cmd: &mut std::process::Command) {
 
 /// Refuses a `--builder` that is not on `engine`. Lines without the word
 /// cost one pass over their bytes' first characters.
-pub fn check(engine: &Engine, args: &[OsString]) -> Result<()> {
-    if !args.iter().any(|a| a.as_bytes().starts_with(b"--builder")) {
+pub fn check(engine: &Engine, line: &Line) -> Result<()> {
+    if !line
+        .words()
+        .iter()
+        .any(|a| a.as_bytes().starts_with(b"--builder"))
+    {
         return Ok(());
     }
-    let line = commands::read(args);
-    let mut names: Vec<&[u8]> = line.values("builder", None);
-    // A command whose tree entry does not know `--builder` takes a value
-    // (docker's own `build`, which buildx takes over) read it as a switch:
-    // its value is the next word.
-    let bare = line
-        .flags
-        .iter()
-        .any(|f| f.name == commands::Name::Long(b"builder") && f.value.is_none());
-    if bare {
-        names.extend(
-            args.windows(2)
-                .filter(|w| w[0].as_bytes() == b"--builder")
-                .map(|w| w[1].as_bytes()),
-        );
-    }
-    for name in names {
+    for name in line.command().values("builder", None) {
         let name = String::from_utf8_lossy(name);
         if name != "default" && !on_engine(&name, engine) {
             return Err(Error::RefusedFlag {

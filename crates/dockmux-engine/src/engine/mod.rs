@@ -4,28 +4,28 @@
 //! probing, no extra processes (a test, tests/layout.rs, holds it to that).
 //!
 //! The path in order: dispatch.rs (argv[0] decides the mode), here (the
-//! engine's config, its environment, the exec), flags.rs (docker's flags,
-//! re-parsed for the refusals and the policy), client.rs (which docker client
+//! engine's config, its environment, the exec), line/ (the docker command
+//! line, read once for the refusals, the policy and the builder check),
+//! client.rs (which docker client
 //! runs), replace.rs (the exec itself, leaving the caller's signal state as
 //! it found it).
 
 pub mod builder;
 pub mod client;
 pub mod dispatch;
-pub mod flags;
 pub mod forward;
+pub mod line;
 pub mod policy;
 pub mod replace;
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::config::{self, Client, Engine};
 use crate::error::{Error, Result};
 use crate::files::secure;
-use flags::Scan;
+use line::Refused;
 
 /// Nested dockmux invocations allowed before we call it a loop.
 pub const MAX_DEPTH: u32 = 10;
@@ -169,8 +169,8 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
         }
         loaded => loaded?,
     };
-    let line = match flags::scan(args) {
-        Scan::Refused { word, completion } => {
+    let line = match line::read(args) {
+        Err(Refused { word, completion }) => {
             if completion {
                 // The shell's answer: no candidates and no file names (cobra's
                 // ShellCompDirectiveNoFileComp), so TAB offers nothing.
@@ -181,34 +181,31 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
                 engine: engine.name.clone(),
             });
         }
-        Scan::Ok(line) => line,
+        Ok(line) => line,
     };
-    // Only engines with a policy pay for reading the command line.
+    // Only engines with a policy pay for reading the command's own words.
     if engine.policy().is_some() {
-        policy::enforce(command, &engine, args)?;
+        policy::enforce(command, &engine, &line)?;
     }
-    builder::check(&engine, args)?;
+    builder::check(&engine, &line)?;
     let client = client::find(docker.as_ref())?;
     let depth = next_depth(&client)?;
     // Only the outermost dockmux speaks: a client that runs dockmux again
-    // (a wrapper loop) must not repeat the note at every level.
-    if !line.quiet && depth == 1 {
-        warn_if_down(command, &engine);
-    }
+    // (a wrapper loop) must not repeat the note at every level. Whether the
+    // client would reach the engine at all is asked only for a note.
+    let quiet = || depth > 1 || line.quiet();
+    warn_if_down(command, &engine, quiet);
     // An ssh engine goes through its shared connection when it has one
     // (src/forward/: a stat and a connect when it is up).
-    if let Some(forwarded) = crate::engine::forward::reach(&engine, line.quiet || depth > 1) {
+    if let Some(forwarded) = crate::engine::forward::reach(&engine, quiet) {
         engine.settings.host = forwarded;
     }
-    if line.quiet
-        && let Some(verb) = args.get(line.command)
-        && flags::is_completion(verb.as_bytes())
-    {
+    if let Some(words) = line.completion() {
         return Ok(Ran::Completion(Box::new(Request {
             engine,
             docker,
             client,
-            words: &args[line.command + 1..],
+            words,
             args,
             depth,
         })));
@@ -277,9 +274,10 @@ pub fn exec_limit_fix(
     crate::error::exec_limit_fix(err, &argv, &env, &from_config)
 }
 
-/// One line on stderr when a unix socket is plainly not there, then docker
-/// runs anyway (it may be starting, and docker's own error follows).
-fn warn_if_down(command: &str, engine: &Engine) {
+/// One line on stderr when a unix socket is plainly not there and the
+/// client would reach for it (not `quiet`), then docker runs anyway (it may
+/// be starting, and docker's own error follows).
+fn warn_if_down(command: &str, engine: &Engine, quiet: impl FnOnce() -> bool) {
     let Some(sock) = engine.unix_socket() else {
         return;
     };
@@ -301,6 +299,9 @@ fn warn_if_down(command: &str, engine: &Engine) {
         ),
         _ => return,
     };
+    if quiet() {
+        return;
+    }
     crate::output::note(&match hint {
         Some(hint) => format!("{command}: {problem} ({hint})"),
         None => format!("{command}: {problem}"),

@@ -95,6 +95,11 @@ impl Place {
     /// when it cannot start now (then the note has been given, unless
     /// `quiet`, and the command goes over `ssh://`).
     pub fn reach(&self, quiet: bool) -> Option<String> {
+        self.reach_unless(|| quiet)
+    }
+
+    /// [`Place::reach`], asking `quiet` only when there is a note to give.
+    fn reach_unless(&self, quiet: impl FnOnce() -> bool) -> Option<String> {
         if live(&self.sock) {
             return Some(self.docker_host());
         }
@@ -104,7 +109,7 @@ impl Place {
         match start(self) {
             Ok(()) => Some(self.docker_host()),
             Err(failure) => {
-                if !quiet {
+                if !quiet() {
                     crate::output::note(&failure.note(&self.engine));
                 }
                 None
@@ -173,9 +178,10 @@ pub fn live(sock: &Path) -> bool {
 
 /// The engine path's question: the DOCKER_HOST of the engine's forward,
 /// started if it is not up; `None` when the engine has none or it cannot
-/// start now (then the note has been given, unless `quiet`).
-pub fn reach(engine: &Engine, quiet: bool) -> Option<String> {
-    Place::of(engine)?.reach(quiet)
+/// start now (then the note has been given, unless `quiet` says so: asked
+/// only then).
+pub fn reach(engine: &Engine, quiet: impl FnOnce() -> bool) -> Option<String> {
+    Place::of(engine)?.reach_unless(quiet)
 }
 
 /// An engine's shared connection, as `list` shows it.

@@ -1,12 +1,12 @@
 //! What each docker command does to an engine, by its path in docker's tree
-//! (commands.rs finds the path in every spelling docker accepts).
+//! (engine/line finds the path in every spelling docker accepts).
 //!
 //! Three kinds: commands that only read (the read-only allow-list),
 //! destructive ones (held on a protected engine), and the rest.
 
-use super::commands::{Line, Name, parse_bool};
 use super::touch;
 use crate::config::Engine;
+use crate::engine::line::Command;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -95,14 +95,14 @@ const READS: &[(&str, &[&str])] = &[
 #[derive(Clone, Copy)]
 pub enum When {
     Always,
-    /// Any of these flags is given (long names; one letter is a shorthand).
+    /// Any of these flags is given and not turned off (long names).
     Flag(&'static [&'static str]),
     /// The flag is given with a value other than these.
     ValueNot(&'static str, &'static [&'static str]),
     /// Its arguments say so (the condition, for the table).
-    Args(fn(&Line) -> bool, &'static str),
+    Args(fn(&Command) -> bool, &'static str),
     /// Judged by what it would touch (touch.rs); when, for the table.
-    Touches(fn(&Line, &Engine) -> Option<String>, &'static str),
+    Touches(fn(&Command, &Engine) -> Option<String>, &'static str),
 }
 
 /// A command a protected engine holds, and when, and what it does.
@@ -313,7 +313,7 @@ pub const UNCONFIRMED: &[(&str, &str)] = &[
 ];
 
 /// What `line` does to `engine`.
-pub fn kind(line: &Line, engine: &Engine) -> Kind {
+pub fn kind(line: &Command, engine: &Engine) -> Kind {
     let Some(node) = line.node else {
         // No command (docker prints its help) is a read; an unknown word is
         // a plugin or a typo: not known to read.
@@ -324,7 +324,7 @@ pub fn kind(line: &Line, engine: &Engine) -> Kind {
         };
     };
     let path = node.same_as;
-    if path.starts_with("compose") && line.bool_flag("dry-run") {
+    if path.starts_with("compose") && line.on("dry-run", None) {
         // compose --dry-run changes nothing; still not a read for read-only.
         return Kind::Writes;
     }
@@ -333,7 +333,7 @@ pub fn kind(line: &Line, engine: &Engine) -> Kind {
             When::Always => Some(rule.why.to_string()),
             When::Flag(flags) => flags
                 .iter()
-                .any(|f| given(line, f))
+                .any(|f| line.on(f, None))
                 .then(|| rule.why.to_string()),
             When::ValueNot(flag, fine) => line
                 .values(flag, None)
@@ -348,7 +348,7 @@ pub fn kind(line: &Line, engine: &Engine) -> Kind {
         }
     }
     match READS.iter().find(|(p, _)| *p == path) {
-        Some((_, acting)) if acting.iter().any(|f| given(line, f)) => Kind::Writes,
+        Some((_, acting)) if acting.iter().any(|f| line.on(f, None)) => Kind::Writes,
         Some(_) => Kind::Reads,
         // A management command alone prints its help.
         None if line.args.is_empty() && node.is_group() => Kind::Reads,
@@ -357,30 +357,17 @@ pub fn kind(line: &Line, engine: &Engine) -> Kind {
     }
 }
 
-/// Whether flag `name` (a long name, or one letter for a shorthand) is given
-/// and not turned off (`--x=false`).
-fn given(line: &Line, name: &str) -> bool {
-    let want = match name.as_bytes() {
-        [c] => Name::Short(*c),
-        long => Name::Long(long),
-    };
-    line.flags
-        .iter()
-        .rfind(|f| f.name == want)
-        .is_some_and(|f| f.value.is_none_or(|v| parse_bool(v) != Some(false)))
-}
-
 /// `cp SRC CONTAINER:DEST`.
-fn cp_into_container(line: &Line) -> bool {
+fn cp_into_container(line: &Command) -> bool {
     line.args.last().is_some_and(|d| is_container_path(d))
 }
 
 /// `import FILE NAME` may overwrite NAME; without a name the image is untagged.
-fn import_names(line: &Line) -> bool {
+fn import_names(line: &Command) -> bool {
     line.args.len() > 1
 }
 
-fn volume_create(line: &Line, _: &Engine) -> Option<String> {
+fn volume_create(line: &Command, _: &Engine) -> Option<String> {
     touch::volume_create(line)
 }
 
@@ -398,11 +385,7 @@ pub fn table() -> String {
                     "held with {}",
                     flags
                         .iter()
-                        .map(|f| if f.len() == 1 {
-                            format!("`-{f}`")
-                        } else {
-                            format!("`--{f}`")
-                        })
+                        .map(|f| format!("`--{f}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),

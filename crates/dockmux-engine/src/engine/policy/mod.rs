@@ -1,6 +1,6 @@
 //! Protected and read-only engines (`protect = true`, `readonly = true` in
-//! engines.toml). Before docker runs, the command line is read as docker
-//! reads it (commands.rs: every spelling, alias and global flag) and judged
+//! engines.toml). Before docker runs, the command line as docker reads it
+//! (engine/line: every spelling, alias and global flag, read once) is judged
 //! (classify.rs): a destructive command on a protected engine is held until
 //! the user types the engine's name (confirm.rs); on a read-only engine only
 //! reading commands run. Engines without a policy never get here.
@@ -12,18 +12,17 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
 use crate::config::Engine;
+use crate::engine::line::Line;
 use crate::error::{Error, Result};
 
 mod ask;
 mod classify;
-pub mod commands;
 mod confirm;
 mod host_path;
 pub mod json;
 pub mod lift;
 mod preview;
 mod touch;
-pub mod tree;
 
 pub use classify::table;
 
@@ -43,17 +42,17 @@ pub enum Verdict {
     Refuse,
 }
 
-/// The verdict for `args` (the words after `NAME-docker`) on `engine`.
-/// Help and completion requests always run.
-pub fn judge(engine: &Engine, args: &[OsString]) -> Verdict {
+/// The verdict for `line` on `engine`. Help and completion requests
+/// always run.
+pub fn judge(engine: &Engine, line: &Line) -> Verdict {
     let Some(policy) = engine.policy() else {
         return Verdict::Run;
     };
-    let line = commands::read(args);
-    if line.help {
+    let cmd = line.command();
+    if cmd.help {
         return Verdict::Run;
     }
-    match (policy, classify::kind(&line, engine)) {
+    match (policy, classify::kind(cmd, engine)) {
         (_, classify::Kind::Reads) | (Policy::Protect, classify::Kind::Writes) => Verdict::Run,
         (Policy::Protect, classify::Kind::Destroys(why)) => Verdict::Hold(why),
         (Policy::Readonly, _) => Verdict::Refuse,
@@ -62,8 +61,9 @@ pub fn judge(engine: &Engine, args: &[OsString]) -> Verdict {
 
 /// The engine path's check: returns when the command may run (confirmed
 /// if it had to be); otherwise the error that says why not and how.
-pub fn enforce(command: &str, engine: &Engine, args: &[OsString]) -> Result<()> {
-    match judge(engine, args) {
+pub fn enforce(command: &str, engine: &Engine, line: &Line) -> Result<()> {
+    let args = line.words();
+    match judge(engine, line) {
         Verdict::Run => Ok(()),
         Verdict::Refuse => Err(Error::ReadOnly {
             engine: engine.name.clone(),
@@ -77,7 +77,7 @@ pub fn enforce(command: &str, engine: &Engine, args: &[OsString]) -> Result<()> 
                 return Ok(());
             }
             // What it would remove, as the engine answers (bounded).
-            let why = match preview::preview(&commands::read(args), engine) {
+            let why = match preview::preview(line.command(), engine) {
                 Some(list) => format!("{why} {list}"),
                 None => why,
             };

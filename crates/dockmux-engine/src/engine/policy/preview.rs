@@ -11,9 +11,9 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::ask::{self, Answer};
-use super::commands::{Line, Name, parse_bool};
 use super::json;
 use crate::config::Engine;
+use crate::engine::line::Command;
 
 /// How long the whole preview may take.
 pub const BOUND: Duration = Duration::from_secs(2);
@@ -24,7 +24,7 @@ const SHOWN: usize = 10;
 
 /// The preview of `line` on `engine`, for the commands that remove named
 /// things; `None` for the others.
-pub fn preview(line: &Line, engine: &Engine) -> Option<String> {
+pub fn preview(line: &Command, engine: &Engine) -> Option<String> {
     let path = line.node?.same_as;
     if !KINDS.contains(&path) {
         return None;
@@ -259,7 +259,7 @@ struct Filters {
 }
 
 impl Filters {
-    fn read(line: &Line) -> Result<Filters, Why> {
+    fn read(line: &Command) -> Result<Filters, Why> {
         let mut f = Filters::default();
         for v in line.values("filter", None) {
             let v = String::from_utf8_lossy(v);
@@ -321,16 +321,6 @@ fn until(v: &str) -> Result<i64, Why> {
     Ok(now - secs)
 }
 
-/// A flag given and not turned off, by long name or shorthand.
-fn on(line: &Line, long: &str, short: Option<u8>) -> bool {
-    line.flags
-        .iter()
-        .rfind(|f| {
-            f.name == Name::Long(long.as_bytes()) || short.is_some_and(|s| f.name == Name::Short(s))
-        })
-        .is_some_and(|f| f.value.is_none_or(|v| parse_bool(v) != Some(false)))
-}
-
 /// An argument as a path segment of the API's URL.
 fn seg(arg: &[u8]) -> String {
     arg.iter()
@@ -343,7 +333,7 @@ fn seg(arg: &[u8]) -> String {
         .collect()
 }
 
-fn removes(path: &str, line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
+fn removes(path: &str, line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     match path {
         "container rm" => rm_containers(line, ask),
         "image rm" => rm_images(line, ask),
@@ -364,7 +354,7 @@ fn removes(path: &str, line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
             Ok(vec![prune_images(
                 ask,
                 &all,
-                on(line, "all", Some(b'a')),
+                line.on("all", Some(b'a')),
                 &f,
             )?])
         }
@@ -374,7 +364,7 @@ fn removes(path: &str, line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
             Ok(vec![prune_volumes(
                 ask,
                 &all,
-                on(line, "all", Some(b'a')),
+                line.on("all", Some(b'a')),
                 &f,
             )?])
         }
@@ -398,10 +388,10 @@ fn removes(path: &str, line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
                 ),
                 prune_networks(ask, &all, &f)?,
             ];
-            if on(line, "volumes", None) {
-                parts.push(prune_volumes(ask, &left, on(line, "all", Some(b'a')), &f)?);
+            if line.on("volumes", None) {
+                parts.push(prune_volumes(ask, &left, line.on("all", Some(b'a')), &f)?);
             }
-            parts.push(prune_images(ask, &left, on(line, "all", Some(b'a')), &f)?);
+            parts.push(prune_images(ask, &left, line.on("all", Some(b'a')), &f)?);
             let mut cache = Part::new("build cache", Vec::new());
             cache.note = Some("build cache is not listed".into());
             parts.push(cache);
@@ -519,8 +509,8 @@ fn prune_networks(ask: &Ask, all: &[Container], f: &Filters) -> Result<Part, Why
     Ok(Part::new("networks", names))
 }
 
-fn rm_containers(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
-    let force = on(line, "force", Some(b'f'));
+fn rm_containers(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
+    let force = line.on("force", Some(b'f'));
     let mut names = Vec::new();
     let mut left = Vec::new();
     for arg in &line.args {
@@ -543,7 +533,7 @@ fn rm_containers(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
     Ok(vec![p])
 }
 
-fn rm_images(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
+fn rm_images(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     let mut names = Vec::new();
     let mut untagged = Vec::new();
     let mut size = 0;
@@ -570,7 +560,7 @@ fn rm_images(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
     Ok(vec![p])
 }
 
-fn rm_volumes(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
+fn rm_volumes(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     let all = ask.containers()?;
     let mut names = Vec::new();
     let mut left = Vec::new();
@@ -589,7 +579,7 @@ fn rm_volumes(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
     Ok(vec![p])
 }
 
-fn rm_networks(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
+fn rm_networks(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     let mut names = Vec::new();
     let mut left = Vec::new();
     for arg in &line.args {
@@ -614,7 +604,7 @@ fn rm_networks(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
 /// compose's project name: `-p`, `COMPOSE_PROJECT_NAME`, else the
 /// directory's name (of `--project-directory`, the first `-f` file, or
 /// here), lowercased, with only `a-z 0-9 _ -` kept.
-fn project(line: &Line) -> Option<String> {
+fn project(line: &Command) -> Option<String> {
     let given = |long: &str, short: Option<u8>| {
         line.values(long, short)
             .last()
@@ -649,7 +639,7 @@ fn label_filter(key: &str, value: &str) -> String {
     seg(format!("{{\"label\":[\"{key}={value}\"]}}").as_bytes())
 }
 
-fn compose_down(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
+fn compose_down(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     let p = project(line).ok_or("no compose project name")?;
     let label = "com.docker.compose.project";
     let mine = |c: &Container| c.labels.iter().any(|(k, v)| k == label && *v == p);
@@ -671,7 +661,7 @@ fn compose_down(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
         Part::new("containers", containers),
         Part::new("networks", by_label("networks", None)?),
     ];
-    if on(line, "volumes", Some(b'v')) {
+    if line.on("volumes", Some(b'v')) {
         parts.push(Part::new("volumes", by_label("volumes", Some("Volumes"))?));
     }
     if !line.values("rmi", None).is_empty() {
@@ -688,7 +678,7 @@ fn compose_down(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
     Ok(parts)
 }
 
-fn stack_rm(line: &Line, ask: &Ask) -> Result<Vec<Part>, Why> {
+fn stack_rm(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     let label = "com.docker.stack.namespace";
     let mut services = Vec::new();
     let mut networks = Vec::new();

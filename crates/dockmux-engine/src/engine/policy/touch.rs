@@ -18,9 +18,9 @@
 //! resolved as the engine's host would see them (host_path.rs).
 
 use super::ask;
-use super::commands::{Line, Name, parse_bool};
 use super::host_path::{self, on_line};
 use crate::config::Engine;
+use crate::engine::line::{Command, Name, parse_bool};
 
 /// run/create flags that change nothing outside the container's sandbox
 /// (names, environment, resources, ports, logging, health, networking
@@ -138,7 +138,7 @@ const SHORT: &[(u8, &str)] = &[
 ];
 
 /// Why `run`/`create` would reach past the sandbox, if it would.
-pub fn run(line: &Line, engine: &Engine) -> Option<String> {
+pub fn run(line: &Command, engine: &Engine) -> Option<String> {
     for flag in &line.flags {
         let long = match flag.name {
             Name::Long(l) => String::from_utf8_lossy(l).into_owned(),
@@ -405,7 +405,7 @@ fn bind(src: &str, engine: &Engine) -> Option<String> {
 
 /// `volume create`: driver options (`-o type=none -o o=bind -o device=/`)
 /// can hand a container any host path or device through the volume.
-pub fn volume_create(line: &Line) -> Option<String> {
+pub fn volume_create(line: &Command) -> Option<String> {
     let opts = line.values("opt", Some(b'o'));
     (!opts.is_empty()).then(|| {
         let shown: Vec<String> = opts.iter().map(|o| crate::text::escape::bytes(o)).collect();

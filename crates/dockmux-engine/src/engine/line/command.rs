@@ -1,14 +1,14 @@
-//! Reading a docker command line as the docker client reads it: the command
-//! path through docker's cobra tree (each command's names and aliases, from
-//! tree.rs), then each level's own flags with pflag's rules, so that `--help`
-//! counts only where docker reads it as help and a flag's value is never
-//! mistaken for a flag or a command.
+//! The words from the command word on, read as the docker client reads
+//! them: the command path through docker's cobra tree (each command's names
+//! and aliases, from tree.rs), then each level's own flags with pflag's
+//! rules, so that `--help` counts only where docker reads it as help and a
+//! flag's value is never mistaken for a flag or a command.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
 use super::tree::NODES;
-use crate::engine::flags::{self, Scan};
+use super::{Flag, Name, parse_bool};
 
 /// One command of docker's tree (or of the compose and buildx plugins').
 #[derive(Debug)]
@@ -60,23 +60,10 @@ impl Node {
     }
 }
 
-/// A flag as written: `--name[=value]` or one letter of a `-abc` bundle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Name<'a> {
-    Long(&'a [u8]),
-    Short(u8),
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Flag<'a> {
-    pub name: Name<'a>,
-    /// `None` for a bool flag written without `=value`.
-    pub value: Option<&'a [u8]>,
-}
-
-/// A command line, read.
+/// The command of a line: its path in docker's tree, its flags and its
+/// arguments.
 #[derive(Debug, Default)]
-pub struct Line<'a> {
+pub struct Command<'a> {
     /// The command the words reach; `None` when the first word is none of
     /// docker's (a plugin dockmux does not know, a typo) or there is none.
     pub node: Option<&'static Node>,
@@ -90,36 +77,29 @@ pub struct Line<'a> {
     pub help: bool,
 }
 
-impl<'a> Line<'a> {
-    /// The last value given for a bool flag: `--x` and `--x=true` are true.
-    pub fn bool_flag(&self, long: &str) -> bool {
-        self.flags
-            .iter()
-            .rfind(|f| f.name == Name::Long(long.as_bytes()))
-            .is_some_and(|f| f.value.is_none_or(|v| parse_bool(v) == Some(true)))
+impl<'a> Command<'a> {
+    /// The last `--long` (or `-short`) is given and not turned off
+    /// (`--x`, `--x=true`, `--x=VALUE`; not `--x=false`).
+    pub fn on(&self, long: &str, short: Option<u8>) -> bool {
+        super::on(&self.flags, long, short)
     }
 
     /// Every value given for a flag, by its long name or its shorthand.
     pub fn values(&self, long: &str, short: Option<u8>) -> Vec<&'a [u8]> {
         self.flags
             .iter()
-            .filter(|f| {
-                f.name == Name::Long(long.as_bytes())
-                    || short.is_some_and(|s| f.name == Name::Short(s))
-            })
+            .filter(|f| f.is(long, short))
             .filter_map(|f| f.value)
             .collect()
     }
 }
 
-/// Reads `args` (everything after `NAME-docker`) from the command on.
-pub fn read(args: &[OsString]) -> Line<'_> {
-    let mut line = Line::default();
-    // flags::scan finds the command word as the clients do, past global
-    // flags after a first `--` too.
-    let mut i = match flags::scan(args) {
-        Scan::Ok(found) => found.command,
-        Scan::Refused { .. } => return line,
+/// Reads `args` from the command word (at `i`) on; `help` is what the
+/// global flags said of `--help`.
+pub(super) fn read(args: &[OsString], mut i: usize, help: bool) -> Command<'_> {
+    let mut line = Command {
+        help,
+        ..Command::default()
     };
     // cobra's own commands: help, and completion (scripts and answers).
     if let Some(first) = args.get(i).map(|a| a.as_bytes())
@@ -182,7 +162,12 @@ fn is_below(path: &str, parent: &str) -> bool {
 /// pflag over one level's words: flags go to `line`, arguments to
 /// `line.args`. With `group`, stops at the first argument (the subcommand)
 /// and returns its index; `--` ends the flags.
-fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group: bool) -> usize {
+fn read_flags<'a>(
+    node: &Node,
+    words: &'a [OsString],
+    line: &mut Command<'a>,
+    group: bool,
+) -> usize {
     let mut i = 0;
     let mut flags_done = false;
     while i < words.len() {
@@ -277,7 +262,7 @@ fn read_flags<'a>(node: &Node, words: &'a [OsString], line: &mut Line<'a>, group
 
 /// Records a flag; `--help`/`-h` set or clear help as pflag would (`-h`
 /// is not help where the command has a `-h` of its own: run's --hostname).
-fn note<'a>(node: &Node, line: &mut Line<'a>, flag: Flag<'a>) {
+fn note<'a>(node: &Node, line: &mut Command<'a>, flag: Flag<'a>) {
     let help = match flag.name {
         Name::Long(b"help") => true,
         Name::Short(b'h') => !node.short.contains(&b'h'),
@@ -289,22 +274,14 @@ fn note<'a>(node: &Node, line: &mut Line<'a>, flag: Flag<'a>) {
     line.flags.push(flag);
 }
 
-/// Go's strconv.ParseBool.
-pub fn parse_bool(v: &[u8]) -> Option<bool> {
-    match v {
-        b"1" | b"t" | b"T" | b"TRUE" | b"true" | b"True" => Some(true),
-        b"0" | b"f" | b"F" | b"FALSE" | b"false" | b"False" => Some(false),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn line(args: &[&str]) -> (Option<&'static str>, bool, Vec<String>) {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        let l = read(&args);
+        let line = super::super::read(&args).unwrap();
+        let l = line.command();
         (
             l.node.map(|n| n.same_as),
             l.help,

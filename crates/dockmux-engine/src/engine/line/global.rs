@@ -1,7 +1,7 @@
-//! docker's global flags, read as the stock clients read them, so that
-//! `NAME-docker` can refuse a command line that would go to another engine.
-//! This is the one place that knows docker's global flags and where its
-//! command starts.
+//! docker's global flags, read as the stock clients read them: where the
+//! command word is, the root's flags before it, and whether the line would
+//! go to another engine, which `NAME-docker` refuses. This is the one place
+//! that knows docker's global flags and where its command starts.
 //!
 //! How the clients read a command line (docker/cli cmd/docker/docker.go
 //! runDocker, cli/cobra.go HandleGlobalFlags, spf13/pflag, spf13/cobra):
@@ -22,36 +22,32 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-/// What the client makes of a command line.
+use super::{Flag, Name, parse_bool};
+
+/// A line some client would run on another engine: the word that makes it,
+/// and whether it came inside a completion request.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Scan {
-    /// No engine override.
-    Ok(Line),
-    /// An engine override: the word that makes it, and whether it came
-    /// inside a completion request.
-    Refused { word: String, completion: bool },
+pub struct Refused {
+    pub word: String,
+    pub completion: bool,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub struct Line {
-    /// Index of the command word (the first word after the global flags
-    /// that the client runs as a command; `args.len()` when there is none,
-    /// or when the client rejects its global flags).
-    pub command: usize,
-    /// A command that does not contact the daemon (help, version, completion).
-    pub quiet: bool,
+/// The root's part of a line.
+pub(super) struct Global<'a> {
+    /// Index of the command word (`args.len()`: none, or a rejected line).
+    pub at: usize,
+    /// The root flags read before it.
+    pub flags: Vec<Flag<'a>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
     Host,
     Context,
-    Help,
-    Version,
     Other,
 }
 
-struct Flag {
+struct RootFlag {
     long: &'static [u8],
     short: u8,
     /// Bool flags take a value only as `--name=v` / `-n=v`.
@@ -59,8 +55,8 @@ struct Flag {
     role: Role,
 }
 
-const fn flag(long: &'static [u8], short: u8, boolean: bool, role: Role) -> Flag {
-    Flag {
+const fn flag(long: &'static [u8], short: u8, boolean: bool, role: Role) -> RootFlag {
+    RootFlag {
         long,
         short,
         boolean,
@@ -70,11 +66,11 @@ const fn flag(long: &'static [u8], short: u8, boolean: bool, role: Role) -> Flag
 
 /// The root command's flags: cli/flags/options.go InstallFlags, `--version`
 /// from cmd/docker/docker.go, the persistent `--help` from cli/cobra.go.
-const FLAGS: &[Flag] = &[
+const FLAGS: &[RootFlag] = &[
     flag(b"config", 0, false, Role::Other),
     flag(b"context", b'c', false, Role::Context),
     flag(b"debug", b'D', true, Role::Other),
-    flag(b"help", b'h', true, Role::Help),
+    flag(b"help", b'h', true, Role::Other),
     flag(b"host", b'H', false, Role::Host),
     flag(b"log-level", b'l', false, Role::Other),
     flag(b"tls", 0, true, Role::Other),
@@ -82,7 +78,7 @@ const FLAGS: &[Flag] = &[
     flag(b"tlscert", 0, false, Role::Other),
     flag(b"tlskey", 0, false, Role::Other),
     flag(b"tlsverify", 0, true, Role::Other),
-    flag(b"version", b'v', true, Role::Version),
+    flag(b"version", b'v', true, Role::Other),
 ];
 
 /// The top-level commands of docker 28.2 (cli/command/commands/commands.go,
@@ -162,79 +158,88 @@ pub fn is_completion(word: &[u8]) -> bool {
     word == b"__complete" || word == b"__completeNoDesc"
 }
 
-/// Reads `args` as docker would and says whether it goes to another engine.
-pub fn scan(args: &[OsString]) -> Scan {
-    let mut command = args.len();
-    let mut quiet = false;
+/// Reads `args` as docker would up to the command word; refused when it
+/// goes to another engine.
+pub(super) fn read(args: &[OsString]) -> Result<Global<'_>, Refused> {
+    let mut global = Global {
+        at: args.len(),
+        flags: Vec::new(),
+    };
     // Where the command line being read starts: past a completion verb, the
     // words after it are a command line of their own.
     let mut base = 0;
     loop {
         let line = &args[base..];
         let first = pflag(line, false);
-        let refuse = |at: usize| Scan::Refused {
+        let refuse = |at: usize| Refused {
             word: lossy(args[base + at].as_bytes()),
             completion: base > 0,
         };
         if let Some(at) = first.host.or(first.context) {
-            return refuse(at);
+            return Err(refuse(at));
         }
         if first.error {
             // The client rejects the line before it runs anything.
             break;
         }
-        quiet |= first.help || first.version;
         let rest = first.stop + usize::from(first.dash);
-        let at = match again(&line[rest..]) {
-            Err(at) => return refuse(rest + at),
-            Ok(None) => break,
-            Ok(Some(at)) => base + rest + at,
-        };
-        if command == args.len() {
-            command = at;
+        if base == 0 {
+            global.flags = first.flags;
         }
-        if !is_completion(args[at].as_bytes()) {
+        let (at, again) = again(&line[rest..]).map_err(|at| refuse(rest + at))?;
+        if base == 0 {
+            global.flags.extend(again);
+        }
+        let Some(at) = at else {
+            break;
+        };
+        if base == 0 {
+            global.at = rest + at;
+        }
+        if !is_completion(args[base + rest + at].as_bytes()) {
             break;
         }
-        base = at + 1;
+        base += rest + at + 1;
     }
-    if let Some(word) = args.get(command).map(|a| a.as_bytes()) {
-        quiet |= is_completion(word) || word == b"completion" || word == b"help";
-        // `pg-docker ps --help` prints help without asking the daemon too.
-        quiet |= args[command..].iter().any(|a| a.as_bytes() == b"--help");
-    }
-    Scan::Ok(Line { command, quiet })
+    Ok(global)
 }
 
 /// cobra's run of what the first pass left (`rest`), in a client that
-/// connects lazily: the index of the command word, or of a `-H` that takes
-/// effect.
-fn again(rest: &[OsString]) -> Result<Option<usize>, usize> {
+/// connects lazily: the index of the command word, if any, and the root
+/// flags cobra reads; or the index of a `-H` that takes effect.
+fn again(rest: &[OsString]) -> Result<(Option<usize>, Vec<Flag<'_>>), usize> {
     if rest.is_empty() {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     match traverse(rest) {
         // The root command parses the flags before the command word.
-        Found::Command(at) => match pflag(&rest[..at], true).host {
-            Some(host) => Err(host),
-            None => Ok(Some(at)),
-        },
+        Found::Command(at) => {
+            let root = pflag(&rest[..at], true);
+            match root.host {
+                Some(host) => Err(host),
+                None => Ok((Some(at), root.flags)),
+            }
+        }
         // A first word that is no command: a plugin gets the words if it is
         // installed. Otherwise the root command parses them all, and reaches
         // its engine only to print help or a flag error (it asks the engine
         // what to hide).
         Found::NotCommand(0) => {
             let root = pflag(rest, true);
+            let help = super::on(&root.flags, "help", Some(b'h'));
             match root.host {
-                Some(host) if root.error || root.help => Err(host),
-                _ => Ok(Some(0)),
+                Some(host) if root.error || help => Err(host),
+                _ => Ok((Some(0), Vec::new())),
             }
         }
         // Only after `--`: no plugin; the root command parses all the words.
-        Found::NotCommand(_) | Found::Nothing => match pflag(rest, true).host {
-            Some(host) => Err(host),
-            None => Ok(None),
-        },
+        Found::NotCommand(_) | Found::Nothing => {
+            let root = pflag(rest, true);
+            match root.host {
+                Some(host) => Err(host),
+                None => Ok((None, root.flags)),
+            }
+        }
     }
 }
 
@@ -272,17 +277,17 @@ fn is_flag_like(a: &[u8]) -> bool {
     (a.len() >= 3 && a.starts_with(b"--")) || (a.len() >= 2 && a[0] == b'-' && a[1] != b'-')
 }
 
-fn long(name: &[u8]) -> Option<&'static Flag> {
+fn long(name: &[u8]) -> Option<&'static RootFlag> {
     FLAGS.iter().find(|f| f.long == name)
 }
 
-fn short(c: u8) -> Option<&'static Flag> {
+fn short(c: u8) -> Option<&'static RootFlag> {
     FLAGS.iter().find(|f| f.short == c && c != 0)
 }
 
 /// What one pflag parse of the root flags found.
 #[derive(Default)]
-struct Parsed {
+struct Parsed<'a> {
     /// Where it stopped: the first non-flag word (interspersing off), `--`,
     /// the word in error, or the end.
     stop: usize,
@@ -293,13 +298,13 @@ struct Parsed {
     /// The word that set `--context` to a context other than the one
     /// DOCKER_HOST makes (`default`, or empty: unset).
     context: Option<usize>,
-    help: bool,
-    version: bool,
+    /// The flags it set, in order.
+    flags: Vec<Flag<'a>>,
 }
 
 /// spf13/pflag's parseArgs over the root flags (flag.go: parseLongArg,
 /// parseShortArg, parseSingleShortArg), stopping at the first error.
-fn pflag(args: &[OsString], interspersed: bool) -> Parsed {
+fn pflag(args: &[OsString], interspersed: bool) -> Parsed<'_> {
     let mut p = Parsed {
         stop: args.len(),
         ..Parsed::default()
@@ -335,7 +340,7 @@ fn pflag(args: &[OsString], interspersed: bool) -> Parsed {
     p
 }
 
-fn long_arg(p: &mut Parsed, args: &[OsString], i: &mut usize, at: usize) -> bool {
+fn long_arg<'a>(p: &mut Parsed<'a>, args: &'a [OsString], i: &mut usize, at: usize) -> bool {
     let name = &args[at].as_bytes()[2..];
     if name[0] == b'-' || name[0] == b'=' {
         return false; // bad flag syntax
@@ -348,20 +353,20 @@ fn long_arg(p: &mut Parsed, args: &[OsString], i: &mut usize, at: usize) -> bool
         return false; // unknown flag
     };
     let value = match inline {
-        Some(v) => v,
-        None if flag.boolean => b"true",
+        Some(v) => Some(v),
+        None if flag.boolean => None,
         None => match args.get(*i) {
             Some(v) => {
                 *i += 1;
-                v.as_bytes()
+                Some(v.as_bytes())
             }
             None => return false, // flag needs an argument
         },
     };
-    set(p, flag, value, at)
+    set(p, flag, Name::Long(name), value, at)
 }
 
-fn short_arg(p: &mut Parsed, args: &[OsString], i: &mut usize, at: usize) -> bool {
+fn short_arg<'a>(p: &mut Parsed<'a>, args: &'a [OsString], i: &mut usize, at: usize) -> bool {
     let mut shorthands = &args[at].as_bytes()[1..];
     while let Some(&c) = shorthands.first() {
         // pflag skips go test's flags (`-test.v`) to the end of the word.
@@ -373,22 +378,22 @@ fn short_arg(p: &mut Parsed, args: &[OsString], i: &mut usize, at: usize) -> boo
         };
         let value;
         if shorthands.len() > 2 && shorthands[1] == b'=' {
-            value = &shorthands[2..];
+            value = Some(&shorthands[2..]);
             shorthands = b"";
         } else if flag.boolean {
-            value = b"true";
+            value = None;
             shorthands = &shorthands[1..];
         } else if shorthands.len() > 1 {
-            value = &shorthands[1..];
+            value = Some(&shorthands[1..]);
             shorthands = b"";
         } else if let Some(v) = args.get(*i) {
             *i += 1;
-            value = v.as_bytes();
+            value = Some(v.as_bytes());
             shorthands = b"";
         } else {
             return false; // flag needs an argument
         }
-        if !set(p, flag, value, at) {
+        if !set(p, flag, Name::Short(c), value, at) {
             return false;
         }
     }
@@ -397,25 +402,29 @@ fn short_arg(p: &mut Parsed, args: &[OsString], i: &mut usize, at: usize) -> boo
 
 /// Sets a flag as pflag would; false where pflag fails (a bool that is no
 /// Go bool).
-fn set(p: &mut Parsed, flag: &Flag, value: &[u8], at: usize) -> bool {
-    let on = match flag.boolean {
-        true => match value {
-            b"1" | b"t" | b"T" | b"TRUE" | b"true" | b"True" => true,
-            b"0" | b"f" | b"F" | b"FALSE" | b"false" | b"False" => false,
-            _ => return false,
-        },
-        false => false,
-    };
+fn set<'a>(
+    p: &mut Parsed<'a>,
+    flag: &RootFlag,
+    name: Name<'a>,
+    value: Option<&'a [u8]>,
+    at: usize,
+) -> bool {
+    if flag.boolean && value.is_some_and(|v| parse_bool(v).is_none()) {
+        return false;
+    }
     match flag.role {
         Role::Host => {
             p.host.get_or_insert(at);
         }
         // The last one counts; `default` is the context DOCKER_HOST makes.
-        Role::Context => p.context = (!matches!(value, b"" | b"default")).then_some(at),
-        Role::Help => p.help = on,
-        Role::Version => p.version = on,
+        Role::Context => {
+            p.context = value
+                .is_some_and(|v| !matches!(v, b"" | b"default"))
+                .then_some(at)
+        }
         Role::Other => {}
     }
+    p.flags.push(Flag { name, value });
     true
 }
 
@@ -427,15 +436,12 @@ fn lossy(b: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn s(args: &[&str]) -> Scan {
-        scan(&args.iter().map(OsString::from).collect::<Vec<_>>())
+    fn s(args: &[&str]) -> Result<usize, Refused> {
+        read(&args.iter().map(OsString::from).collect::<Vec<_>>()).map(|g| g.at)
     }
 
     fn refused(args: &[&str]) -> Option<String> {
-        match s(args) {
-            Scan::Refused { word, .. } => Some(word),
-            Scan::Ok(_) => None,
-        }
+        s(args).err().map(|r| r.word)
     }
 
     #[test]
@@ -520,17 +526,17 @@ mod tests {
     fn a_refusal_inside_a_completion_request_says_so() {
         assert_eq!(
             s(&["__complete", "-H", "x", ""]),
-            Scan::Refused {
+            Err(Refused {
                 word: "-H".into(),
                 completion: true
-            }
+            })
         );
         assert_eq!(
             s(&["-H", "x", "__complete", ""]),
-            Scan::Refused {
+            Err(Refused {
                 word: "-H".into(),
                 completion: false
-            }
+            })
         );
     }
 
@@ -554,34 +560,7 @@ mod tests {
             (&["--", "rm"], 1),
             (&[], 0),
         ] {
-            match s(args) {
-                Scan::Ok(line) => assert_eq!(line.command, at, "{args:?}"),
-                other => panic!("{args:?}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn quiet_for_commands_that_do_not_reach_the_daemon() {
-        let quiet = |args: &[&str]| match s(args) {
-            Scan::Ok(line) => line.quiet,
-            other => panic!("{args:?}: {other:?}"),
-        };
-        for args in [
-            &["__complete", "ps", ""][..],
-            &["__completeNoDesc", "rm", ""],
-            &["completion", "bash"],
-            &["--help"],
-            &["-v"],
-            &["--version"],
-            &["-D", "--version"],
-            &["ps", "--help"],
-            &["help"],
-        ] {
-            assert!(quiet(args), "{args:?}");
-        }
-        for args in [&["ps"][..], &["version"], &["run", "x", "-v"], &[]] {
-            assert!(!quiet(args), "{args:?}");
+            assert_eq!(s(args), Ok(at), "{args:?}");
         }
     }
 }

@@ -4,7 +4,7 @@
 // compose (v2.40.3) and buildx (v0.36.1) plugins' commands from theirs.
 // Do not edit by hand; tests/policy.rs checks it against both clients.
 
-use super::commands::Node;
+use super::command::Node;
 
 pub const V20: u8 = 1;
 pub const V28: u8 = 2;
@@ -200,6 +200,7 @@ const FLAGS_1: &[&str] = &[
 const FLAGS_2: &[&str] = &[
     "add-host",
     "build-arg",
+    "builder",
     "cache-from",
     "cgroup-parent",
     "cpu-period",
@@ -252,7 +253,7 @@ pub const NODES: &[Node] = &[
         path: "bake",
         same_as: "bake",
         aliases: &[],
-        long: &[],
+        long: &["builder"],
         short: b"",
         clients: V28,
     },
