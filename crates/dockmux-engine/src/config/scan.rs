@@ -20,15 +20,16 @@ use super::rules::{cert_path_ok, check_name, client_path_ok, persist_secs, tls_f
 use super::{Client, Engine, Origin, Tls};
 use crate::config::host::{self, Kind};
 
-/// What the checks across sections need of one section. The one engine that
-/// is run is read again from `at` for the rest.
+/// What the checks across sections need of one section.
 struct Entry<'a> {
     name: &'a str,
     src: usize,
-    /// Offset of the section's `[` in its text.
-    at: usize,
-    /// Into `Scan::aliases`.
+    /// Into `Scan::aliases` and `Scan::alias_spans`.
     aliases: Range<usize>,
+    /// Into `Scan::claims`: the whole section, kept when it claims the
+    /// command run (by its name or an alias), so the one engine that runs
+    /// is not read twice.
+    claim: Option<usize>,
 }
 
 #[derive(Default)]
@@ -39,6 +40,8 @@ struct Scan<'a> {
     persist: Option<(u64, usize)>,
     entries: Vec<Entry<'a>>,
     aliases: Vec<&'a str>,
+    alias_spans: Vec<Range<usize>>,
+    claims: Vec<Raw<'a>>,
 }
 
 /// The engine `command` reaches and the configured client, when every text
@@ -49,20 +52,17 @@ pub(super) fn engine_for(
 ) -> Option<(Engine, Option<Client>)> {
     let mut scan = Scan::default();
     for (src, (_, text)) in texts.iter().enumerate() {
-        scan_text(text, src, &mut scan)?;
+        scan_text(text, src, command, &mut scan)?;
     }
     let entries = merged(&scan.entries)?;
     claimed_once(&entries, &scan.aliases, command)?;
     let entry = find(&entries, &scan.aliases, command)?;
-
-    let text = &texts[entry.src].1;
-    let mut s = Cursor::at(text, entry.at);
-    let (mut aliases, mut alias_spans) = (Vec::new(), Vec::new());
-    let raw = section(&mut s, |alias, span| {
-        aliases.push(alias.to_string());
-        alias_spans.push(span);
-        Some(())
-    })?;
+    let raw = scan.claims.swap_remove(entry.claim?);
+    let aliases = scan.aliases[entry.aliases.clone()]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let alias_spans = scan.alias_spans[entry.aliases.clone()].to_vec();
     let engine = Engine {
         settings: Settings {
             name: raw.name.to_string(),
@@ -152,7 +152,7 @@ fn find<'s, 'a>(
         .copied()
 }
 
-fn scan_text<'a>(text: &'a str, src: usize, out: &mut Scan<'a>) -> Option<()> {
+fn scan_text<'a>(text: &'a str, src: usize, command: &str, out: &mut Scan<'a>) -> Option<()> {
     let mut s = Cursor::at(text, 0);
     // Top-level keys (`docker`, `persist`), before any table.
     loop {
@@ -193,17 +193,24 @@ fn scan_text<'a>(text: &'a str, src: usize, out: &mut Scan<'a>) -> Option<()> {
                 s.end_of_line()?;
             }
             Some(b'[') => {
-                let at = s.i;
                 let first = out.aliases.len();
-                let raw = section(&mut s, |alias, _| {
+                let raw = section(&mut s, |alias, span| {
                     out.aliases.push(alias);
+                    out.alias_spans.push(span);
                     Some(())
                 })?;
+                let (name, aliases) = (raw.name, first..out.aliases.len());
+                let claims = command.strip_suffix("-docker") == Some(raw.name)
+                    || out.aliases[aliases.clone()].contains(&command);
+                let claim = claims.then(|| {
+                    out.claims.push(raw);
+                    out.claims.len() - 1
+                });
                 out.entries.push(Entry {
-                    name: raw.name,
+                    name,
                     src,
-                    at,
-                    aliases: first..out.aliases.len(),
+                    aliases,
+                    claim,
                 });
             }
             Some(_) => return None,
@@ -320,6 +327,19 @@ fn section<'a>(
     (has_host && (raw.tls.is_none() || tls_fits(raw.kind))).then_some(raw)
 }
 
+/// The bytes a string's scan must look at: quotes, the backslash, and every
+/// byte that may start a character config values may not hold.
+static STRING_STOP: [bool; 256] = {
+    let mut stop = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        stop[b] = matches!(b as u8, b'"' | b'\'' | b'\\')
+            || crate::text::plain::may_start_unsafe(b as u8);
+        b += 1;
+    }
+    stop
+};
+
 struct Cursor<'a> {
     b: &'a [u8],
     text: &'a str,
@@ -427,7 +447,11 @@ impl<'a> Cursor<'a> {
         // character's first byte, so the text from there is a whole character.
         let mut end = from;
         loop {
-            match *self.b.get(end)? {
+            // Most bytes are none of those: one table look-up each.
+            while !STRING_STOP[usize::from(*self.b.get(end)?)] {
+                end += 1;
+            }
+            match self.b[end] {
                 c if c == quote => break,
                 b'\\' if quote == b'"' => return None,
                 c if crate::text::plain::may_start_unsafe(c)

@@ -13,7 +13,7 @@ use crate::text::escape;
 /// Can `b` begin the UTF-8 of a character `escape::is_unsafe` names? C0 and
 /// DEL are single bytes; C1 starts with C2, U+061C with D8, the bidi and
 /// line-separator controls with E2. (The test below holds this to is_unsafe.)
-pub fn may_start_unsafe(b: u8) -> bool {
+pub const fn may_start_unsafe(b: u8) -> bool {
     b < 0x20 || b == 0x7f || matches!(b, 0xc2 | 0xd8 | 0xe2)
 }
 
