@@ -23,9 +23,22 @@ fn identity(path: &Path) -> Option<Identity> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
+/// stat(2) of the NUL-terminated path in `c`: (device, inode, mode).
+fn stat_c(c: &[u8]) -> Option<(Identity, u32)> {
+    debug_assert_eq!(c.last(), Some(&0));
+    // SAFETY: an all-zero stat is valid; stat fills it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: c ends in a NUL and st is writable.
+    if unsafe { libc::stat(c.as_ptr().cast(), &mut st) } != 0 {
+        return None;
+    }
+    Some(((st.st_dev, st.st_ino), st.st_mode))
+}
+
 /// The running dockmux binary's identity.
 pub fn self_identity() -> Option<Identity> {
-    identity(Path::new("/proc/self/exe"))
+    stat_c(b"/proc/self/exe\0")
+        .map(|(id, _)| id)
         .or_else(|| std::env::current_exe().ok().and_then(|p| identity(&p)))
 }
 
@@ -123,25 +136,20 @@ fn check_configured(path: &Path, c: &Client) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
-/// May the caller run `path`? As execve decides, by the effective ids (and
-/// ACLs): root may run a file with any execute bit, others need theirs.
-fn may_execute(path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    // A NUL-terminated copy on the stack: this runs on the engine path.
-    // (Not zeroed first: that would cost more than the rest of the search.)
-    let bytes = path.as_os_str().as_bytes();
-    let mut c = std::mem::MaybeUninit::<[u8; libc::PATH_MAX as usize]>::uninit();
-    if bytes.len() >= libc::PATH_MAX as usize || bytes.contains(&0) {
-        return false;
-    }
-    let p = c.as_mut_ptr().cast::<u8>();
-    // SAFETY: bytes.len() + 1 <= PATH_MAX bytes are written into c, the last a NUL.
+/// May the caller run the NUL-terminated path in `c`? As execve decides, by
+/// the effective ids (and ACLs): root may run a file with any execute bit,
+/// others need theirs.
+fn may_execute(c: &[u8]) -> bool {
+    debug_assert_eq!(c.last(), Some(&0));
+    // SAFETY: c ends in a NUL.
     unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-        p.add(bytes.len()).write(0);
+        libc::faccessat(
+            libc::AT_FDCWD,
+            c.as_ptr().cast(),
+            libc::X_OK,
+            libc::AT_EACCESS,
+        ) == 0
     }
-    // SAFETY: p points at a NUL-terminated path.
-    unsafe { libc::faccessat(libc::AT_FDCWD, p.cast(), libc::X_OK, libc::AT_EACCESS) == 0 }
 }
 
 enum Missing {
@@ -186,38 +194,50 @@ fn search_path(
     name: &OsStr,
     untrusted: &mut Vec<Untrusted>,
 ) -> std::result::Result<PathBuf, Missing> {
+    use std::os::unix::ffi::OsStrExt;
     let path_var = std::env::var_os("PATH");
     let dirs = path_var.as_deref().unwrap_or(OsStr::new(DEFAULT_PATH));
     let me = self_identity();
     let mut skipped_self = false;
     let mut not_executable = None;
-    for dir in std::env::split_paths(dirs) {
+    // Every candidate is built in this one buffer, NUL-terminated for the
+    // system calls: this runs on the engine path, once per PATH entry.
+    let mut c: Vec<u8> = Vec::with_capacity(dirs.len() + name.len() + 2);
+    for dir in dirs.as_bytes().split(|&b| b == b':') {
         // An empty PATH entry means the current directory, as for execvp.
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
-        let candidate = dir.join(name);
-        let Ok(meta) = std::fs::metadata(&candidate) else {
-            continue;
-        };
-        if !meta.is_file() {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        c.clear();
+        c.extend_from_slice(dir);
+        if !dir.ends_with(b"/") {
+            c.push(b'/');
+        }
+        c.extend_from_slice(name.as_bytes());
+        if c.contains(&0) {
             continue;
         }
-        if Some((meta.dev(), meta.ino())) == me {
+        c.push(0);
+        let Some((id, mode)) = stat_c(&c) else {
+            continue;
+        };
+        if mode & libc::S_IFMT != libc::S_IFREG {
+            continue;
+        }
+        if Some(id) == me {
             skipped_self = true;
             continue;
         }
+        let may_run = may_execute(&c);
+        c.pop();
+        let candidate = Path::new(OsStr::from_bytes(&c));
         // As the shell: one the caller may not run is passed over for a later one.
-        if !may_execute(&candidate) {
-            not_executable.get_or_insert(candidate);
+        if !may_run {
+            not_executable.get_or_insert_with(|| candidate.to_path_buf());
             continue;
         }
-        match crate::files::secure::check(&candidate) {
-            Ok(_) => return Ok(candidate),
+        match crate::files::secure::check(candidate) {
+            Ok(_) => return Ok(candidate.to_path_buf()),
             Err(crate::files::secure::Refusal::Insecure(i)) => untrusted.push(Untrusted {
-                path: candidate,
+                path: candidate.to_path_buf(),
                 problem: i.problem,
                 fix: i.fix,
             }),
