@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::error::{Error, Place, Result};
+use crate::files::secure::Walked;
 use crate::text::suggest;
 
 mod clash;
@@ -407,7 +408,7 @@ type Texts = (Vec<(Origin, String)>, Vec<(PathBuf, FileState)>);
 
 /// Loads, checks and merges the config files named by `sources`.
 pub fn load(sources: &Sources) -> Result<Config> {
-    merge(read_texts(sources, None)?)
+    merge(read_texts(sources, None, &mut Walked::default())?)
 }
 
 /// Checks an edited config before it is written: the files are loaded and
@@ -417,8 +418,12 @@ pub fn load(sources: &Sources) -> Result<Config> {
 /// other file — is refused before anything is written. A clash the files
 /// already had does not block edits (one may be the fix).
 pub fn check_edit(sources: &Sources, path: &Path, text: &str) -> Result<Config> {
-    let edited = merge(read_texts(sources, Some((path, text)))?)?;
-    let before = read_texts(sources, None)
+    let edited = merge(read_texts(
+        sources,
+        Some((path, text)),
+        &mut Walked::default(),
+    )?)?;
+    let before = read_texts(sources, None, &mut Walked::default())
         .and_then(merge)
         .map(|c| c.clashes)
         .unwrap_or_default();
@@ -443,7 +448,17 @@ pub fn check_edit(sources: &Sources, path: &Path, text: &str) -> Result<Config> 
 /// checks it. Plain configs take a quick scan (config/scan.rs); anything
 /// else, and every error, takes `load`'s way, so the answers are the same.
 pub fn load_engine(sources: &Sources, command: &str) -> Result<(Engine, Option<Client>)> {
-    let texts = read_texts(sources, None)?;
+    load_engine_with(sources, command, &mut Walked::default())
+}
+
+/// [`load_engine`], adding the directories on the way to `walked` (the
+/// client's search shares them).
+pub fn load_engine_with(
+    sources: &Sources,
+    command: &str,
+    walked: &mut Walked,
+) -> Result<(Engine, Option<Client>)> {
+    let texts = read_texts(sources, None, walked)?;
     if let Some(found) = scan::engine_for(&texts.0, command) {
         return Ok(found);
     }
@@ -453,7 +468,11 @@ pub fn load_engine(sources: &Sources, command: &str) -> Result<(Engine, Option<C
 }
 
 /// `replace`: a text standing in for one file (see [`check_edit`]).
-fn read_texts(sources: &Sources, replace: Option<(&Path, &str)>) -> Result<Texts> {
+fn read_texts(
+    sources: &Sources,
+    replace: Option<(&Path, &str)>,
+    walked: &mut Walked,
+) -> Result<Texts> {
     let mut texts: Vec<(Origin, String)> = Vec::new();
     let mut files = Vec::new();
     for path in sources.candidates() {
@@ -462,7 +481,7 @@ fn read_texts(sources: &Sources, replace: Option<(&Path, &str)>) -> Result<Texts
                 check_size(path, text.len() as u64)?;
                 Some(text.to_string())
             }
-            _ => read_checked(path)?,
+            _ => read_checked(path, walked)?,
         };
         match text {
             Some(text) => {

@@ -8,10 +8,12 @@ use std::path::Path;
 use super::MAX_CONFIG_BYTES;
 use super::clash::place_of_bytes;
 use crate::error::{Error, Result};
+use crate::files::secure::{self, Walked};
 
 /// Opens a candidate file, refuses it if others could have written it or it
 /// is too large, reads it. `Ok(None)` when it does not exist.
-pub(super) fn read_checked(path: &Path) -> Result<Option<String>> {
+/// `walked`: see [`secure::check_with`].
+pub(super) fn read_checked(path: &Path, walked: &mut Walked) -> Result<Option<String>> {
     let read_err = |source| Error::ConfigRead {
         path: path.to_path_buf(),
         source,
@@ -34,7 +36,7 @@ pub(super) fn read_checked(path: &Path) -> Result<Option<String>> {
             path.display()
         )));
     }
-    let walked = crate::files::secure::check(path)
+    let walked = secure::check_with(path, walked)
         .map_err(|r| r.into_error(|| path.display().to_string(), |_, e| read_err(e)))?;
     if (walked.dev, walked.ino) != (meta.dev(), meta.ino()) {
         return Err(read_err(std::io::Error::other(

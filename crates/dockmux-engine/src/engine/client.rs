@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Client;
 use crate::error::{Error, Result};
+use crate::files::secure::{self, Walked};
 
 /// What execvp would search when PATH is unset.
 const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
@@ -53,8 +54,14 @@ pub fn is_self(path: &Path) -> bool {
 /// Resolves the client to run. Errors say how to fix the setup; a note on
 /// stderr names each untrusted `docker` on PATH that was passed over.
 pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
+    find_with(configured, &mut Walked::default())
+}
+
+/// [`find`], sharing the directories `walked` holds as checked (see
+/// [`secure::check_with`]).
+pub fn find_with(configured: Option<&Client>, walked: &mut Walked) -> Result<PathBuf> {
     let mut skipped = Vec::new();
-    let found = find_noting(configured, &mut skipped);
+    let found = find_client(configured, &mut skipped, walked);
     for u in &skipped {
         crate::output::note(&format!("dockmux: note: {}; fix: {}", u.problem(), u.fix()));
     }
@@ -65,16 +72,17 @@ pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
 /// over because another user could change it: it is checked like a client
 /// the config names by path, and never run (doctor reports these).
 pub fn find_noting(configured: Option<&Client>, skipped: &mut Vec<Untrusted>) -> Result<PathBuf> {
-    let found = find_client(configured);
-    skipped.extend(found.1);
-    found.0
+    find_client(configured, skipped, &mut Walked::default())
 }
 
-fn find_client(configured: Option<&Client>) -> (Result<PathBuf>, Vec<Untrusted>) {
-    let mut untrusted = Vec::new();
-    let found = match configured {
-        Some(c) if c.path.starts_with('/') => check_configured(Path::new(&c.path), c),
-        Some(c) => search_path(OsStr::new(&c.path), &mut untrusted).map_err(|why| {
+fn find_client(
+    configured: Option<&Client>,
+    untrusted: &mut Vec<Untrusted>,
+    walked: &mut Walked,
+) -> Result<PathBuf> {
+    match configured {
+        Some(c) if c.path.starts_with('/') => check_configured(Path::new(&c.path), c, walked),
+        Some(c) => search_path(OsStr::new(&c.path), untrusted, walked).map_err(|why| {
             let why = match why {
                 Missing::NotExecutable(p) => format!("{} is not executable", p.display()),
                 Missing::Nowhere(why) => why,
@@ -85,7 +93,7 @@ fn find_client(configured: Option<&Client>) -> (Result<PathBuf>, Vec<Untrusted>)
                 c.path, c.origin
             ))
         }),
-        None => search_path(OsStr::new("docker"), &mut untrusted).map_err(|why| match why {
+        None => search_path(OsStr::new("docker"), untrusted, walked).map_err(|why| match why {
             Missing::NotExecutable(path) => Error::ClientNotExecutable {
                 fix: format!(
                     "make it executable (chmod +x {})",
@@ -100,12 +108,11 @@ fn find_client(configured: Option<&Client>) -> (Result<PathBuf>, Vec<Untrusted>)
                  docker = \"/path/to/docker\" in the config"
             )),
         }),
-    };
-    (found, untrusted)
+    }
 }
 
-fn check_configured(path: &Path, c: &Client) -> Result<PathBuf> {
-    let meta = crate::files::secure::check(path).map_err(|r| {
+fn check_configured(path: &Path, c: &Client, walked: &mut Walked) -> Result<PathBuf> {
+    let meta = secure::check_with(path, walked).map_err(|r| {
         r.into_error(
             || {
                 format!(
@@ -163,7 +170,7 @@ enum Missing {
 /// caller may execute that is not dockmux (dockmux's one PATH search; doctor
 /// asks it for the shells too).
 pub fn on_path(name: &str) -> Option<PathBuf> {
-    search_path(OsStr::new(name), &mut Vec::new()).ok()
+    search_path(OsStr::new(name), &mut Vec::new(), &mut Walked::default()).ok()
 }
 
 /// A program on PATH passed over because another user could change it.
@@ -193,6 +200,7 @@ impl Untrusted {
 fn search_path(
     name: &OsStr,
     untrusted: &mut Vec<Untrusted>,
+    walked: &mut Walked,
 ) -> std::result::Result<PathBuf, Missing> {
     use std::os::unix::ffi::OsStrExt;
     let path_var = std::env::var_os("PATH");
@@ -234,14 +242,14 @@ fn search_path(
             not_executable.get_or_insert_with(|| candidate.to_path_buf());
             continue;
         }
-        match crate::files::secure::check(candidate) {
+        match secure::check_with(candidate, walked) {
             Ok(_) => return Ok(candidate.to_path_buf()),
-            Err(crate::files::secure::Refusal::Insecure(i)) => untrusted.push(Untrusted {
+            Err(secure::Refusal::Insecure(i)) => untrusted.push(Untrusted {
                 path: candidate.to_path_buf(),
                 problem: i.problem,
                 fix: i.fix,
             }),
-            Err(crate::files::secure::Refusal::Io(..)) => {}
+            Err(secure::Refusal::Io(..)) => {}
         }
     }
     if let Some(p) = not_executable {

@@ -163,7 +163,10 @@ impl Request<'_> {
 /// Runs docker for the engine `command` names. Returns only on failure, or
 /// when it does not exec ([`Ran`]).
 pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
-    let (mut engine, docker) = match config::load_engine(&config::Sources::from_env(), command) {
+    // The config's trust walk and the client's share what they have checked.
+    let mut walked = secure::Walked::default();
+    let sources = config::Sources::from_env();
+    let (mut engine, docker) = match config::load_engine_with(&sources, command, &mut walked) {
         Err(Error::UnknownEngine { .. }) if !dispatch::is_docker_command(command.as_bytes()) => {
             return Ok(Ran::NotAnEngine);
         }
@@ -188,7 +191,7 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
         policy::enforce(command, &engine, &line)?;
     }
     builder::check(&engine, &line)?;
-    let client = client::find(docker.as_ref())?;
+    let client = client::find_with(docker.as_ref(), &mut walked)?;
     let depth = next_depth(&client)?;
     // Only the outermost dockmux speaks: a client that runs dockmux again
     // (a wrapper loop) must not repeat the note at every level. Whether the

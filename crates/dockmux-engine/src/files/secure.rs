@@ -112,12 +112,37 @@ fn as_path(bytes: &[u8]) -> &Path {
     }
 }
 
+/// What one run's walks have checked, for the walks after them: the engine
+/// path walks the config's path and then the client's, which share `/` at
+/// least. A directory that passed is owned by root or the caller, and only
+/// they can write it or the directories above it, so no one else can have
+/// changed it since. For one short run only: a long-lived process would
+/// miss the caller's own changes.
+#[derive(Default)]
+pub struct Walked {
+    me: Option<u32>,
+    root: Option<Found>,
+    /// The last walk's buffers, kept: the directory it reached (see
+    /// `walk`), and the directories on the way to it, each one's length in
+    /// `at` and what lstat said. They are real directories, not symlinks,
+    /// so a path that starts with one of them, whole components alike,
+    /// passes through it.
+    at: Vec<u8>,
+    dirs: Vec<(usize, Found)>,
+}
+
 /// Checks `path` by the rule above, following symlinks as the kernel does;
 /// returns what it leads to. A relative path is taken from the current
 /// directory, whose own ancestors count too. On the engine path: one lstat
 /// per component and no allocation per component.
 pub fn check(path: &Path) -> Result<Found, Refusal> {
-    let me = euid();
+    check_with(path, &mut Walked::default())
+}
+
+/// [`check`], starting below the deepest directory of `walked`'s last walk
+/// that `path` begins with, and leaving this walk's for the next.
+pub fn check_with(path: &Path, walked: &mut Walked) -> Result<Found, Refusal> {
+    let me = *walked.me.get_or_insert_with(euid);
     let io = |p: &[u8], e| Refusal::Io(as_path(p).to_path_buf(), e);
     let given = path.as_os_str().as_bytes();
     if given.contains(&0) {
@@ -126,7 +151,7 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
     }
     // What is still to walk: the path, or a symlink's target followed by the
     // rest of the path before it.
-    let mut rest: Cow<[u8]> = if path.has_root() {
+    let rest: Cow<[u8]> = if path.has_root() {
         Cow::Borrowed(given)
     } else {
         let cwd = std::env::current_dir().map_err(|e| io(b".", e))?;
@@ -135,15 +160,47 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
         joined.extend_from_slice(given);
         Cow::Owned(joined)
     };
-    // The directory reached so far, "" for the root, then "/name" per step;
-    // a NUL is pushed after an entry for lstat and popped again.
-    let mut at: Vec<u8> = Vec::with_capacity(rest.len() + 64);
-    let root = lstat(b"/\0").map_err(|e| io(b"", e))?;
-    owned(b"", root, me)?;
-    // The directories walked into below the root: their length in `at`, and what lstat said.
-    let mut dirs: Vec<(usize, Found)> = Vec::with_capacity(16);
+    let root = match walked.root {
+        Some(root) => root,
+        None => {
+            let root = lstat(b"/\0").map_err(|e| io(b"", e))?;
+            owned(b"", root, me)?;
+            *walked.root.insert(root)
+        }
+    };
+    let (mut at, mut dirs) = (
+        std::mem::take(&mut walked.at),
+        std::mem::take(&mut walked.dirs),
+    );
+    let resume = dirs
+        .iter()
+        .rposition(|&(len, _)| {
+            rest.starts_with(&at[..len]) && matches!(rest.get(len), None | Some(b'/'))
+        })
+        .map_or(0, |d| d + 1);
+    dirs.truncate(resume);
+    at.truncate(dirs.last().map_or(0, |d| d.0));
+    at.reserve(rest.len() + 64);
+    dirs.reserve(16);
+    let result = walk(rest, root, me, &mut at, &mut dirs);
+    (walked.at, walked.dirs) = (at, dirs);
+    result
+}
+
+/// The walk from `at` (a directory, "" for the root, then "/name" per step;
+/// a NUL is pushed after an entry for lstat and popped again), whose
+/// directories below the root are in `dirs`: their length in `at`, and what
+/// lstat said.
+fn walk(
+    mut rest: Cow<[u8]>,
+    root: Found,
+    me: u32,
+    at: &mut Vec<u8>,
+    dirs: &mut Vec<(usize, Found)>,
+) -> Result<Found, Refusal> {
+    let io = |p: &[u8], e| Refusal::Io(as_path(p).to_path_buf(), e);
     let mut hops = 0;
-    let mut i = 0;
+    let mut i = at.len();
     loop {
         while rest.get(i) == Some(&b'/') {
             i += 1;
@@ -170,15 +227,15 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
         at.push(b'/');
         at.extend_from_slice(&rest[from..to]);
         at.push(0);
-        let found = lstat(&at);
+        let found = lstat(at);
         at.pop();
-        let found = found.map_err(|e| io(&at, e))?;
-        may_replace(&at[..dir_len], dir, &at, found, me)?;
+        let found = found.map_err(|e| io(at, e))?;
+        may_replace(&at[..dir_len], dir, at, found, me)?;
         let last = rest[i..].iter().all(|&b| b == b'/');
         if found.is_symlink() {
             // Its owner chose where it leads.
             if found.uid != 0 && found.uid != me {
-                let link = as_path(&at);
+                let link = as_path(at);
                 return Err(foreign(
                     link,
                     found.uid,
@@ -192,9 +249,9 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
             }
             hops += 1;
             if hops > MAX_HOPS {
-                return Err(io(&at, std::io::Error::from_raw_os_error(libc::ELOOP)));
+                return Err(io(at, std::io::Error::from_raw_os_error(libc::ELOOP)));
             }
-            let target = std::fs::read_link(as_path(&at)).map_err(|e| io(&at, e))?;
+            let target = std::fs::read_link(as_path(at)).map_err(|e| io(at, e))?;
             let mut next = target.into_os_string().into_vec();
             if next.first() == Some(&b'/') {
                 dirs.clear();
@@ -208,12 +265,12 @@ pub fn check(path: &Path) -> Result<Found, Refusal> {
             i = 0;
             continue;
         }
-        owned(&at, found, me)?;
+        owned(at, found, me)?;
         if last {
             return Ok(found);
         }
         if !found.is_dir() {
-            return Err(io(&at, std::io::Error::from_raw_os_error(libc::ENOTDIR)));
+            return Err(io(at, std::io::Error::from_raw_os_error(libc::ENOTDIR)));
         }
         dirs.push((at.len(), found));
     }
@@ -371,6 +428,55 @@ mod tests {
         mode(&r.join("safe/real.toml"), 0o600);
         mode(&r.join("safe"), 0o775);
         assert!(refused(&r.join("safe/real.toml")).contains("chmod go-w"));
+    }
+
+    #[test]
+    fn a_shared_walk_answers_as_a_fresh_one() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        mode(r, 0o755);
+        for d in ["a", "a/b", "ww", "ww/sub", "sticky"] {
+            std::fs::create_dir(r.join(d)).unwrap();
+            mode(&r.join(d), 0o755);
+        }
+        mode(&r.join("ww"), 0o777);
+        mode(&r.join("sticky"), 0o1777);
+        for f in ["a/b/f", "a/g", "ww/sub/f", "sticky/f"] {
+            std::fs::write(r.join(f), "").unwrap();
+            mode(&r.join(f), 0o600);
+        }
+        symlink("../a/b", r.join("sticky/l")).unwrap();
+        let paths = [
+            "a/b/f",
+            "a/g",
+            "a/b/../g",
+            "ww/sub/f",
+            "a/b",
+            "sticky/l/f",
+            "sticky/f",
+            "a/none",
+            "ww/sub",
+            "a/b/f/x",
+        ];
+        let show = |r: Result<Found, Refusal>| match r {
+            Ok(found) => format!("{found:?}"),
+            Err(Refusal::Insecure(i)) => format!("{}; {}", i.problem, i.fix),
+            Err(Refusal::Io(p, e)) => format!("{}: {e}", p.display()),
+        };
+        let mut walked = Walked::default();
+        for p in paths {
+            let p = r.join(p);
+            assert_eq!(show(check_with(&p, &mut walked)), show(check(&p)), "{p:?}");
+        }
+        // A walk leaves the directories it passed through for the next.
+        let held = |walked: &Walked, p: &str| {
+            let p = r.join(p);
+            (walked.dirs.iter()).any(|&(len, _)| walked.at[..len] == *p.as_os_str().as_bytes())
+        };
+        check_with(&r.join("a/b/f"), &mut walked).unwrap();
+        assert!(held(&walked, "a") && held(&walked, "a/b"));
+        check_with(&r.join("ww/sub/f"), &mut walked).unwrap_err();
+        assert!(!held(&walked, "ww") && !held(&walked, "a"));
     }
 
     #[test]
