@@ -4,7 +4,7 @@
 //! dispositions and mask reach the program untouched. std's `Command::exec`
 //! would reset SIGPIPE to its default and empty the signal mask.
 
-use std::ffi::{CStr, CString, OsStr, c_char};
+use std::ffi::{CStr, OsStr, c_char};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -43,28 +43,41 @@ pub fn exec(
     vars: &[(&str, Option<&str>)],
     fixed: &[&'static CStr],
 ) -> std::io::Error {
-    let cstr = |b: &[u8]| {
-        // std's own wording, for what std's Command would have refused.
-        CString::new(b).map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "nul byte found in provided data",
-            )
-        })
-    };
-    let set: std::io::Result<Vec<CString>> = vars
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| [k.as_bytes(), b"=", v.as_bytes()].concat()))
-        .map(|kv| cstr(&kv))
-        .collect();
-    let argv: std::io::Result<Vec<CString>> = argv.iter().map(|a| cstr(a.as_bytes())).collect();
-    let (set, argv) = match (set, argv) {
-        (Ok(s), Ok(a)) => (s, a),
-        (Err(e), _) | (_, Err(e)) => return e,
-    };
     if argv.is_empty() {
         return std::io::Error::from(std::io::ErrorKind::InvalidInput);
     }
+    // Every string the new program gets that is not inherited, NUL-terminated,
+    // one after the other in one buffer: `KEY=VALUE` for each set variable,
+    // then the arguments.
+    let set = vars
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_bytes(), (*v)?.as_bytes())));
+    let size = set
+        .clone()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum::<usize>()
+        + argv.iter().map(|a| a.len() + 1).sum::<usize>();
+    let mut buf: Vec<u8> = Vec::with_capacity(size);
+    for (k, v) in set.clone() {
+        buf.extend_from_slice(k);
+        buf.push(b'=');
+        buf.extend_from_slice(v);
+        buf.push(0);
+    }
+    for a in argv {
+        buf.extend_from_slice(a.as_bytes());
+        buf.push(0);
+    }
+    let n_set = set.count();
+    // A NUL inside one would end it early.
+    if buf.iter().filter(|&&b| b == 0).count() != n_set + argv.len() {
+        // std's own wording, for what std's Command would have refused.
+        return std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "nul byte found in provided data",
+        );
+    }
+    let mut strings = buf.split(|&b| b == 0).map(|s| s.as_ptr().cast::<c_char>());
     let ours = |entry: &[u8]| match entry.iter().position(|&b| b == b'=') {
         Some(eq) => vars.iter().any(|(k, _)| k.as_bytes() == &entry[..eq]),
         None => false,
@@ -82,10 +95,11 @@ pub fn exec(
             p = p.add(1);
         }
     }
-    envp.extend(set.iter().map(|c| c.as_ptr()));
+    envp.extend(strings.by_ref().take(n_set));
     envp.extend(fixed.iter().map(|c| c.as_ptr()));
     envp.push(std::ptr::null());
-    let mut argvp: Vec<*const c_char> = argv.iter().map(|c| c.as_ptr()).collect();
+    let mut argvp: Vec<*const c_char> = Vec::with_capacity(argv.len() + 1);
+    argvp.extend(strings.take(argv.len()));
     argvp.push(std::ptr::null());
     restore_sigpipe();
     // execvpe, as std's exec uses execvp: a script without #! still runs under /bin/sh.
