@@ -90,11 +90,17 @@ pub struct Sources {
 impl Sources {
     pub fn from_env() -> Sources {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        // Each path grown in place from the variable's own buffer: this runs
+        // before every docker command.
+        let under = |dir: std::ffi::OsString, rest: &str| {
+            let mut path = PathBuf::from(dir);
+            path.push(rest);
+            path
+        };
         let user = match var("XDG_CONFIG_HOME").map(PathBuf::from) {
-            Some(x) if x.is_absolute() => Some(x),
-            _ => var("HOME").map(|h| PathBuf::from(h).join(".config")),
-        }
-        .map(|base| base.join("dockmux/engines.toml"));
+            Some(x) if x.is_absolute() => Some(under(x.into(), "dockmux/engines.toml")),
+            _ => var("HOME").map(|h| under(h, ".config/dockmux/engines.toml")),
+        };
         Sources {
             explicit: var("DOCKMUX_CONFIG").map(PathBuf::from),
             system: var("DOCKMUX_SYSTEM_CONFIG")
