@@ -75,6 +75,11 @@ def overhead_us(times, name, base):
     return statistics.median(a - b for a, b in zip(times[name], times[base])) / 1000.0
 
 
+def ratio(times, name, base):
+    """Median over rounds of name / base within the same round."""
+    return statistics.median(a / b for a, b in zip(times[name], times[base]))
+
+
 def bootstrap(times, stat, n=200, seed=1):
     """A 95% interval for stat(times), resampling whole rounds."""
     rounds_ = len(next(iter(times.values())))
