@@ -102,20 +102,18 @@ fn merged<'s, 'a>(all: &'s [Entry<'a>]) -> Option<Vec<&'s Entry<'a>>> {
     let mut entries: Vec<&Entry> = all.iter().collect();
     // Stable: entries of one name stay in file order, the last one wins.
     entries.sort_by(|a, b| a.name.cmp(b.name));
-    let mut out: Vec<&Entry> = Vec::with_capacity(entries.len());
-    for e in entries {
-        match out.last_mut() {
-            Some(last) if last.name == e.name => {
-                // Twice in one file is a TOML error: the full parser reports it.
-                if last.src == e.src {
-                    return None;
-                }
-                *last = e;
-            }
-            _ => out.push(e),
+    let mut twice_in_one_file = false;
+    // `kept` is the entry before `later`; it takes `later`'s place.
+    entries.dedup_by(|later, kept| {
+        let same = later.name == kept.name;
+        if same {
+            // Twice in one file is a TOML error: the full parser reports it.
+            twice_in_one_file |= later.src == kept.src;
+            *kept = *later;
         }
-    }
-    Some(out)
+        same
+    });
+    (!twice_in_one_file).then_some(entries)
 }
 
 /// `command` is claimed at most once (as an alias or a `NAME-docker`). A

@@ -224,12 +224,14 @@ fn exec_client(engine: &Engine, client: PathBuf, depth: u32, args: &[OsString]) 
         Ok(env) => env,
         Err(e) => return e,
     };
-    let vars: Vec<(&str, Option<&str>)> = env
-        .iter()
-        .map(|(k, v)| (*k, v.as_deref()))
+    // On the stack: every variable the exec sets or drops.
+    let mut vars = [("", None); ENV_KEYS.len() + builder::REPLACED.len() + 1];
+    let all = (env.iter().map(|(k, v)| (*k, v.as_deref())))
         .chain(builder::REPLACED.map(|k| (k, None)))
-        .chain(std::iter::once((DEPTH_VAR, Some(depth.as_str()))))
-        .collect();
+        .chain(std::iter::once((DEPTH_VAR, Some(depth.as_str()))));
+    for (slot, var) in vars.iter_mut().zip(all) {
+        *slot = var;
+    }
     // argv[0] is the client's path.
     let argv: Vec<&OsStr> = std::iter::once(client.as_os_str())
         .chain(args.iter().map(OsString::as_os_str))

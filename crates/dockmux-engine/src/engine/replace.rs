@@ -82,7 +82,8 @@ pub fn exec(
         Some(eq) => vars.iter().any(|(k, _)| k.as_bytes() == &entry[..eq]),
         None => false,
     };
-    let mut envp: Vec<*const c_char> = Vec::with_capacity(64);
+    // The environment's pointers, then argv's, in one array.
+    let mut envp: Vec<*const c_char> = Vec::with_capacity(64 + argv.len());
     // SAFETY: `environ` is the NULL-terminated array of C strings this process
     // was started with; nothing in dockmux changes it (no set_var), and the
     // callers are single-threaded here.
@@ -98,9 +99,10 @@ pub fn exec(
     envp.extend(strings.by_ref().take(n_set));
     envp.extend(fixed.iter().map(|c| c.as_ptr()));
     envp.push(std::ptr::null());
-    let mut argvp: Vec<*const c_char> = Vec::with_capacity(argv.len() + 1);
-    argvp.extend(strings.take(argv.len()));
-    argvp.push(std::ptr::null());
+    let argv_at = envp.len();
+    envp.extend(strings.take(argv.len()));
+    envp.push(std::ptr::null());
+    let (envp, argvp) = envp.split_at(argv_at);
     restore_sigpipe();
     // execvpe, as std's exec uses execvp: a script without #! still runs under /bin/sh.
     // SAFETY: all three arrays are NULL-terminated and outlive the call.
