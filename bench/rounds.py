@@ -21,8 +21,10 @@ class Command:
         self.ok = ok
 
 
-def run_once(cmd, null):
-    """Wall time in ns of one run; raises on an unexpected exit status."""
+def run_once(cmd, null, faults=None):
+    """Wall time in ns of one run; raises on an unexpected exit status.
+    `faults`, a list, gets the run's page faults (minor: the kernel mapped a
+    page it had; major ones read the disk, and a warm run has none)."""
     t0 = time.perf_counter_ns()
     pid = os.posix_spawn(
         cmd.argv[0],
@@ -34,16 +36,19 @@ def run_once(cmd, null):
             (os.POSIX_SPAWN_DUP2, null[1], 2),
         ],
     )
-    _, status, _ = os.wait4(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     t1 = time.perf_counter_ns()
+    if faults is not None:
+        faults.append(usage.ru_minflt + usage.ru_majflt)
     code = os.waitstatus_to_exitcode(status)
     if code not in cmd.ok:
         raise RuntimeError(f"{cmd.argv} exited {code}")
     return t1 - t0
 
 
-def interleaved(commands, rounds, warmup=10):
-    """commands: {name: Command}. Returns {name: [ns of each round]}.
+def interleaved(commands, rounds, warmup=10, faults=None):
+    """commands: {name: Command}. Returns {name: [ns of each round]}; with
+    `faults`, a dict, also {name: [page faults of each round]} in it.
 
     Output goes to /dev/null: a terminal or pipe would add its own cost.
     """
@@ -57,7 +62,8 @@ def interleaved(commands, rounds, warmup=10):
         for r in range(rounds):
             k = r % len(names)
             for n in names[k:] + names[:k]:
-                times[n].append(run_once(commands[n], null))
+                times[n].append(run_once(commands[n], null,
+                                         None if faults is None else faults.setdefault(n, [])))
     finally:
         for fd in null:
             os.close(fd)
