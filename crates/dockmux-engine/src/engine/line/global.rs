@@ -187,7 +187,7 @@ pub(super) fn read(args: &[OsString]) -> Result<Global<'_>, Refused> {
             global.flags = first.flags;
         }
         let (at, again) = again(&line[rest..]).map_err(|at| refuse(rest + at))?;
-        if base == 0 {
+        if base == 0 && !again.is_empty() {
             global.flags.extend(again);
         }
         let Some(at) = at else {
@@ -212,6 +212,8 @@ fn again(rest: &[OsString]) -> Result<(Option<usize>, Vec<Flag<'_>>), usize> {
         return Ok((None, Vec::new()));
     }
     match traverse(rest) {
+        // The usual line: the command word comes first.
+        Found::Command(0) => Ok((Some(0), Vec::new())),
         // The root command parses the flags before the command word.
         Found::Command(at) => {
             let root = pflag(&rest[..at], true);

@@ -70,7 +70,9 @@ pub struct Line<'a> {
     /// that the client runs as a command; `words.len()` when there is none,
     /// or when the client rejects its global flags.
     pub at: usize,
-    command: OnceCell<Command<'a>>,
+    /// Boxed: most lines are never read this far, and a small `Line` is
+    /// cheaper to hand around.
+    command: OnceCell<Box<Command<'a>>>,
 }
 
 /// Reads `words` (everything after `NAME-docker`) up to the command word;
@@ -101,12 +103,13 @@ impl<'a> Line<'a> {
     pub fn command(&self) -> &Command<'a> {
         self.command.get_or_init(|| {
             let help = on(&self.global, "help", Some(b'h'));
-            command::read(self.words, self.at, help)
+            Box::new(command::read(self.words, self.at, help))
         })
     }
 
     /// The words of a completion request (`__complete WORDS…`), the last
     /// being completed.
+    #[inline]
     pub fn completion(&self) -> Option<&'a [OsString]> {
         self.word()
             .filter(|w| is_completion(w))
