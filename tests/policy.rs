@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dockmux::engine::line::tree::{NODES, PLUGIN, V20, V28};
+use dockmux::engine::line::tree::{NODES, PLUGIN, RUN_FLAGS, RUN_SHORTHANDS, V20, V28};
 
 use crate::hardening::fake_client;
 use crate::harness::testbed::{self, IMAGE};
@@ -662,6 +662,59 @@ fn the_tree_is_the_clients_own() {
     );
 }
 
+/// run and create are judged flag by flag from tree.rs's RUN_FLAGS (its
+/// shorthands and its marks of the flags that keep a container in its
+/// sandbox): every flag of both clients' run and create is there with its
+/// shorthand, so a flag a later docker adds fails here until
+/// scripts/policy-tree runs again, and then holds the command until
+/// someone marks it.
+#[test]
+fn every_run_and_create_flag_is_in_the_tree_with_its_shorthand() {
+    let mut seen = 0;
+    for client in testbed::all_dockers() {
+        for command in ["run", "create", "container run", "container create"] {
+            let words: Vec<&str> = command.split(' ').chain(["--help"]).collect();
+            let text = client_says(&client, &words);
+            assert!(text.contains("Usage:"), "{}: {text}", client.display());
+            for (long, short, _, _) in help_flags(&text) {
+                assert!(
+                    RUN_FLAGS.iter().any(|f| f.long == long),
+                    "{} {command}: --{long} is not in RUN_FLAGS: run scripts/policy-tree",
+                    client.display()
+                );
+                let named: Vec<char> = RUN_SHORTHANDS
+                    .iter()
+                    .filter(|(_, l)| *l == long)
+                    .map(|(c, _)| *c as char)
+                    .collect();
+                assert_eq!(named, Vec::from_iter(short), "{command} --{long}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 300, "{seen} flags");
+    assert!(
+        RUN_FLAGS.windows(2).all(|w| w[0].long < w[1].long),
+        "sorted"
+    );
+    // A flag that takes a host path or grants a privilege is never marked.
+    for long in [
+        "volume",
+        "mount",
+        "device",
+        "privileged",
+        "cap-add",
+        "volumes-from",
+        "pid",
+        "network",
+    ] {
+        assert!(
+            RUN_FLAGS.iter().any(|f| f.long == long && !f.sandboxed),
+            "--{long}"
+        );
+    }
+}
+
 // ---- a real terminal ----
 
 /// Runs `lzc-docker ARGS` in a tmux pane, types `ahead` at once (before
@@ -1168,7 +1221,11 @@ fn builds_stay_on_the_engine() {
 
 /// run's flags from a client's own help: (long, short, takes a value, description).
 fn run_flags(client: &Path) -> Vec<(String, Option<char>, bool, String)> {
-    let text = client_says(client, &["run", "--help"]);
+    help_flags(&client_says(client, &["run", "--help"]))
+}
+
+/// The flags a command's help lists, as [`run_flags`] gives them.
+fn help_flags(text: &str) -> Vec<(String, Option<char>, bool, String)> {
     let mut out = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| l.starts_with('-')) {
         let (spec, desc) = line.split_once("  ").unwrap_or((line, ""));

@@ -2,7 +2,9 @@
 //! engine. Every flag is judged, not only the ones known to be dangerous:
 //! a flag this module does not know to keep the container in its sandbox
 //! holds the command (so a flag docker adds later, or a new spelling of an
-//! old route, lands in "held" without anyone listing it).
+//! old route, lands in "held" without anyone listing it). Which flags keep
+//! it there is marked in line/tree.rs's RUN_FLAGS (from one list in
+//! scripts/policy-tree), where RUN_SHORTHANDS gives each shorthand's name.
 //!
 //! Plainly safe, and so never held: a named volume with no driver options
 //! that no other container uses, tmpfs, an anonymous volume, and a bind
@@ -20,130 +22,16 @@
 use super::ask;
 use super::host_path::{self, on_line};
 use crate::config::Engine;
+use crate::engine::line::tree::{RUN_FLAGS, RUN_SHORTHANDS};
 use crate::engine::line::{Command, Name, parse_bool};
-
-/// run/create flags that change nothing outside the container's sandbox
-/// (names, environment, resources, ports, logging, health, networking
-/// within the engine's own networks). Any flag not here, and not judged
-/// below, holds the command.
-const HARMLESS: &[&str] = &[
-    "add-host",
-    "attach",
-    "blkio-weight",
-    "blkio-weight-device",
-    "cap-drop",
-    "cgroup-parent",
-    "cidfile",
-    "cpu-count",
-    "cpu-percent",
-    "cpu-period",
-    "cpu-quota",
-    "cpu-rt-period",
-    "cpu-rt-runtime",
-    "cpu-shares",
-    "cpus",
-    "cpuset-cpus",
-    "cpuset-mems",
-    "detach",
-    "detach-keys",
-    "device-read-bps",
-    "device-read-iops",
-    "device-write-bps",
-    "device-write-iops",
-    "disable-content-trust",
-    "dns",
-    "dns-opt",
-    "dns-option",
-    "dns-search",
-    "domainname",
-    "entrypoint",
-    "env",
-    "env-file",
-    "expose",
-    "group-add",
-    "health-cmd",
-    "health-interval",
-    "health-retries",
-    "health-start-interval",
-    "health-start-period",
-    "health-timeout",
-    "help",
-    "hostname",
-    "init",
-    "interactive",
-    "io-maxbandwidth",
-    "io-maxiops",
-    "ip",
-    "ip6",
-    "isolation",
-    "kernel-memory",
-    "label",
-    "label-file",
-    "link",
-    "link-local-ip",
-    "log-driver",
-    "log-opt",
-    "mac-address",
-    "memory",
-    "memory-reservation",
-    "memory-swap",
-    "memory-swappiness",
-    "name",
-    "net-alias",
-    "network-alias",
-    "no-healthcheck",
-    "oom-kill-disable",
-    "oom-score-adj",
-    "pids-limit",
-    "platform",
-    "publish",
-    "publish-all",
-    "pull",
-    "quiet",
-    "read-only",
-    "restart",
-    "rm",
-    "runtime",
-    "shm-size",
-    "sig-proxy",
-    "stop-signal",
-    "stop-timeout",
-    "storage-opt",
-    "sysctl",
-    "tmpfs",
-    "tty",
-    "ulimit",
-    "user",
-    "volume-driver",
-    "workdir",
-];
-
-/// run/create's shorthands, by their long names (both clients).
-const SHORT: &[(u8, &str)] = &[
-    (b'a', "attach"),
-    (b'c', "cpu-shares"),
-    (b'd', "detach"),
-    (b'e', "env"),
-    (b'h', "hostname"),
-    (b'i', "interactive"),
-    (b'l', "label"),
-    (b'm', "memory"),
-    (b'p', "publish"),
-    (b'P', "publish-all"),
-    (b'q', "quiet"),
-    (b't', "tty"),
-    (b'u', "user"),
-    (b'v', "volume"),
-    (b'w', "workdir"),
-];
 
 /// Why `run`/`create` would reach past the sandbox, if it would.
 pub fn run(line: &Command, engine: &Engine) -> Option<String> {
     for flag in &line.flags {
         let long = match flag.name {
             Name::Long(l) => String::from_utf8_lossy(l).into_owned(),
-            Name::Short(c) => match SHORT.iter().find(|(s, _)| *s == c) {
-                Some((_, l)) => (*l).to_string(),
+            Name::Short(c) => match RUN_SHORTHANDS.iter().find(|(s, _)| *s == c) {
+                Some((_, long)) => (*long).to_string(),
                 None => return Some(format!("uses -{}, which dockmux does not know", c as char)),
             },
         };
@@ -191,7 +79,14 @@ fn judge_flag(long: &str, value: Option<&str>, engine: &Engine) -> Option<String
             "mounts the volumes of container {}",
             crate::text::escape::owned(v)
         )),
-        _ if HARMLESS.contains(&long) => None,
+        // The flags marked to keep a container in its sandbox (tree.rs,
+        // from scripts/policy-tree's one list of them).
+        _ if RUN_FLAGS
+            .binary_search_by(|f| f.long.cmp(long))
+            .is_ok_and(|i| RUN_FLAGS[i].sandboxed) =>
+        {
+            None
+        }
         _ => Some(format!(
             "uses --{}, which dockmux does not know to keep a container in its sandbox",
             crate::text::escape::owned(long)
