@@ -1,4 +1,4 @@
-//! Host URLs: dockmux's check (src/host.rs) against the real docker clients.
+//! Host URLs: dockmux's check (crates/dockmux-engine/src/config/host/mod.rs) against the real docker clients.
 //! Each string of a generated corpus goes to every client as DOCKER_HOST,
 //! and what the client does with it is recorded, not guessed: a tcp host
 //! reaches an HTTP proxy the client is pointed at (so no name is looked

@@ -1,4 +1,4 @@
-//! The manual pages: `man/` holds what src/man.rs renders (so `scripts/dist`
+//! The manual pages: `man/` holds what src/install/man/mod.rs renders (so `scripts/dist`
 //! and packagers ship the binary's own pages), man(1) renders each without a
 //! warning, and engines.toml(5)'s example is a config dockmux takes.
 //!

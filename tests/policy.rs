@@ -1083,7 +1083,7 @@ fn orchestration_that_removes_or_replaces_is_held() {
     }
 }
 
-const TABLE_START: &str = "<!-- policy table: generated from src/engine/policy/classify.rs; tests/policy.rs checks it -->\n";
+const TABLE_START: &str = "<!-- policy table: generated from crates/dockmux-engine/src/engine/policy/classify.rs; tests/policy.rs checks it -->\n";
 const TABLE_END: &str = "<!-- end of policy table -->";
 
 /// The table in docs/protected-engines.md of what a protected engine holds and runs comes from

@@ -1,4 +1,4 @@
-//! One grammar for every ENGINE argument (src/selection.rs): names,
+//! One grammar for every ENGINE argument (src/cli/selection.rs): names,
 //! commands, globs, `@TAG` and `^` exclusions pick the same engines in
 //! `list`, `ps`, `each`, `find`, `link`, `unlink`, `wrappers`, `contexts
 //! export` and `set`; one test per command, on real engines where the command

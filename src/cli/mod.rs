@@ -279,7 +279,7 @@ mod tests {
 
     use crate::config::Key;
 
-    /// Every engine key (src/config/keys.rs) can be given to the commands
+    /// Every engine key (crates/dockmux-engine/src/config/keys.rs) can be given to the commands
     /// that write engines, under the option the key names.
     #[test]
     fn every_key_has_its_option() {

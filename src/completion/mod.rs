@@ -5,7 +5,7 @@
 //! containers of engine pg, because `pg-docker __complete …` runs against it.
 //!
 //! - `script`: the script for a shell and a set of command names
-//!   (for `dockmux completions`, src/commands/completions.rs);
+//!   (for `dockmux completions`, src/cli/commands/completions.rs);
 //! - `files`: the per-name files `dockmux link` installs where each shell
 //!   finds them on its own, so names linked later complete in new shells;
 //! - `answer`: `dockmux __complete …`, dockmux's own candidates;

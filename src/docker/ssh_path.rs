@@ -289,7 +289,7 @@ pub fn path_fix(dir: &Path) -> String {
 }
 
 /// The basename of the user's login shell from /etc/passwd (not glibc's
-/// NSS: see src/accounts.rs), else `$SHELL`'s.
+/// NSS: see crates/dockmux-engine/src/files/accounts.rs), else `$SHELL`'s.
 fn login_shell() -> String {
     let from_passwd =
         crate::files::accounts::Accounts::users(Path::new("/")).shell(crate::files::secure::euid());

@@ -3,8 +3,8 @@
 //! only the engine's own bytes (edit/text.rs), so the user's comments,
 //! order, formatting, line endings and BOM survive; check the result exactly
 //! as loading does (merged with the other config file) before anything is
-//! written; write it atomically (src/atomic.rs) under the config's lock
-//! (src/lock.rs). Discover and contexts import add engines through the same
+//! written; write it atomically (crates/dockmux-engine/src/files/atomic.rs) under the config's lock
+//! (crates/dockmux-engine/src/files/lock.rs). Discover and contexts import add engines through the same
 //! [`Session`].
 
 use std::os::unix::fs::MetadataExt;

@@ -89,7 +89,7 @@ impl Env {
             .unwrap();
         let r = root.path().to_path_buf();
         // Private, like a HOME: a link dir in here serves no other user (see
-        // src/shared.rs); a test that wants one that does opens it up.
+        // src/install/shared.rs); a test that wants one that does opens it up.
         std::fs::set_permissions(&r, std::fs::Permissions::from_mode(0o700)).unwrap();
         let home = r.join("home");
         let bin = r.join("bin");

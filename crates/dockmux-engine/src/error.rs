@@ -32,7 +32,7 @@ pub enum Error {
     ConfigAt { place: Place, message: String },
 
     /// A config file, the client it names or an engine's TLS material could
-    /// be changed by others (src/secure.rs). `what` names the thing and,
+    /// be changed by others (crates/dockmux-engine/src/files/secure.rs). `what` names the thing and,
     /// for what the config points at, the config key and file.
     #[error("refusing to use {what}: {problem}; fix: {fix}")]
     Insecure {

@@ -1,5 +1,5 @@
 //! `dockmux add`: one engine into engines.toml through the edit session
-//! (src/edit.rs), and with `--link` its links, all checked before anything
+//! (src/edit/mod.rs), and with `--link` its links, all checked before anything
 //! is written.
 
 use std::path::{Path, PathBuf};

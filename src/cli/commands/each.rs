@@ -251,7 +251,7 @@ struct Shared {
     running: Mutex<Running>,
     /// The engines whose command runs, shown on a terminal.
     pending: Tracker,
-    /// Logins at once per ssh host (src/host_cap.rs).
+    /// Logins at once per ssh host (src/docker/host_cap.rs).
     cap: host_cap::Cap,
 }
 

@@ -1,5 +1,5 @@
 //! `dockmux link`: one link per engine command to this binary, made by the
-//! linker (src/links.rs); `--prune` removes those no engine claims.
+//! linker (src/install/links/mod.rs); `--prune` removes those no engine claims.
 
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -34,7 +34,7 @@ pub struct ListArgs {
 
 #[derive(Serialize)]
 pub struct EngineJson<'a> {
-    /// The name and every key (src/config/keys.rs).
+    /// The name and every key (crates/dockmux-engine/src/config/keys.rs).
     #[serde(flatten)]
     pub settings: &'a Settings,
     pub commands: Vec<String>,

@@ -1,5 +1,5 @@
 //! `dockmux remove ENGINE…`: engines out of engines.toml through the edit
-//! session (src/edit.rs), all in one write; with `--unlink` their links too,
+//! session (src/edit/mod.rs), all in one write; with `--unlink` their links too,
 //! else a note naming them.
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! `dockmux rename`: an engine's new name in engines.toml through the edit
-//! session (src/edit.rs), its `NAME-docker` link moved along.
+//! session (src/edit/mod.rs), its `NAME-docker` link moved along.
 
 use std::path::PathBuf;
 

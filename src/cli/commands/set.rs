@@ -1,5 +1,5 @@
 //! `dockmux set ENGINE… [--host H] [--protect|--no-protect] …`: changes
-//! existing engines in place through the edit session (src/edit.rs), only
+//! existing engines in place through the edit session (src/edit/mod.rs), only
 //! the keys that change; every engine is checked before one write.
 
 use clap::Args;

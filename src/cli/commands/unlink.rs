@@ -1,4 +1,4 @@
-//! `dockmux unlink`: removes links to dockmux, and only those (src/links.rs).
+//! `dockmux unlink`: removes links to dockmux, and only those (src/install/links/mod.rs).
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! The man pages `install` writes (src/man.rs renders them from the binary
+//! The man pages `install` writes (src/install/man/mod.rs renders them from the binary
 //! itself) and `uninstall` removes: in DIR/../share/man for a bin dir
 //! named `bin`, which is where man-db looks for the pages of the commands
 //! in a bin dir on PATH (/usr/local/bin: /usr/local/share/man; ~/.local/bin:

@@ -209,7 +209,7 @@ pub struct Settings {
     /// long an ssh engine's shared connection stays; the engine's own, the
     /// config's top-level one is [`super::Engine::top_persist`].
     pub persist: Option<String>,
-    /// Labels that select engines (`@nas`): src/selection.rs.
+    /// Labels that select engines (`@nas`): src/cli/selection.rs.
     pub tags: Vec<String>,
 }
 

@@ -240,7 +240,7 @@ fn string<'a>(
     }
 }
 
-/// A string value: plain text (src/plain.rs), which also keeps out the NUL
+/// A string value: plain text (crates/dockmux-engine/src/text/plain.rs), which also keeps out the NUL
 /// that no path or environment variable can hold (TOML can, as `\u0000`).
 fn plain_string<'a>(
     value: &'a Spanned<DeValue<'_>>,

@@ -1,7 +1,7 @@
 //! The rules about an engine and the client, each written once: the full
-//! parser (parse.rs), the quick scanner (scan.rs) and the edits (src/edit.rs)
+//! parser (parse.rs), the quick scanner (scan.rs) and the edits (src/edit/mod.rs)
 //! all ask here, each with its own words around the answer. A host URL's rule
-//! is src/host.rs; what a value may hold is src/plain.rs.
+//! is crates/dockmux-engine/src/config/host/mod.rs; what a value may hold is crates/dockmux-engine/src/text/plain.rs.
 
 use crate::config::host::Kind;
 

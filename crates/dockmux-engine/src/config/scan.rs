@@ -440,7 +440,7 @@ impl<'a> Cursor<'a> {
         let start = self.i;
         let from = start + 1;
         // Escapes are the parser's; so is every character config values may
-        // not hold (src/plain.rs: C0 with tab, DEL, C1, bidi controls), which
+        // not hold (crates/dockmux-engine/src/text/plain.rs: C0 with tab, DEL, C1, bidi controls), which
         // the parser refuses with the key's name. `end` only stops at a
         // character's first byte, so the text from there is a whole character.
         let mut end = from;

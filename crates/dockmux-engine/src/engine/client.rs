@@ -3,7 +3,7 @@
 //! (as the shell searches). Identity is by file (device and inode), so a
 //! link named `docker` pointing at dockmux is skipped whatever its path —
 //! the same guard rustup's proxies use. A client the config names by path
-//! is checked like the config itself (src/secure.rs): whoever can change it
+//! is checked like the config itself (crates/dockmux-engine/src/files/secure.rs): whoever can change it
 //! runs code as everyone who uses the config.
 
 use std::ffi::OsStr;
@@ -195,7 +195,7 @@ impl Untrusted {
 }
 
 /// The first executable `name` on PATH that is not dockmux and that no one
-/// but root and the caller can change (src/secure.rs, as for `docker =
+/// but root and the caller can change (crates/dockmux-engine/src/files/secure.rs, as for `docker =
 /// "/path"`); each untrusted one passed over gets a line in `untrusted`.
 fn search_path(
     name: &OsStr,

@@ -58,7 +58,7 @@ pub fn checked_env(engine: &Engine) -> Result<[(&'static str, Option<String>); 6
 }
 
 /// An engine's `tls.cert_path` directory and the files in it get the
-/// config's own rule (src/secure.rs): whoever can change the CA can stand in
+/// config's own rule (crates/dockmux-engine/src/files/secure.rs): whoever can change the CA can stand in
 /// for the engine, and hand the client's key to whom they like. Missing
 /// files are left for docker to report (it names the one it wanted).
 pub fn check_tls(engine: &Engine) -> Result<()> {

@@ -294,7 +294,7 @@ fn command_line(raw: &[u8]) -> String {
 }
 
 /// A user's name from /etc/passwd (not glibc's NSS, which a static build
-/// cannot load: see src/accounts.rs), else the uid as a number.
+/// cannot load: see crates/dockmux-engine/src/files/accounts.rs), else the uid as a number.
 pub fn user_name(uid: u32) -> String {
     crate::files::accounts::Accounts::users(std::path::Path::new("/")).describe_user(uid)
 }
