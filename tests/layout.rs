@@ -566,3 +566,65 @@ fn the_engine_crate_depends_on_no_clap_serde_json_or_toml_edit() {
         ["clap_builder", "serde_json", "toml_edit"]
     );
 }
+
+/// The source paths (`…src/….rs`) named in `text`.
+fn source_paths(text: &str) -> Vec<&str> {
+    let is_path = |c: char| c.is_ascii_alphanumeric() || "_-/.".contains(c);
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("src/") {
+        if text[..at].ends_with(is_path) && !text[..at].ends_with("dockmux-engine/") {
+            continue;
+        }
+        let start = text[..at]
+            .strip_suffix("crates/dockmux-engine/")
+            .map_or(at, str::len);
+        let end = text[at..]
+            .find(|c| !is_path(c))
+            .map_or(text.len(), |e| at + e);
+        let path = text[start..end].trim_end_matches('.');
+        if path.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Every source path a doc, comment or script names is there: moves leave
+/// none pointing at an old place.
+#[test]
+fn every_source_path_named_in_docs_comments_and_scripts_exists() {
+    let files = Command::new("git")
+        .args(["ls-files", "*.rs", "*.md", "bench/*", "scripts/*"])
+        .current_dir(root())
+        .output()
+        .expect("git ls-files");
+    let files = String::from_utf8(files.stdout).unwrap();
+    let mut stale = Vec::new();
+    let mut named = 0;
+    // This file's own examples below are not there, on purpose.
+    let skip = |f: &&str| f.starts_with("tests/snapshots/") || *f == "tests/layout.rs";
+    for file in files.lines().filter(|f| !skip(f)) {
+        let Ok(text) = std::fs::read_to_string(root().join(file)) else {
+            continue;
+        };
+        for path in source_paths(&text) {
+            named += 1;
+            if !root().join(path).exists() {
+                stale.push(format!("{file}: {path}"));
+            }
+        }
+    }
+    assert!(
+        named > 50,
+        "only {named} source paths found: is the scan broken?"
+    );
+    assert!(
+        stale.is_empty(),
+        "paths that are not there:\n{}",
+        stale.join("\n")
+    );
+    assert_eq!(
+        source_paths("see src/a.rs, crates/dockmux-engine/src/b/c.rs. and xsrc/d.rs"),
+        ["src/a.rs", "crates/dockmux-engine/src/b/c.rs"]
+    );
+}
