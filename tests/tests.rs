@@ -11,6 +11,7 @@
 
 mod harness;
 
+mod client_key;
 mod colour;
 mod completion;
 mod contexts;

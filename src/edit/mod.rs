@@ -19,6 +19,7 @@ use crate::files::lock::{self, Lock};
 use crate::files::secure;
 use crate::view::report::Report;
 
+pub mod client;
 pub mod pin;
 mod text;
 

@@ -40,6 +40,9 @@ pub struct AddArgs {
     /// Directory with ca.pem, cert.pem, key.pem (implies --tlsverify unless --tls)
     #[arg(long, value_name = "DIR")]
     pub cert_path: Option<String>,
+    /// The docker client this engine runs (an absolute path), instead of the one on PATH
+    #[arg(long, value_name = "PATH")]
+    pub client: Option<String>,
     /// Destructive commands on this engine need its name typed back
     #[arg(long)]
     pub protect: bool,
@@ -88,6 +91,7 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
         aliases: args.aliases.clone(),
         hint: args.hint.clone(),
         tls,
+        client: args.client.clone(),
         protect: args.protect,
         readonly: args.readonly,
         safe_binds: args.safe_binds.clone(),
@@ -174,6 +178,9 @@ pub fn run(args: &AddArgs, sources: &Sources) -> Result<ExitCode> {
             )
         });
     if let Some(n) = pin_note {
+        report.note(n);
+    }
+    if let Some(n) = edit::client::note(&engine, &session.path) {
         report.note(n);
     }
     let Some(l) = &linker else {

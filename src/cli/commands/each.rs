@@ -74,18 +74,31 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
     );
     let line = check_line(&args.docker, &engines)?;
     check_policies(&engines, &line, &shown)?;
-    let docker = client::find(cfg.docker.as_ref())?;
-    let depth = engine::next_depth(&docker)?.to_string();
+    // Each engine's client (its own `client`, else the config's): the
+    // shared one searched once, and only when an engine runs it.
+    let mut shared_client = None;
+    let mut client_of = |e: &Engine| -> Result<PathBuf> {
+        if e.client.is_some() {
+            return client::find(e.client_or(None).as_ref());
+        }
+        if let Some(found) = &shared_client {
+            return Ok(PathBuf::clone(found));
+        }
+        let found = client::find(cfg.docker.as_ref())?;
+        shared_client = Some(found.clone());
+        Ok(found)
+    };
     let width = engines
         .iter()
         .map(|e| e.name.chars().count())
         .max()
         .unwrap_or(0);
-    // Every engine's TLS material checked before any command runs.
+    // Every engine's client and TLS material checked before any command runs.
     let jobs: Vec<Job> = engines
         .iter()
         .map(|e| {
             Ok(Job {
+                docker: client_of(e)?,
                 name: e.name.clone(),
                 // Merged output is shown under the engines' names instead.
                 prefix: if args.merge {
@@ -98,9 +111,12 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
             })
         })
         .collect::<Result<_>>()?;
+    let depth = match jobs.first() {
+        Some(job) => engine::next_depth(&job.docker)?.to_string(),
+        None => "1".to_string(),
+    };
     let mut pending = Pending::start();
     let shared = Arc::new(Shared {
-        docker,
         args: args.docker.clone(),
         depth,
         group: args.group || args.merge,
@@ -227,6 +243,8 @@ fn names(engines: &[&Engine]) -> String {
 
 /// One engine's run: plain owned data (an `Engine` is not `Send`).
 struct Job {
+    /// The engine's docker client.
+    docker: PathBuf,
     name: String,
     prefix: String,
     env: Vec<(&'static str, Option<String>)>,
@@ -241,7 +259,6 @@ fn far_future() -> Instant {
 }
 
 struct Shared {
-    docker: PathBuf,
     args: Vec<OsString>,
     depth: String,
     group: bool,
@@ -349,7 +366,7 @@ impl Done {
 
 impl Shared {
     fn run(&self, job: &Job) -> Done {
-        let mut cmd = Command::new(&self.docker);
+        let mut cmd = Command::new(&job.docker);
         cmd.args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -393,8 +410,8 @@ impl Shared {
         let mut child = match spawned {
             Ok(c) => c,
             Err(e) => {
-                let done = Done::failed(&format!("cannot run {}: {e}", self.docker.display()));
-                let line = format!("{}cannot run {}: {e}\n", job.prefix, self.docker.display());
+                let done = Done::failed(&format!("cannot run {}: {e}", job.docker.display()));
+                let line = format!("{}cannot run {}: {e}\n", job.prefix, job.docker.display());
                 return self.emit(done, line.as_bytes());
             }
         };

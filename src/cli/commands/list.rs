@@ -259,6 +259,7 @@ mod tests {
                 verify: false,
                 cert_path: Some("/etc/c d".into()),
             }),
+            client: Some("/usr/bin/docker".into()),
             protect: true,
             readonly: true,
             safe_binds: vec!["/srv/apps".into()],

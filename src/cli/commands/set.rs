@@ -45,6 +45,12 @@ pub struct SetArgs {
     /// Take every tag out
     #[arg(long)]
     pub no_tags: bool,
+    /// The docker client the engine runs (an absolute path), instead of the one on PATH
+    #[arg(long, value_name = "PATH", conflicts_with = "no_client")]
+    pub client: Option<String>,
+    /// Take the client out (the config's `docker`, or the one on PATH, runs)
+    #[arg(long)]
+    pub no_client: bool,
     /// Destructive commands on the engine need its name typed back
     #[arg(long, conflicts_with = "no_protect")]
     pub protect: bool,
@@ -119,6 +125,7 @@ impl SetArgs {
         }
         s.description = text(&self.description, self.no_description, s.description);
         s.hint = text(&self.hint, self.no_hint, s.hint);
+        s.client = text(&self.client, self.no_client, s.client);
         s.data_root = text(&self.data_root, self.no_data_root, s.data_root);
         s.persist = text(&self.persist, self.no_persist, s.persist);
         s.pin = text(&self.pin.clone().flatten(), self.no_pin, s.pin);
@@ -158,6 +165,7 @@ impl SetArgs {
         let all = Settings {
             description: Some(String::new()),
             hint: Some(String::new()),
+            client: Some(String::new()),
             aliases: vec![String::new()],
             tls: Some(Tls {
                 verify: false,
@@ -228,6 +236,11 @@ pub fn run(args: &SetArgs, sources: &Sources) -> Result<ExitCode> {
         let changed = session.set(&new)?;
         report.push(outcome(&session, &new, &changed));
         if let Some(n) = note {
+            report.note(n);
+        }
+        if changed.contains(&Key::Client)
+            && let Some(n) = crate::edit::client::note(&new, &session.path)
+        {
             report.note(n);
         }
     }

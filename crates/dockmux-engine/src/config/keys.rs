@@ -17,6 +17,7 @@ pub enum Key {
     Aliases,
     Hint,
     Tls,
+    Client,
     Protect,
     Readonly,
     SafeBinds,
@@ -38,12 +39,13 @@ pub enum Kind {
 
 impl Key {
     /// Every key, in the order a person writes them (and the edits do).
-    pub const ALL: [Key; 12] = [
+    pub const ALL: [Key; 13] = [
         Key::Host,
         Key::Description,
         Key::Aliases,
         Key::Hint,
         Key::Tls,
+        Key::Client,
         Key::Protect,
         Key::Readonly,
         Key::SafeBinds,
@@ -61,6 +63,7 @@ impl Key {
             Key::Aliases => "aliases",
             Key::Hint => "hint",
             Key::Tls => "tls",
+            Key::Client => "client",
             Key::Protect => "protect",
             Key::Readonly => "readonly",
             Key::SafeBinds => "safe_binds",
@@ -79,9 +82,13 @@ impl Key {
 
     pub const fn kind(self) -> Kind {
         match self {
-            Key::Host | Key::Description | Key::Hint | Key::DataRoot | Key::Pin | Key::Persist => {
-                Kind::Text
-            }
+            Key::Host
+            | Key::Description
+            | Key::Hint
+            | Key::Client
+            | Key::DataRoot
+            | Key::Pin
+            | Key::Persist => Kind::Text,
             Key::Aliases | Key::SafeBinds | Key::Tags => Kind::Names,
             Key::Protect | Key::Readonly => Kind::Switch,
             Key::Tls => Kind::Tls,
@@ -98,6 +105,7 @@ impl Key {
             Key::Aliases => Some("--alias"),
             Key::Hint => Some("--hint"),
             Key::Tls => Some("--cert-path"),
+            Key::Client => Some("--client"),
             Key::Protect => Some("--protect"),
             Key::Readonly => Some("--readonly"),
             Key::SafeBinds => Some("--safe-bind"),
@@ -165,6 +173,7 @@ impl Key {
                 .map_err(|why| format!("data_root = \"{value}\": {why}")),
             Key::Persist => rules::persist_secs(value).map(drop),
             Key::Pin => rules::check_pin(value),
+            Key::Client => rules::check_client(value),
             _ => Ok(()),
         }
     }
@@ -193,6 +202,10 @@ pub struct Settings {
     pub aliases: Vec<String>,
     pub hint: Option<String>,
     pub tls: Option<Tls>,
+    /// `client = "/usr/bin/docker"`: the docker client this engine runs,
+    /// instead of the config's `docker` or the one on PATH (checked as
+    /// those are: engine/client.rs).
+    pub client: Option<String>,
     pub protect: bool,
     pub readonly: bool,
     /// `safe_binds = ["/srv/apps"]`: host directories a protected engine's
@@ -223,6 +236,7 @@ impl Settings {
             Key::Aliases => (!self.aliases.is_empty()).then_some(Value::Names(&self.aliases)),
             Key::Hint => self.hint.as_deref().map(Value::Text),
             Key::Tls => self.tls.as_ref().map(Value::Tls),
+            Key::Client => self.client.as_deref().map(Value::Text),
             Key::Protect => self.protect.then_some(Value::Switch(true)),
             Key::Readonly => self.readonly.then_some(Value::Switch(true)),
             Key::SafeBinds => {
@@ -241,6 +255,7 @@ impl Settings {
             Key::Host => self.host = value.unwrap_or_default(),
             Key::Description => self.description = value,
             Key::Hint => self.hint = value,
+            Key::Client => self.client = value,
             Key::DataRoot => self.data_root = value,
             Key::Pin => self.pin = value,
             Key::Persist => self.persist = value,
@@ -259,6 +274,7 @@ impl Settings {
             | Key::Description
             | Key::Hint
             | Key::Tls
+            | Key::Client
             | Key::Protect
             | Key::Readonly
             | Key::DataRoot
@@ -277,6 +293,7 @@ impl Settings {
             | Key::Aliases
             | Key::Hint
             | Key::Tls
+            | Key::Client
             | Key::SafeBinds
             | Key::DataRoot
             | Key::Pin
@@ -432,6 +449,7 @@ mod tests {
                 verify: false,
                 cert_path: Some("/etc/c d".into()),
             }),
+            client: Some("/opt/docker 28/docker".into()),
             protect: true,
             readonly: true,
             safe_binds: vec!["/srv/apps".into(), "/x y".into()],

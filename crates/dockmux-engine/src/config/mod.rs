@@ -178,6 +178,20 @@ impl std::ops::Deref for Engine {
 }
 
 impl Engine {
+    /// The client this engine runs: its own `client`, else the config's
+    /// `docker` (`top`); `None`: the first `docker` on PATH.
+    #[inline]
+    pub fn client_or(&self, top: Option<Client>) -> Option<Client> {
+        match &self.settings.client {
+            None => top,
+            Some(path) => Some(Client {
+                path: path.clone(),
+                origin: self.origin.clone(),
+                engine: Some(self.settings.name.clone()),
+            }),
+        }
+    }
+
     /// The idle time of the engine's shared ssh connection, in seconds; 0
     /// when it has none (not ssh, or turned off).
     pub fn persist_secs(&self) -> u64 {
@@ -196,11 +210,39 @@ pub fn commands<'a>(name: &str, aliases: &'a [String]) -> impl Iterator<Item = S
     std::iter::once(format!("{name}-docker")).chain(aliases.iter().cloned())
 }
 
-/// The docker client named in the config.
+/// The docker client named in the config: the top-level `docker`, or an
+/// engine's own `client`.
 #[derive(Clone, Debug)]
 pub struct Client {
     pub path: String,
     pub origin: Origin,
+    /// The engine whose `client` key names it; `None` for the top-level `docker`.
+    pub engine: Option<String>,
+}
+
+impl Client {
+    /// The key as messages name it: `docker = "…" (from FILE)`, or
+    /// `client = "…" (engine 'nas', from FILE)`.
+    pub fn said(&self) -> String {
+        match &self.engine {
+            None => format!("docker = \"{}\" (from {})", self.path, self.origin),
+            Some(e) => format!(
+                "client = \"{}\" (engine '{e}', from {})",
+                self.path, self.origin
+            ),
+        }
+    }
+
+    /// What fixes it, in words: for an engine's key, also how to take it out.
+    pub fn fix(&self) -> String {
+        match &self.engine {
+            None => format!("fix docker = \"{}\" in {}", self.path, self.origin),
+            Some(e) => format!(
+                "fix client = \"{}\" in [engines.{e}] of {} (or take it out: dockmux set {e} --no-client)",
+                self.path, self.origin
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -56,6 +56,7 @@ pub(super) fn parse(
                 out.docker = Some(Client {
                     path: path.to_string(),
                     origin: origin.clone(),
+                    engine: None,
                 });
             }
             "persist" => {

@@ -81,6 +81,18 @@ pub fn client_path_ok(path: &str) -> bool {
     !path.is_empty() && (!path.contains('/') || path.starts_with('/'))
 }
 
+/// An engine's `client = "…"`: an absolute path. Unlike the top-level
+/// `docker`, never a name looked up on PATH: the key is there to run that
+/// one client instead of the PATH search.
+pub fn check_client(path: &str) -> std::result::Result<(), String> {
+    match path.starts_with('/') {
+        true => Ok(()),
+        false => Err(format!(
+            "client = \"{path}\": give the docker client's absolute path, like \"/usr/bin/docker\""
+        )),
+    }
+}
+
 /// `tls.cert_path`: an absolute directory path.
 #[inline(always)]
 pub fn cert_path_ok(path: &str) -> bool {

@@ -74,6 +74,7 @@ pub(super) fn engine_for(
                 verify,
                 cert_path: cert_path.map(str::to_string),
             }),
+            client: raw.client.map(str::to_string),
             protect: raw.protect,
             readonly: raw.readonly,
             safe_binds: raw.safe_binds.iter().map(|b| b.to_string()).collect(),
@@ -92,6 +93,7 @@ pub(super) fn engine_for(
     let client = scan.docker.map(|(path, src)| Client {
         path: path.to_string(),
         origin: texts[src].0.clone(),
+        engine: None,
     });
     Some((engine, client))
 }
@@ -225,6 +227,7 @@ struct Raw<'a> {
     description: Option<&'a str>,
     hint: Option<&'a str>,
     tls: Option<(bool, Option<&'a str>)>,
+    client: Option<&'a str>,
     protect: bool,
     readonly: bool,
     /// Read and checked as the parser does; allocate only when they are there.
@@ -256,6 +259,7 @@ fn section<'a>(
         description: None,
         hint: None,
         tls: None,
+        client: None,
         protect: false,
         readonly: false,
         safe_binds: Vec::new(),
@@ -303,10 +307,11 @@ fn section<'a>(
                             Some(())
                         })?;
                     }
-                    Key::DataRoot | Key::Pin | Key::Persist => {
+                    Key::Client | Key::DataRoot | Key::Pin | Key::Persist => {
                         let (v, _) = s.string()?;
                         key.check_text(v).ok()?;
                         match key {
+                            Key::Client => raw.client = Some(v),
                             Key::DataRoot => raw.data_root = Some(v),
                             Key::Pin => raw.pin = Some(v),
                             _ => raw.persist = Some(v),
@@ -791,6 +796,7 @@ mod tests {
             Just("persist"),
             Just("tags"),
             Just("tag"),
+            Just("client"),
         ];
         let value = prop_oneof![
             string.prop_map(str::to_string),
@@ -862,6 +868,10 @@ mod tests {
                 prop::option::of(prop_oneof![Just("\"/data/docker\""), Just("'/'")]),
                 prop::option::of(prop_oneof![Just("\"10m\""), Just("'0'"), Just("\"45\"")]),
                 prop::option::of(prop_oneof![
+                    Just("\"/usr/bin/docker\""),
+                    Just("'/opt/d 2/docker'"),
+                ]),
+                prop::option::of(prop_oneof![
                     Just("\"id=A:B name=box root=/var/lib/docker\""),
                     Just("'id=x name= root=/d d'"),
                     Just("\"id=0c1f-4a name=n root=/\""),
@@ -879,7 +889,7 @@ mod tests {
                     tls,
                     order,
                     ends,
-                    (protect, readonly, tags, safe_binds, data_root, persist, pin),
+                    (protect, readonly, tags, safe_binds, data_root, persist, client, pin),
                 )| {
                     let mut lines = vec![format!("host = {host}")];
                     lines.extend(protect.map(|b| format!("protect = {b}")));
@@ -888,6 +898,7 @@ mod tests {
                     lines.extend(safe_binds.map(|b| format!("safe_binds = {b}")));
                     lines.extend(data_root.map(|d| format!("data_root={d}")));
                     lines.extend(persist.map(|p| format!("persist = {p}")));
+                    lines.extend(client.map(|c| format!("client = {c}")));
                     lines.extend(pin.map(|p| format!("pin = {p}")));
                     lines.extend(desc.map(|d| format!("description = {d}")));
                     lines.extend(hint.map(|h| format!("hint={h}")));

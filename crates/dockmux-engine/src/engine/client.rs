@@ -111,33 +111,59 @@ fn find_client(
     }
 }
 
+/// The client an absolute `docker`/`client` key names, checked as the
+/// engine path checks it and also whether the caller may run it (which
+/// the engine path leaves to exec): for `add` and `set` to say at once.
+pub fn usable(c: &Client) -> Result<PathBuf> {
+    let path = check_configured(Path::new(&c.path), c, &mut Walked::default())?;
+    let mut bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    bytes.push(0);
+    if !may_execute(&bytes) {
+        return Err(Error::ClientNotExecutable {
+            fix: format!(
+                "make it executable (chmod +x {}), or {}",
+                crate::text::quote::path(&path),
+                c.fix()
+            ),
+            path,
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        });
+    }
+    Ok(path)
+}
+
 fn check_configured(path: &Path, c: &Client, walked: &mut Walked) -> Result<PathBuf> {
     let meta = secure::check_with(path, walked).map_err(|r| {
         r.into_error(
-            || {
-                format!(
+            || match &c.engine {
+                None => format!(
                     "the docker client {} (docker = in {})",
                     path.display(),
                     c.origin
-                )
+                ),
+                Some(e) => format!(
+                    "the docker client {} (client = in [engines.{e}] of {})",
+                    path.display(),
+                    c.origin
+                ),
             },
             |_, source| Error::ClientNotExecutable {
                 path: path.to_path_buf(),
                 source,
-                fix: format!("fix docker = \"{}\" in {}", c.path, c.origin),
+                fix: c.fix(),
             },
         )
     })?;
     if (meta.dev, meta.ino) == self_identity().unwrap_or_default() {
         return Err(Error::Usage(format!(
-            "docker = \"{}\" (from {}) is dockmux itself; point it at the real docker client",
-            c.path, c.origin
+            "{} is dockmux itself; point it at the real docker client",
+            c.said()
         )));
     }
     if !meta.is_file() {
         return Err(Error::Usage(format!(
-            "docker = \"{}\" (from {}) is not a program file; point it at the docker client, e.g. /usr/bin/docker",
-            c.path, c.origin
+            "{} is not a program file; point it at the docker client, e.g. /usr/bin/docker",
+            c.said()
         )));
     }
     Ok(path.to_path_buf())

@@ -142,7 +142,8 @@ pub enum Ran<'a> {
 /// client by [`Request::exec`].
 pub struct Request<'a> {
     pub engine: Engine,
-    /// The config's `docker`, to ask the engine as `find` does.
+    /// The client the config names for the engine (its `client`, else
+    /// the top-level `docker`), to ask the engine as `find` does.
     pub docker: Option<Client>,
     /// The client that answers otherwise.
     pub client: PathBuf,
@@ -156,7 +157,13 @@ impl Request<'_> {
     /// Runs the client with the request, as for any command. Returns only
     /// on failure.
     pub fn exec(self) -> Error {
-        exec_client(&self.engine, self.client, self.depth, self.args)
+        exec_client(
+            &self.engine,
+            self.client,
+            self.docker.as_ref(),
+            self.depth,
+            self.args,
+        )
     }
 }
 
@@ -191,6 +198,7 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
         policy::enforce(command, &engine, &line)?;
     }
     builder::check(&engine, &line)?;
+    let docker = engine.client_or(docker);
     let client = client::find_with(docker.as_ref(), &mut walked)?;
     let depth = next_depth(&client)?;
     // Only the outermost dockmux speaks: a client that runs dockmux again
@@ -213,12 +221,19 @@ pub fn run<'a>(command: &str, args: &'a [OsString]) -> Result<Ran<'a>> {
             depth,
         })));
     }
-    Err(exec_client(&engine, client, depth, args))
+    Err(exec_client(&engine, client, docker.as_ref(), depth, args))
 }
 
 /// Becomes `client ARGS…` with the engine's environment; returns only the
-/// error that kept it from doing so.
-fn exec_client(engine: &Engine, client: PathBuf, depth: u32, args: &[OsString]) -> Error {
+/// error that kept it from doing so. `configured`: the config's key that
+/// named the client, for the fix.
+fn exec_client(
+    engine: &Engine,
+    client: PathBuf,
+    configured: Option<&Client>,
+    depth: u32,
+    args: &[OsString],
+) -> Error {
     let depth = depth.to_string();
     let env = match checked_env(engine) {
         Ok(env) => env,
@@ -241,12 +256,19 @@ fn exec_client(engine: &Engine, client: PathBuf, depth: u32, args: &[OsString]) 
         fix: match exec_limit_fix(&err, args, &env) {
             Some(fix) => fix,
             None if err.kind() == std::io::ErrorKind::PermissionDenied => {
-                format!(
+                let chmod = format!(
                     "make it executable (chmod +x {})",
                     crate::text::quote::path(&client)
-                )
+                );
+                match configured {
+                    Some(c) => format!("{chmod}, or {}", c.fix()),
+                    None => chmod,
+                }
             }
-            None => "check that it is a working docker client".to_string(),
+            None => match configured {
+                Some(c) => format!("check that it is a working docker client, or {}", c.fix()),
+                None => "check that it is a working docker client".to_string(),
+            },
         },
         path: client,
         source: err,
