@@ -29,6 +29,8 @@ const SCENES: &[&str] = &[
     "engines-up",
     "fanout",
     "protected",
+    "preview",
+    "lift",
     "tab",
     "lazycat-demo",
 ];
@@ -498,13 +500,9 @@ fn replay_on_terminal(world: &World, block: &str) -> String {
     }
 }
 
-/// docs/protected-engines.md: an app store engine (protect) and a second name
-/// for it (readonly), holding a created container and a volume; typed on a
-/// terminal, as the confirmations need one.
-#[test]
-fn protected_and_read_only_engines_hold_and_refuse() {
-    let pair = pair();
-    let lzc = &*pair.lzc;
+/// The app store engine (protect) and a second name for it (readonly),
+/// holding a created container `notes` and a volume `notes-data`.
+fn app_store(lzc: &Engine) -> World {
     container(lzc, &["create"], "notes", &["true"]);
     docker(lzc, &["volume", "create", "notes-data"]);
     let mut w = World::new();
@@ -517,8 +515,65 @@ fn protected_and_read_only_engines_hold_and_refuse() {
         )
         .bind(&lzc.sock, "/run/dockmux-demo/lzc.sock")
         .as_me("dockmux link");
+    w
+}
+
+/// docs/protected-engines.md: the app store engine held and refused; typed
+/// on a terminal, as the confirmations need one.
+#[test]
+fn protected_and_read_only_engines_hold_and_refuse() {
+    let pair = pair();
+    let w = app_store(&pair.lzc);
     let block = block("protected");
     same(&replay_on_terminal(&w, &block), &block);
+}
+
+/// README "See what a command would remove": the prompt's preview on a
+/// terminal, the refusal's without one.
+#[test]
+fn the_prompt_and_the_refusal_say_what_would_be_removed() {
+    let pair = pair();
+    let w = app_store(&pair.lzc);
+    let block = block("preview");
+    same(&replay_on_terminal(&w, &block), &block);
+}
+
+/// `until HH:MM:SS` (a lift's end, from the wall clock) as `until ##:##:##`
+/// on both sides of the comparison; nothing else changes.
+fn clock(text: &str) -> String {
+    let mut out = text.to_string();
+    let mut from = 0;
+    while let Some(at) = out[from..].find("until ") {
+        let start = from + at + "until ".len();
+        let time = out.as_bytes().get(start..start + 8).is_some_and(|t| {
+            t.iter().enumerate().all(|(i, b)| {
+                if i % 3 == 2 {
+                    *b == b':'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+        });
+        if time {
+            out.replace_range(start..start + 8, "##:##:##");
+        }
+        from = start;
+    }
+    out
+}
+
+/// README "Lift protection for a while": lifted, listed, a held command
+/// runs unasked, resumed.
+#[test]
+fn a_lift_is_listed_and_runs_held_commands_until_resumed() {
+    let pair = pair();
+    let w = app_store(&pair.lzc);
+    let block = block("lift");
+    let got = replay_in(&w, &block);
+    assert!(
+        clock(&got) == clock(&block),
+        "the replay differs from the block (the time aside)\n--- replay\n{got}--- block\n{block}---"
+    );
 }
 
 /// README "Completion": TAB twice in a new bash (its ~/.bashrc loads
