@@ -64,12 +64,17 @@ fn inventory(e: &Engine) -> Kinds {
 
 /// The preview's names by kind, checking each count against its names.
 fn parse(err: &str) -> Kinds {
+    parse_in(err, &KINDS)
+}
+
+/// [`parse`], for the kinds a preview of `kinds` holds.
+fn parse_in(err: &str, kinds: &[&'static str]) -> Kinds {
     let body = err
         .split("[now: ")
         .nth(1)
         .and_then(|r| r.split(']').next())
         .unwrap_or_else(|| panic!("no preview in {err:?}"));
-    let mut out: Kinds = KINDS.iter().map(|k| (*k, BTreeSet::new())).collect();
+    let mut out: Kinds = kinds.iter().map(|k| (*k, BTreeSet::new())).collect();
     let mut rest = body;
     while let Some(open) = rest.find(" (") {
         let head = &rest[..open];
@@ -84,9 +89,9 @@ fn parse(err: &str) -> Kinds {
             .collect();
         let at = words
             .iter()
-            .rposition(|w| KINDS.iter().any(|k| w.starts_with(k)))
+            .rposition(|w| kinds.iter().any(|k| w.starts_with(k)))
             .unwrap_or_else(|| panic!("no kind in {head:?}"));
-        let kind = KINDS.iter().find(|k| words[at].starts_with(**k)).unwrap();
+        let kind = kinds.iter().find(|k| words[at].starts_with(**k)).unwrap();
         let count: usize = words[..at]
             .iter()
             .rev()
@@ -109,12 +114,15 @@ fn preview_then_run(env: &Env, e: &Engine, args: &[&str]) -> (Kinds, Kinds) {
     cmd.args(args).env("DOCKMUX_CONFIRM", "box");
     // Not checked: `rm` of a running container without -f fails for it.
     Out::of(&mut cmd);
-    let after = inventory(e);
-    let gone = before
+    (preview, vanished(&before, &inventory(e)))
+}
+
+/// What is in `before` and not in `after`, by kind.
+fn vanished(before: &Kinds, after: &Kinds) -> Kinds {
+    before
         .iter()
         .map(|(k, names)| (*k, names.difference(&after[k]).cloned().collect()))
-        .collect();
-    (preview, gone)
+        .collect()
 }
 
 /// Containers, images, volumes and networks in every state a prune tells
@@ -313,4 +321,213 @@ fn the_prompt_shows_the_preview_and_says_when_there_is_none() {
         "{held}"
     );
     assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+}
+
+/// docker's CLI-plugin protocol in front of Debian's docker-compose (v1,
+/// which labels what it makes as v2 does: com.docker.compose.project), in
+/// the test HOME's own cli-plugins dir: `docker compose` with either client.
+fn compose_plugin(env: &Env) {
+    let compose = "/usr/bin/docker-compose";
+    assert!(
+        Path::new(compose).exists(),
+        "{compose} missing (Debian package docker-compose): run the tests with ./scripts/test"
+    );
+    let dir = env.home.join(".docker/cli-plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    crate::harness::exe::write_executable(
+        &dir.join("docker-compose"),
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = docker-cli-plugin-metadata ]; then\n  \
+             echo '{{\"SchemaVersion\":\"0.1.0\",\"Vendor\":\"dockmux tests\",\"Version\":\"1.29.2\"}}'\n  \
+             exit 0\nfi\nshift\nexec {compose} \"$@\"\n"
+        ),
+    );
+}
+
+/// `compose down` and `down -v` by each client: the project's containers
+/// and network, with -v its named volume and its containers' anonymous
+/// ones; another project's and a lone container's are left. And `rm -v`
+/// takes a container's anonymous volume.
+#[test]
+fn compose_down_and_rm_v_remove_what_the_preview_names() {
+    for (i, client) in testbed::all_dockers().iter().enumerate() {
+        let e = testbed::private(&format!("compose{i}"));
+        let env = env_for(&e, client);
+        compose_plugin(&env);
+        for project in ["proj", "other"] {
+            let dir = env.root().join(project);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(
+                dir.join("compose.yaml"),
+                format!(
+                    "services:\n  web:\n    image: {IMAGE}\n    command: [sleep, \"1000\"]\n    \
+                     stop_grace_period: 1s\n    networks: [back]\n    volumes: [\"data:/data\", /anon]\n  \
+                     job:\n    image: {IMAGE}\n    command: [\"true\"]\n    networks: [back]\n\
+                     networks:\n  back:\n    internal: true\nvolumes:\n  data: {{}}\n"
+                ),
+            )
+            .unwrap();
+            let mut up = env.cmd("box-docker");
+            up.args([
+                "compose",
+                "-f",
+                &format!("{project}/compose.yaml"),
+                "up",
+                "-d",
+            ])
+            .env("DOCKMUX_CONFIRM", "box");
+            Out::of(&mut up).ok();
+        }
+        docker(
+            &e,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "lone",
+                "--network",
+                "none",
+                "-v",
+                "/lone",
+                IMAGE,
+                "sleep",
+                "1000",
+            ],
+        );
+        let anon = |c: &str| -> BTreeSet<String> {
+            docker(&e, &["inspect", "--format", "{{range .Mounts}}{{if not (eq .Destination \"/data\")}}{{.Name}} {{end}}{{end}}", c])
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        };
+        let proj_anon = anon("proj_web_1");
+        assert_eq!(proj_anon.len(), 1, "{proj_anon:?}");
+        let (p, g) = preview_then_run(
+            &env,
+            &e,
+            &["compose", "-f", "proj/compose.yaml", "down", "-v"],
+        );
+        same(&p, &g, "compose down -v");
+        let mut want_volumes: BTreeSet<String> = proj_anon;
+        want_volumes.insert("proj_data".into());
+        assert_eq!(
+            p["container"],
+            ["proj_job_1", "proj_web_1"].map(String::from).into()
+        );
+        assert_eq!(p["network"], ["proj_back".to_string()].into());
+        assert_eq!(p["volume"], want_volumes, "{p:?}");
+        // Without -v the volumes stay.
+        let (p, g) = preview_then_run(
+            &env,
+            &e,
+            &["compose", "-p", "other", "-f", "other/compose.yaml", "down"],
+        );
+        same(&p, &g, "compose -p other -f … down");
+        assert!(p["volume"].is_empty() && p["container"].len() == 2, "{p:?}");
+        let lone = anon("lone");
+        let (p, g) = preview_then_run(&env, &e, &["rm", "-fv", "lone"]);
+        same(&p, &g, "rm -fv");
+        assert_eq!(p["volume"], lone, "{p:?}");
+    }
+}
+
+const SWARM: [&str; 4] = ["service", "secret", "config", "network"];
+
+/// Services, secrets, configs and networks, by name.
+fn swarm_inventory(e: &Engine) -> Kinds {
+    let names = |what: &str| -> BTreeSet<String> {
+        docker(e, &[what, "ls", "--format", "{{.Name}}"])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    SWARM.iter().map(|k| (*k, names(k))).collect()
+}
+
+/// `stack rm` on a single-node swarm (its own engine; the manager on a
+/// free loopback port): the preview names the stack's services, secrets,
+/// configs and networks, and those are what go (the networks once the
+/// services' tasks have ended); another stack's stay.
+#[test]
+fn stack_rm_removes_what_the_preview_names() {
+    let e = testbed::private("swarm");
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    // The gossip port is docker's fixed 7946: said, not left to a hang.
+    assert!(
+        std::net::TcpListener::bind("127.0.0.1:7946").is_ok(),
+        "127.0.0.1:7946 is taken (another swarm on this machine?): the test swarm's gossip needs it"
+    );
+    let (listen, data) = (free(), free());
+    docker(
+        &e,
+        &[
+            "swarm",
+            "init",
+            "--listen-addr",
+            &format!("127.0.0.1:{listen}"),
+            "--advertise-addr",
+            "127.0.0.1",
+            "--data-path-port",
+            &data.to_string(),
+        ],
+    );
+    for (i, client) in testbed::all_dockers().iter().enumerate() {
+        let env = env_for(&e, client);
+        let file = env.root().join("stack.yaml");
+        std::fs::write(
+            &file,
+            format!(
+                "version: \"3.8\"\nservices:\n  web:\n    image: {IMAGE}\n    command: [sleep, \"1000\"]\n    \
+                 stop_grace_period: 1s\n    networks: [back]\n    configs: [conf]\n    secrets: [pw]\n  \
+                 job:\n    image: {IMAGE}\n    command: [sleep, \"1000\"]\n    stop_grace_period: 1s\n\
+                 networks:\n  back: {{}}\nconfigs:\n  conf:\n    file: ./stack.yaml\n\
+                 secrets:\n  pw:\n    file: ./stack.yaml\n"
+            ),
+        )
+        .unwrap();
+        let (mine, other) = (format!("st{i}"), format!("keep{i}"));
+        for stack in [&mine, &other] {
+            let mut deploy = env.cmd("box-docker");
+            deploy
+                .args(["stack", "deploy", "-c", "stack.yaml", stack])
+                .env("DOCKMUX_CONFIRM", "box");
+            Out::of(&mut deploy).ok();
+        }
+        let held = env.run("box-docker", ["stack", "rm", &mine]);
+        let preview = parse_in(held.fails(125), &SWARM);
+        let before = swarm_inventory(&e);
+        let mut rm = env.cmd("box-docker");
+        rm.args(["stack", "rm", &mine])
+            .env("DOCKMUX_CONFIRM", "box");
+        Out::of(&mut rm).ok();
+        // Its networks go once its tasks have ended.
+        let label = format!("label=com.docker.stack.namespace={mine}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !docker(&e, &["network", "ls", "-q", "--filter", &label]).is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{mine}'s networks stayed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let gone = vanished(&before, &swarm_inventory(&e));
+        same(
+            &preview,
+            &gone,
+            &format!("stack rm by {}", client.display()),
+        );
+        let named = |names: &[&str]| -> BTreeSet<String> {
+            names.iter().map(|n| format!("{mine}_{n}")).collect()
+        };
+        assert_eq!(preview["service"], named(&["job", "web"]));
+        assert_eq!(preview["secret"], named(&["pw"]));
+        assert_eq!(preview["config"], named(&["conf"]));
+        assert_eq!(preview["network"], named(&["back", "default"]));
+    }
 }

@@ -528,9 +528,18 @@ fn rm_containers(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
             names.push(name);
         }
     }
+    let volumes = match line.on("volumes", Some(b'v')) {
+        true => {
+            let all = ask.containers()?;
+            let (gone, kept): (Vec<&Container>, Vec<&Container>) =
+                all.iter().partition(|c| names.contains(&c.name));
+            Some(Part::new("volumes", removed_with(ask, &gone, &kept)?))
+        }
+        false => None,
+    };
     let mut p = Part::new("containers", names);
     p.note = (!left.is_empty()).then(|| left.join(", "));
-    Ok(vec![p])
+    Ok(std::iter::once(p).chain(volumes).collect())
 }
 
 fn rm_images(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
@@ -643,12 +652,8 @@ fn compose_down(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     let p = project(line).ok_or("no compose project name")?;
     let label = "com.docker.compose.project";
     let mine = |c: &Container| c.labels.iter().any(|(k, v)| k == label && *v == p);
-    let containers: Vec<String> = ask
-        .containers()?
-        .iter()
-        .filter(|c| mine(c))
-        .map(|c| c.name.clone())
-        .collect();
+    let all = ask.containers()?;
+    let (ours, others): (Vec<&Container>, Vec<&Container>) = all.iter().partition(|c| mine(c));
     let by_label = |what: &str, list: Option<&str>| -> Result<Vec<String>, Why> {
         let a = ask.list(&format!("/{what}?filters={}", label_filter(label, &p)))?;
         let raw = match list {
@@ -658,11 +663,19 @@ fn compose_down(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
         Ok(items(raw)?.into_iter().map(|i| text(i, "Name")).collect())
     };
     let mut parts = vec![
-        Part::new("containers", containers),
+        Part::new("containers", ours.iter().map(|c| c.name.clone()).collect()),
         Part::new("networks", by_label("networks", None)?),
     ];
     if line.on("volumes", Some(b'v')) {
-        parts.push(Part::new("volumes", by_label("volumes", Some("Volumes"))?));
+        // The project's named volumes, and what its containers' removal
+        // takes with them (as `rm -v`).
+        let mut volumes = by_label("volumes", Some("Volumes"))?;
+        for v in removed_with(ask, &ours, &others)? {
+            if !volumes.contains(&v) {
+                volumes.push(v);
+            }
+        }
+        parts.push(Part::new("volumes", volumes));
     }
     if !line.values("rmi", None).is_empty() {
         let mut rmi = Part::new("images", Vec::new());
@@ -678,10 +691,51 @@ fn compose_down(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     Ok(parts)
 }
 
+/// The volumes removing `gone` with `-v` removes: as the daemon decides,
+/// each volume mount its container's spec gave no source (an anonymous
+/// one), unless a container that stays (`kept`) uses it.
+fn removed_with(ask: &Ask, gone: &[&Container], kept: &[&Container]) -> Result<Vec<String>, Why> {
+    let mut out = Vec::new();
+    for c in gone {
+        let Some(a) = ask.get(&format!("/containers/{}/json", seg(c.id.as_bytes())))? else {
+            continue;
+        };
+        let host = json::field(&a.body, "HostConfig");
+        let binds = strings(host.and_then(|h| json::field(h, "Binds")));
+        let specs = host
+            .and_then(|h| json::field(h, "Mounts"))
+            .and_then(json::items)
+            .unwrap_or_default();
+        // `name:/dest[:mode]` or a mount with a source names the volume.
+        let named = |dest: &str| {
+            binds.iter().any(|b| {
+                let mut part = b.split(':');
+                let source = part.next().unwrap_or_default();
+                !source.is_empty() && part.next() == Some(dest)
+            }) || specs
+                .iter()
+                .any(|m| text(m, "Target") == dest && !text(m, "Source").is_empty())
+        };
+        let mounts = json::field(&a.body, "Mounts")
+            .and_then(json::items)
+            .unwrap_or_default();
+        for m in mounts {
+            let name = text(m, "Name");
+            if text(m, "Type") == "volume"
+                && !named(&text(m, "Destination"))
+                && !kept.iter().any(|k| k.volumes.contains(&name))
+                && !out.contains(&name)
+            {
+                out.push(name);
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn stack_rm(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
     let label = "com.docker.stack.namespace";
-    let mut services = Vec::new();
-    let mut networks = Vec::new();
+    let (mut services, mut networks, mut configs, mut secrets) = (vec![], vec![], vec![], vec![]);
     for arg in &line.args {
         let stack = String::from_utf8_lossy(arg).into_owned();
         let f = label_filter(label, &stack);
@@ -689,16 +743,27 @@ fn stack_rm(line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
             .get(&format!("/services?filters={f}"))
             .map_err(|_| "the engine is not a swarm manager, or did not answer".to_string())?;
         let a = a.ok_or("the engine has no services (not a swarm manager?)")?;
-        services.extend(items(&a.body)?.into_iter().map(|s| {
-            json::field(s, "Spec")
-                .map(|spec| text(spec, "Name"))
-                .unwrap_or_default()
-        }));
+        // Services, configs and secrets are named in their Spec.
+        let specs = |body: &[u8]| -> Result<Vec<String>, Why> {
+            Ok(items(body)?
+                .into_iter()
+                .map(|s| {
+                    json::field(s, "Spec")
+                        .map(|spec| text(spec, "Name"))
+                        .unwrap_or_default()
+                })
+                .collect())
+        };
+        services.extend(specs(&a.body)?);
         let n = ask.list(&format!("/networks?filters={f}"))?;
         networks.extend(items(&n.body)?.into_iter().map(|n| text(n, "Name")));
+        secrets.extend(specs(&ask.list(&format!("/secrets?filters={f}"))?.body)?);
+        configs.extend(specs(&ask.list(&format!("/configs?filters={f}"))?.body)?);
     }
     Ok(vec![
         Part::new("services", services),
+        Part::new("secrets", secrets),
+        Part::new("configs", configs),
         Part::new("networks", networks),
     ])
 }
