@@ -530,4 +530,7 @@ fn stack_rm_removes_what_the_preview_names() {
         assert_eq!(preview["config"], named(&["conf"]));
         assert_eq!(preview["network"], named(&["back", "default"]));
     }
+    // The swarm's own bridge (docker_gwbridge) would outlive the engine.
+    docker(&e, &["swarm", "leave", "--force"]);
+    docker(&e, &["network", "rm", "docker_gwbridge"]);
 }

@@ -176,6 +176,7 @@ impl Deref for EngineGuard {
 impl Drop for EngineGuard {
     fn drop(&mut self) {
         let d = &self.0.daemon;
+        d.remove_networks();
         d.teardown();
         lock(&DAEMONS).retain(|x| !Arc::ptr_eq(x, d));
         if let Err(e) = fs::remove_dir_all(&d.root) {
@@ -330,6 +331,46 @@ impl Daemon {
         remove_cgroups(|name| name == self.ns);
     }
 
+    /// A user-defined network's bridge stays in the host's network namespace
+    /// when its dockerd goes, and holds one of docker's 31 address pools:
+    /// left behind by each run, they run out ("could not find an available,
+    /// non-overlapping IPv4 address pool"). So the engine's containers and
+    /// then its networks are removed while it still answers (5 s at most),
+    /// when it is done with (not when a test stops it to start it again).
+    fn remove_networks(&self) {
+        if !self.running() {
+            return;
+        }
+        let host = format!("unix://{}", self.sock.display());
+        let script = "ids=$(docker ps -aq); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null; \
+                      docker network prune -f >/dev/null";
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", script])
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:/usr/bin:/bin",
+                    real_docker().parent().unwrap_or(Path::new("/")).display()
+                ),
+            )
+            .env("DOCKER_HOST", &host)
+            .env("HOME", &base().home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        let Ok(mut child) = cmd.spawn() else { return };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        if matches!(child.try_wait(), Ok(None)) {
+            signal_all(&[-(child.id() as i32)], libc::SIGKILL);
+            let _ = child.wait();
+        }
+    }
+
     fn owns(&self, p: &Proc) -> bool {
         let root = dir_prefix(&self.root);
         let plugins = format!("{}-plugins", self.ns);
@@ -413,7 +454,10 @@ fn cleanup_all() {
     let daemons = std::mem::take(&mut *lock(&DAEMONS));
     thread::scope(|s| {
         for d in &daemons {
-            s.spawn(|| d.teardown());
+            s.spawn(|| {
+                d.remove_networks();
+                d.teardown()
+            });
         }
     });
     // Also catches what a start that panicked half-way did not register.
