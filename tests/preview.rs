@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 use crate::harness::testbed::{self, Engine, IMAGE};
 use crate::harness::tmux::Tmux;
@@ -277,12 +276,9 @@ fn the_preview_names_what_each_command_then_removes() {
     }
 }
 
-#[test]
-fn the_prompt_shows_the_preview_and_says_when_there_is_none() {
-    let e = testbed::private("preview-tty");
-    let env = env_for(&e, &testbed::real_docker());
-    docker(&e, &["volume", "create", "tty-vol"]);
-    let cmd = Command::new(env.bin.join("box-docker"));
+/// The shell line a terminal (tmux) runs `command` by, in `env`'s
+/// environment: then `EXIT=STATUS`, and it stays on screen.
+fn on_terminal(env: &Env, command: &str) -> String {
     let mut line = format!("cd {} && env -i", env.root().display());
     for (k, v) in [
         ("PATH", env.bin.display().to_string() + ":/usr/bin:/bin"),
@@ -291,10 +287,19 @@ fn the_prompt_shows_the_preview_and_says_when_there_is_none() {
     ] {
         line.push_str(&format!(" {k}={v}"));
     }
-    line.push_str(&format!(
-        " {} volume rm tty-vol; echo EXIT=$?; sleep 100",
-        cmd.get_program().to_string_lossy()
-    ));
+    line.push_str(&format!(" {command}; echo EXIT=$?; sleep 100"));
+    line
+}
+
+#[test]
+fn the_prompt_shows_the_preview_and_says_when_there_is_none() {
+    let e = testbed::private("preview-tty");
+    let env = env_for(&e, &testbed::real_docker());
+    docker(&e, &["volume", "create", "tty-vol"]);
+    let line = on_terminal(
+        &env,
+        &format!("{} volume rm tty-vol", env.bin.join("box-docker").display()),
+    );
     let t = Tmux::start("preview", (200, 20), &line);
     t.wait_for("Type 'box' to run it:");
     assert!(
@@ -533,4 +538,50 @@ fn stack_rm_removes_what_the_preview_names() {
     // The swarm's own bridge (docker_gwbridge) would outlive the engine.
     docker(&e, &["swarm", "leave", "--force"]);
     docker(&e, &["network", "rm", "docker_gwbridge"]);
+}
+
+/// `dockmux each` on protected engines: its one prompt, and the refusal
+/// without a terminal, say what the command would remove on each held
+/// engine, as `NAME-docker` does for one; confirmed, that is what goes.
+#[test]
+fn each_says_what_it_would_remove_on_each_engine() {
+    let bed = testbed::shared();
+    let env = Env::new();
+    env.user_config(&format!(
+        "[engines.one]\nhost = \"{}\"\nprotect = true\n\n[engines.two]\nhost = \"{}\"\nprotect = true\n",
+        bed.pg.host, bed.lzc.host
+    ));
+    std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
+    let vol = crate::engines::unique("each-preview");
+    docker(&bed.pg, &["volume", "create", &vol]);
+    let args = ["each", "one", "two", "--", "volume", "rm", &vol];
+    let held = Out::of(&mut env.dockmux(args));
+    let want = format!(
+        "removes volumes [one: now: 1 volume ({vol}); two: now: nothing listed to remove; no volume {vol}]; nothing ran"
+    );
+    assert!(held.fails(125).contains(&want), "{held}");
+    // On a terminal: the same, in the prompt; typed back, it runs.
+    let line = on_terminal(
+        &env,
+        &format!(
+            "{} {}",
+            crate::harness::dockmux_bin().display(),
+            args.join(" ")
+        ),
+    );
+    let t = Tmux::start("each-preview", (400, 20), &line);
+    t.wait_for("to run it:");
+    let prompt = format!(
+        "removes volumes [one: now: 1 volume ({vol}); two: now: nothing listed to remove; no volume {vol}]. Type 'one,two' to run it:"
+    );
+    assert!(t.screen().contains(&prompt), "{}", t.screen());
+    t.type_line("one,two");
+    t.wait_for("EXIT=");
+    assert!(t.screen().contains("EXIT=1"), "{}", t.screen());
+    assert!(
+        !docker(&bed.pg, &["volume", "ls", "-q"])
+            .lines()
+            .any(|v| v == vol),
+        "{vol} is still there"
+    );
 }

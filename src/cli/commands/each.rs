@@ -230,7 +230,7 @@ fn check_policies(engines: &[&Engine], line: &Line, shown: &str) -> Result<()> {
     if held.is_empty() {
         return Ok(());
     }
-    policy::confirm(&held, shown, &why)
+    policy::confirm(&held, shown, &policy::with_preview(&held, line, why))
 }
 
 fn names(engines: &[&Engine]) -> String {

@@ -76,13 +76,31 @@ pub fn enforce(command: &str, engine: &Engine, line: &Line) -> Result<()> {
             if lift::until(engine).is_some() {
                 return Ok(());
             }
-            // What it would remove, as the engine answers (bounded).
-            let why = match preview::preview(line.command(), engine) {
-                Some(list) => format!("{why} {list}"),
-                None => why,
-            };
-            confirm::confirm(&[engine], &shown, &why)
+            confirm::confirm(&[engine], &shown, &with_preview(&[engine], line, why))
         }
+    }
+}
+
+/// `why` and what the held command `line` would remove on each engine, as
+/// the engines answer now, all of them within one [`preview::BOUND`]:
+/// `removes volumes [now: 1 volume (x)]` for one engine, `[lzc: now: …;
+/// pg: now: …]` for several (in their order). Unchanged for a command that
+/// removes no named things.
+pub fn with_preview(engines: &[&Engine], line: &Line, why: String) -> String {
+    let until = std::time::Instant::now() + preview::BOUND;
+    let mut each = Vec::with_capacity(engines.len());
+    for e in engines {
+        let Some(list) = preview::preview(line.command(), e, until) else {
+            return why;
+        };
+        each.push(match engines.len() {
+            1 => list,
+            _ => format!("{}: {list}", e.name),
+        });
+    }
+    match each.is_empty() {
+        true => why,
+        false => format!("{why} [{}]", each.join("; ")),
     }
 }
 

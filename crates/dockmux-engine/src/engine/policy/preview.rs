@@ -22,23 +22,22 @@ const CAP: usize = 16 << 20;
 /// Names shown per kind before "+N more".
 const SHOWN: usize = 10;
 
-/// The preview of `line` on `engine`, for the commands that remove named
-/// things; `None` for the others.
-pub fn preview(line: &Command, engine: &Engine) -> Option<String> {
+/// The preview of `line` on `engine`, asked until `until` (the caller's
+/// share of [`BOUND`]), without its brackets: `now: 1 volume (x)`, or `no
+/// list of what it removes: …`; `None` for commands that remove no named
+/// things.
+pub fn preview(line: &Command, engine: &Engine, until: Instant) -> Option<String> {
     let path = line.node?.same_as;
     if !KINDS.contains(&path) {
         return None;
     }
-    let ask = Ask {
-        engine,
-        until: Instant::now() + BOUND,
-    };
+    let ask = Ask { engine, until };
     Some(match removes(path, line, &ask) {
         Ok(parts) if parts.iter().all(|p| p.names.is_empty()) => {
             let notes: Vec<&str> = parts.iter().filter_map(|p| p.note.as_deref()).collect();
             match notes.is_empty() {
-                true => "[now: nothing to remove]".to_string(),
-                false => format!("[now: nothing listed to remove; {}]", notes.join("; ")),
+                true => "now: nothing to remove".to_string(),
+                false => format!("now: nothing listed to remove; {}", notes.join("; ")),
             }
         }
         Ok(parts) => {
@@ -47,10 +46,10 @@ pub fn preview(line: &Command, engine: &Engine) -> Option<String> {
                 .filter(|p| !p.names.is_empty() || p.note.is_some())
                 .map(Part::show)
                 .collect();
-            format!("[now: {}]", shown.join(", "))
+            format!("now: {}", shown.join(", "))
         }
         Err(why) => format!(
-            "[no list of what it removes: {}]",
+            "no list of what it removes: {}",
             crate::text::escape::owned(&why)
         ),
     })
