@@ -22,12 +22,15 @@ fn edit_within(env: &Env, args: &[&str], limit: Duration) -> (Out, Duration) {
 
 /// Runs `cmd`, killing it if it takes longer than `limit`.
 fn run_within(cmd: &mut Command, limit: Duration) -> (Out, Duration) {
+    // Before the spawn: once exec'd, the child may start its own clock
+    // before this thread runs again, and a bound it keeps would then look
+    // microseconds short.
+    let t = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let t = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if t.elapsed() > limit {
             let _ = child.kill();
