@@ -11,6 +11,7 @@ use std::process::Command;
 
 use super::{Sh, Term, assert_none, docker_ok, load_line, names, old_docker, shell_env, write_rc};
 use crate::engines::unique;
+use crate::harness::exe::write_executable;
 use crate::harness::testbed::{self, IMAGE};
 use crate::harness::{Env, Out};
 
@@ -105,6 +106,45 @@ fn zsh_completes_names_from_its_own_engine_with_the_20_10_client() {
 #[test]
 fn fish_completes_names_from_its_own_engine_with_the_20_10_client() {
     an_old_client_completes_names_from_its_own_engine(Sh::Fish);
+}
+
+/// TAB at a name's place needs the client's version: it is asked once per
+/// client file (a docker process costs as much as the client's answer),
+/// and again when the file is replaced.
+#[test]
+fn the_clients_version_is_asked_once_per_client_file() {
+    let names = names();
+    let bed = testbed::shared();
+    let env = Env::new();
+    let log = env.root().join("asked");
+    let client = env.root().join("client");
+    let wrapper = |docker: &Path| {
+        format!(
+            "#!/bin/sh\n[ \"$1\" = --version ] && echo asked >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            docker.display()
+        )
+    };
+    let asked = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    write_executable(&client, wrapper(&old_docker()));
+    env.user_config(&config_for(&client, &[("pg", bed.pg.host.as_str())]));
+    env.link("pg-docker");
+    for _ in 0..3 {
+        let (ours, directive, out) = ask(&mut env.cmd("pg-docker"), &["rm"]);
+        assert!(names.of("pg").iter().all(|n| ours.contains(n)), "{out}");
+        assert_eq!(directive, ":4", "{out}");
+    }
+    assert_eq!(asked(), 1);
+    // Another client in its place: asked again.
+    write_executable(&client, wrapper(&new_docker()));
+    let (ours, _, out) = ask(&mut env.cmd("pg-docker"), &["rm"]);
+    assert!(names.of("pg").iter().all(|n| ours.contains(n)), "{out}");
+    assert_eq!(asked(), 2);
 }
 
 /// An engine with a container in each state, one on another network, a

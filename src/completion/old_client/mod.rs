@@ -14,8 +14,8 @@
 //!
 //! Cost: nothing for ordinary commands (the engine path hands over
 //! completion requests only, engine::Ran::Completion); for a request at a
-//! name's place, one `docker --version`, and for an old client the
-//! engine's lists.
+//! name's place, one `docker --version` per client file (remembered:
+//! client_version::major), and for an old client the engine's lists.
 
 mod listing;
 mod wanted;
@@ -58,9 +58,8 @@ fn answered(request: &Request) -> Result<bool> {
         return Ok(false);
     };
     let deadline = Instant::now() + BOUND;
-    let version = client_version::output(client, deadline);
-    match version.as_deref().and_then(client_version::parse) {
-        Some((_, major)) if major < client_version::COMPLETES_NAMES => {}
+    match client_version::major(client, deadline) {
+        Some(major) if major < client_version::COMPLETES_NAMES => {}
         // New enough, or not telling: the client answers, as ever.
         _ => return Ok(false),
     }
