@@ -3,14 +3,13 @@
 //! of a client too old to name the engine's objects. Runs a process, so it
 //! is never on the engine path.
 
-use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use crate::docker::children::Batch;
-use crate::files::{atomic, paths, secure};
+use crate::files::cache;
 
 /// The first docker whose `__complete` answers with names (cobra's
 /// completion came with docker 23; 20.10's answers `:0`, "files", for every
@@ -49,63 +48,18 @@ pub fn major(client: &Path, deadline: Instant) -> Option<u32> {
             m.ctime_nsec()
         )
     });
-    let file = cache_file();
+    // One client, the last asked.
+    let file = cache::file("client-version");
     if let (Some(key), Some(file)) = (&key, &file)
-        && let Some(major) = read_cache(file, key)
+        && let Some(major) = cache::read(file, key).and_then(|t| t.strip_suffix('\n')?.parse().ok())
     {
         return Some(major);
     }
     let (_, major) = parse(&output(client, deadline)?)?;
     if let (Some(key), Some(file)) = (key, file) {
-        write_cache(&file, &format!("{key}{major}\n"));
+        cache::write(&file, &key, &format!("{major}\n"));
     }
     Some(major)
-}
-
-/// `$XDG_CACHE_HOME/dockmux/client-version` (or `~/.cache/…`): one client,
-/// the last asked.
-fn cache_file() -> Option<PathBuf> {
-    let base = paths::env("XDG_CACHE_HOME")
-        .filter(|p| p.is_absolute())
-        .or_else(|| paths::env("HOME").map(|h| h.join(".cache")))?;
-    Some(base.join("dockmux/client-version"))
-}
-
-/// Only this user could have written it: theirs, writable by no one else.
-fn mine(meta: &std::fs::Metadata) -> bool {
-    meta.uid() == secure::euid() && meta.mode() & 0o022 == 0
-}
-
-/// The remembered major version, when the file (and its directory) is the
-/// user's alone and was written for the same client file.
-fn read_cache(file: &Path, key: &str) -> Option<u32> {
-    let dir_ok = std::fs::symlink_metadata(file.parent()?).is_ok_and(|m| m.is_dir() && mine(&m));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(file)
-        .ok()?;
-    let meta = f.metadata().ok()?;
-    if !dir_ok || !meta.is_file() || !mine(&meta) {
-        return None;
-    }
-    let mut text = String::new();
-    f.take(8192).read_to_string(&mut text).ok()?;
-    text.strip_prefix(key)?.strip_suffix('\n')?.parse().ok()
-}
-
-/// Best effort: a cache that cannot be written is asked again next time.
-fn write_cache(file: &Path, text: &str) {
-    let Some(dir) = file.parent() else { return };
-    if !dir.exists() {
-        let _ = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir);
-    }
-    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir() && mine(&m)) {
-        let _ = atomic::write(file, text.as_bytes(), atomic::PRIVATE);
-    }
 }
 
 /// `Docker version 28.2.2, build e6534b4` → ("28.2.2", 28).

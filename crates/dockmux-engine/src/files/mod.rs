@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod atomic;
+pub mod cache;
 pub mod dpkg;
 pub mod lock;
 pub mod paths;

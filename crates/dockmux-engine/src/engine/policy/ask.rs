@@ -10,13 +10,14 @@
 //! restarted or repointed engine makes a new socket, and it is asked again.
 
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::json;
 use crate::config::Settings as Engine;
+use crate::files::cache;
 
 /// How long one question may take, all of it.
 const DEADLINE: Duration = Duration::from_millis(1500);
@@ -222,7 +223,9 @@ pub fn info(engine: &Engine) -> Result<Info, Why> {
         .unix_socket()
         .and_then(|s| std::fs::metadata(s).ok())
         .map(|m| format!("{} {} {} {}", m.dev(), m.ino(), m.ctime(), m.ctime_nsec()));
-    let cache = sock_id.as_ref().and_then(|_| cache_file(&engine.name));
+    let cache = sock_id
+        .as_ref()
+        .and_then(|_| cache::file(&format!("data-root/{}", engine.name)));
     let key = |id: &str| format!("{}\n{id}\n", engine.host);
     if let (Some(id), Some(file)) = (&sock_id, &cache)
         && let Some(info) = read_cache(file, &key(id))
@@ -249,62 +252,20 @@ pub fn info(engine: &Engine) -> Result<Info, Why> {
         root,
     };
     if let (Some(id), Some(file)) = (&sock_id, &cache) {
-        write_cache(
-            file,
-            &format!("{}{}\n{}\n{}\n", key(id), info.id, info.name, info.root),
-        );
+        let answer = format!("{}\n{}\n{}\n", info.id, info.name, info.root);
+        cache::write(file, &key(id), &answer);
     }
     Ok(info)
 }
 
-/// `$XDG_CACHE_HOME/dockmux/data-root/NAME` (or `~/.cache/…`).
-fn cache_file(name: &str) -> Option<PathBuf> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = var("XDG_CACHE_HOME")
-        .filter(|p| p.is_absolute())
-        .or_else(|| var("HOME").map(|h| h.join(".cache")))?;
-    Some(base.join("dockmux/data-root").join(name))
-}
-
-/// Whether only this user could have written `meta`'s file.
-fn mine(meta: &std::fs::Metadata) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    meta.uid() == unsafe { libc::geteuid() } && meta.mode() & 0o022 == 0
-}
-
-/// The cached answer when the file is this user's alone and was written for
-/// the same host and socket.
+/// The cached answer when it was written for the same host and socket.
 fn read_cache(file: &Path, key: &str) -> Option<Info> {
-    let dir_ok = std::fs::symlink_metadata(file.parent()?).is_ok_and(|m| m.is_dir() && mine(&m));
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(file)
-        .ok()?;
-    let meta = f.metadata().ok()?;
-    if !dir_ok || !meta.is_file() || !mine(&meta) || meta.len() > 8192 {
-        return None;
-    }
-    let mut text = String::new();
-    f.read_to_string(&mut text).ok()?;
-    let mut lines = text.strip_prefix(key)?.strip_suffix('\n')?.split('\n');
+    let text = cache::read(file, key)?;
+    let mut lines = text.strip_suffix('\n')?.split('\n');
     let (id, name, root) = (lines.next()?, lines.next()?, lines.next()?);
     (lines.next().is_none() && root.starts_with('/')).then(|| Info {
         id: id.to_string(),
         name: name.to_string(),
         root: root.to_string(),
     })
-}
-
-/// Best effort: a cache that cannot be written is asked again next time.
-fn write_cache(file: &Path, text: &str) {
-    let Some(dir) = file.parent() else { return };
-    if dir.exists() && !std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir() && mine(&m)) {
-        return;
-    }
-    let _ = crate::files::atomic::write(file, text.as_bytes(), crate::files::atomic::PRIVATE);
 }
