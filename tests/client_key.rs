@@ -77,27 +77,43 @@ fn an_engine_runs_its_own_client_and_each_does_too() {
     assert!(client("pg").is_null(), "{json}");
 }
 
+/// Clients the rule refuses, each a script that leaves `ran` behind if it
+/// runs at all.
+struct Bad {
+    ran: std::path::PathBuf,
+    /// Mode 0777: writable by everyone.
+    loose: std::path::PathBuf,
+    /// Trusted, but not executable.
+    plain: std::path::PathBuf,
+}
+
+fn bad_clients(env: &Env) -> Bad {
+    let ran = env.root().join("ran");
+    let script = format!("#!/bin/sh\ntouch {}\n", ran.display());
+    let [loose, plain] = [("loose-docker", 0o777), ("plain-docker", 0o644)].map(|(name, mode)| {
+        let p = env.root().join(name);
+        write_executable(&p, &script);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    });
+    Bad { ran, loose, plain }
+}
+
 /// A client of the engine's key that another user could change is refused
 /// before it runs, naming the key and the fix, as the PATH client would be
 /// passed over; a missing or non-executable one says the key too.
 #[test]
 fn an_untrusted_missing_or_unrunnable_client_is_refused_naming_the_key() {
     let env = Env::new();
-    let ran = env.root().join("ran");
-    let script = format!("#!/bin/sh\ntouch {}\n", ran.display());
+    let Bad { ran, loose, plain } = bad_clients(&env);
     // A dir anyone can write (not sticky): whoever can, can swap the client.
     let open = env.root().join("open");
     std::fs::create_dir(&open).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
-    write_executable(&open.join("docker"), &script);
-    // Mode 0777: writable by everyone.
-    let loose = env.root().join("loose-docker");
-    write_executable(&loose, &script);
-    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o777)).unwrap();
-    // Trusted, but not executable.
-    let plain = env.root().join("plain-docker");
-    write_executable(&plain, &script);
-    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+    write_executable(
+        &open.join("docker"),
+        format!("#!/bin/sh\ntouch {}\n", ran.display()),
+    );
     // The PATH's client would run if the key were passed over.
     env.fake_docker();
     env.link("pg-docker");
@@ -197,4 +213,126 @@ fn set_client_keeps_every_other_byte() {
         std::fs::read_to_string(&path).unwrap(),
         format!("{text}\r\n[engines.nas]\r\nhost = \"ssh://me@nas\"\r\nclient = \"{NEW}\"\r\n")
     );
+}
+
+/// doctor checks each engine's own client as the engine path would (the
+/// PATH client alone said nothing of them): trusted, present and runnable
+/// by the same rule, each finding with its fix, and the version of one that
+/// passes, asked only then, so an untrusted one never runs.
+#[test]
+fn doctor_checks_each_engines_client_by_the_engine_paths_rule() {
+    let env = Env::new();
+    let Bad { ran, loose, plain } = bad_clients(&env);
+    let missing = env.root().join("missing");
+    std::os::unix::fs::symlink(NEW, env.bin.join("docker")).unwrap();
+    let mut toml = String::new();
+    for (name, client) in [
+        ("a", Path::new(OLD)),
+        ("b", Path::new(NEW)),
+        ("c", &loose),
+        ("d", &missing),
+        ("e", &plain),
+        ("f", env.root()),
+        ("g", Path::new("")),
+    ] {
+        toml.push_str(&format!(
+            "[engines.{name}]\nhost = \"unix:///run/none-{name}.sock\"\n"
+        ));
+        if !client.as_os_str().is_empty() {
+            toml.push_str(&format!("client = \"{}\"\n", client.display()));
+        }
+    }
+    let config = env.user_config(&toml);
+    let out = dockmux(&env, &["doctor", "--json", "--timeout", "5s"]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(!ran.exists(), "doctor ran a client the rule refuses");
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let clients: Vec<(String, String, String)> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "client")
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("-").to_string();
+            (s("level"), s("message"), s("fix"))
+        })
+        .collect();
+    // As each client tells an engine its version.
+    let bed = testbed::shared();
+    let (old, new) = (version_of(OLD, &bed.pg), version_of(NEW, &bed.pg));
+    let cfg = config.display();
+    let key = |e: &str, p: &Path| {
+        format!(
+            "fix client = \"{}\" in [engines.{e}] of {cfg} (or take it out: dockmux set {e} --no-client)",
+            p.display()
+        )
+    };
+    let expected = [
+        (
+            "ok".to_string(),
+            format!("{}/docker (docker {new})", env.bin.display()),
+            "-".to_string(),
+        ),
+        (
+            "note".to_string(),
+            format!(
+                "a: {OLD} is docker {old}: a-docker works; TAB completes the names of containers, \
+                 images, volumes and networks through dockmux, other arguments need docker 23 or later"
+            ),
+            "to complete every argument, point it at a newer docker CLI: dockmux set a --client PATH \
+             (or take it out: dockmux set a --no-client)"
+                .to_string(),
+        ),
+        ("ok".to_string(), format!("b: {NEW} (docker {new})"), "-".to_string()),
+        (
+            "problem".to_string(),
+            format!(
+                "c: refusing to use the docker client {} (client = in [engines.c] of {cfg}): \
+                 file {} is writable by everyone (mode 777)",
+                loose.display(),
+                loose.display()
+            ),
+            format!("chmod go-w {}; or {}", loose.display(), key("c", &loose)),
+        ),
+        (
+            "problem".to_string(),
+            format!(
+                "d: cannot run docker client {}: No such file or directory (os error 2)",
+                missing.display()
+            ),
+            key("d", &missing),
+        ),
+        (
+            "problem".to_string(),
+            format!("e: cannot run docker client {}: permission denied", plain.display()),
+            format!(
+                "make it executable (chmod +x {}), or {}",
+                plain.display(),
+                key("e", &plain)
+            ),
+        ),
+        (
+            "problem".to_string(),
+            format!(
+                "f: client = \"{}\" (engine 'f', from {cfg}) is not a program file; point it at \
+                 the docker client, e.g. /usr/bin/docker",
+                env.root().display()
+            ),
+            key("f", env.root()),
+        ),
+    ];
+    assert_eq!(clients, expected, "{out}");
+    // Each one fixed, doctor has nothing to say of the clients.
+    for name in ["c", "d", "e", "f"] {
+        dockmux(&env, &["set", name, "--no-client"]).ok();
+    }
+    let out = dockmux(&env, &["doctor", "--json", "--timeout", "5s"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let problems: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "client" && c["level"] != "ok" && c["level"] != "note")
+        .collect();
+    assert!(problems.is_empty(), "{out}");
 }

@@ -1,5 +1,5 @@
 //! `dockmux doctor`: checks everything users trip on — config files, the
-//! docker client, each engine, links and PATH (also the PATH of `ssh HOST
+//! docker client and each engine's own, each engine, links and PATH (also the PATH of `ssh HOST
 //! CMD`), stale links, inherited DOCKER_* variables, completion files — and
 //! prints a fix for each finding. Exit 1 if there is any.
 
@@ -97,6 +97,7 @@ pub fn run(args: &DoctorArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = check_config(&mut c, sources);
     check_client(&mut c, cfg.as_ref(), args.timeout);
     if let Some(cfg) = &cfg {
+        check_engine_clients(&mut c, cfg, args.timeout);
         // Connections first: the engines are then asked through them.
         check_forwards(&mut c, cfg);
         check_engines(&mut c, cfg, args.timeout);
@@ -249,17 +250,68 @@ fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
             return;
         }
     };
-    let shown = path.display();
-    let Some(text) = client_version::output(&path, Instant::now() + timeout) else {
+    check_version(c, None, &path, timeout);
+}
+
+/// Each engine's own `client`, checked by the rule the engine path applies
+/// (engine/client.rs: there, trusted, runnable, not dockmux) and then asked
+/// its version as the main client is; never run when the rule refuses it.
+fn check_engine_clients(c: &mut Checks, cfg: &Config, timeout: Duration) {
+    for e in &cfg.engines {
+        // Without a top-level client to fall back on: only the engine's own.
+        let Some(configured) = e.client_or(None) else {
+            continue;
+        };
+        match client::usable(&configured) {
+            Ok(path) => check_version(c, Some(&e.name), &path, timeout),
+            Err(err) => {
+                let (message, fix) = match err {
+                    Error::Insecure { what, problem, fix } => (
+                        format!("refusing to use {what}: {problem}"),
+                        format!("{fix}; or {}", configured.fix()),
+                    ),
+                    Error::ClientNotExecutable { path, source, fix } => (
+                        format!("cannot run docker client {}: {source}", path.display()),
+                        fix,
+                    ),
+                    other => (other.to_string(), configured.fix()),
+                };
+                c.push(
+                    "client",
+                    Level::Problem,
+                    format!("{}: {message}", e.name),
+                    Some(fix),
+                );
+            }
+        }
+    }
+}
+
+/// The version of the client at `path`: the main one (`engine` None) or
+/// an engine's own, whose lines start with the engine's name.
+fn check_version(c: &mut Checks, engine: Option<&str>, path: &Path, timeout: Duration) {
+    let shown = match engine {
+        None => path.display().to_string(),
+        Some(e) => format!("{e}: {}", path.display()),
+    };
+    let Some(text) = client_version::output(path, Instant::now() + timeout) else {
+        let fix = "check that it is a working docker client (reinstall it)";
         c.push(
             "client",
             Level::Problem,
             format!("{shown} --version failed"),
-            Some("check that it is a working docker client (reinstall it)"),
+            Some(match engine {
+                None => fix.to_string(),
+                Some(e) => format!("{fix}, or take it out: dockmux set {e} --no-client"),
+            }),
         );
         return;
     };
     let version = client_version::parse(&text);
+    let commands = match engine {
+        None => "NAME-docker works".to_string(),
+        Some(e) => format!("{e}-docker works"),
+    };
     match version {
         Some((v, major)) if major >= client_version::COMPLETES_NAMES => {
             c.ok("client", format!("{shown} (docker {v})"))
@@ -270,10 +322,13 @@ fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
             "client",
             Level::Note,
             format!(
-                "{shown} is docker {v}: NAME-docker works; TAB completes the names of containers, images, volumes and networks through dockmux, other arguments need docker {} or later",
+                "{shown} is docker {v}: {commands}; TAB completes the names of containers, images, volumes and networks through dockmux, other arguments need docker {} or later",
                 client_version::COMPLETES_NAMES
             ),
-            Some("to complete every argument, install a newer docker CLI (docker-ce-cli from docker.com, or a newer docker.io)"),
+            Some(match engine {
+                None => "to complete every argument, install a newer docker CLI (docker-ce-cli from docker.com, or a newer docker.io)".to_string(),
+                Some(e) => format!("to complete every argument, point it at a newer docker CLI: dockmux set {e} --client PATH (or take it out: dockmux set {e} --no-client)"),
+            }),
         ),
         None => c.push(
             "client",
