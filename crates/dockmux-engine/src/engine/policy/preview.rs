@@ -340,33 +340,10 @@ fn removes(path: &str, line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
         "network rm" => rm_networks(line, ask),
         "container prune" => {
             let f = Filters::read(line)?;
-            let all = ask.containers()?;
-            let pruned = prune_containers(&all, &f);
-            Ok(vec![Part::new(
-                "stopped containers",
-                pruned.iter().map(|c| c.name.clone()).collect(),
-            )])
+            Ok(vec![stopped(&prune_containers(&ask.containers()?, &f))])
         }
-        "image prune" => {
-            let f = Filters::read(line)?;
-            let all = ask.containers()?;
-            Ok(vec![prune_images(
-                ask,
-                &all,
-                line.on("all", Some(b'a')),
-                &f,
-            )?])
-        }
-        "volume prune" => {
-            let f = Filters::read(line)?;
-            let all = ask.containers()?;
-            Ok(vec![prune_volumes(
-                ask,
-                &all,
-                line.on("all", Some(b'a')),
-                &f,
-            )?])
-        }
+        "image prune" => one_prune(line, ask, prune_images),
+        "volume prune" => one_prune(line, ask, prune_volumes),
         "network prune" => {
             let f = Filters::read(line)?;
             Ok(vec![prune_networks(ask, &ask.containers()?, &f)?])
@@ -375,18 +352,12 @@ fn removes(path: &str, line: &Command, ask: &Ask) -> Result<Vec<Part>, Why> {
             let f = Filters::read(line)?;
             let all = ask.containers()?;
             let pruned = prune_containers(&all, &f);
-            let left: Vec<&Container> = all
+            let left: Vec<Container> = all
                 .iter()
                 .filter(|c| !pruned.iter().any(|p| p.id == c.id))
+                .map(clone)
                 .collect();
-            let left: Vec<Container> = left.into_iter().map(clone).collect();
-            let mut parts = vec![
-                Part::new(
-                    "stopped containers",
-                    pruned.iter().map(|c| c.name.clone()).collect(),
-                ),
-                prune_networks(ask, &all, &f)?,
-            ];
+            let mut parts = vec![stopped(&pruned), prune_networks(ask, &all, &f)?];
             if line.on("volumes", None) {
                 parts.push(prune_volumes(ask, &left, line.on("all", Some(b'a')), &f)?);
             }
@@ -413,6 +384,25 @@ fn clone(c: &Container) -> Container {
         volumes: c.volumes.clone(),
         networks: c.networks.clone(),
     }
+}
+
+/// What removes images or volumes judged by their users: the prune's
+/// filters, `-a`, and the containers that use them.
+type PruneOf = fn(&Ask, &[Container], bool, &Filters) -> Result<Part, Why>;
+
+/// `image prune` or `volume prune` on their own.
+fn one_prune(line: &Command, ask: &Ask, prune: PruneOf) -> Result<Vec<Part>, Why> {
+    let f = Filters::read(line)?;
+    let users = ask.containers()?;
+    Ok(vec![prune(ask, &users, line.on("all", Some(b'a')), &f)?])
+}
+
+/// The part that lists pruned containers.
+fn stopped(pruned: &[&Container]) -> Part {
+    Part::new(
+        "stopped containers",
+        pruned.iter().map(|c| c.name.clone()).collect(),
+    )
 }
 
 fn prune_containers<'a>(all: &'a [Container], f: &Filters) -> Vec<&'a Container> {
