@@ -585,3 +585,30 @@ fn each_says_what_it_would_remove_on_each_engine() {
         "{vol} is still there"
     );
 }
+
+/// `each`'s previews are asked at once, under the one bound: an engine that
+/// accepts and never answers leaves the others' lists whole.
+#[test]
+fn each_asks_the_engines_previews_at_once() {
+    let bed = testbed::shared();
+    let env = Env::new();
+    let stuck = env.root().join("stuck.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&stuck).unwrap();
+    env.user_config(&format!(
+        "[engines.early]\nhost = \"unix://{}\"\nprotect = true\n\n[engines.one]\nhost = \"{}\"\nprotect = true\n",
+        stuck.display(),
+        bed.pg.host
+    ));
+    std::os::unix::fs::symlink(testbed::real_docker(), env.bin.join("docker")).unwrap();
+    let vol = crate::engines::unique("each-stuck");
+    docker(&bed.pg, &["volume", "create", &vol]);
+    let start = std::time::Instant::now();
+    let held = Out::of(&mut env.dockmux(["each", "early", "one", "--", "volume", "rm", &vol]));
+    let took = start.elapsed();
+    docker(&bed.pg, &["volume", "rm", &vol]);
+    let want = format!(
+        "removes volumes [early: no list of what it removes: the engine did not say within 2s; one: now: 1 volume ({vol})]; nothing ran"
+    );
+    assert!(held.fails(125).contains(&want), "{held}");
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+}

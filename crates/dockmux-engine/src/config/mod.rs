@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::error::{Error, Place, Result};
 use crate::files::secure::Walked;
@@ -130,7 +130,7 @@ impl Sources {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
     BuiltIn,
-    File(Rc<Path>),
+    File(Arc<Path>),
 }
 
 impl std::fmt::Display for Origin {
@@ -534,7 +534,7 @@ fn read_texts(
         match text {
             Some(text) => {
                 files.push((path.to_path_buf(), FileState::Read));
-                texts.push((Origin::File(Rc::from(path)), text));
+                texts.push((Origin::File(Arc::from(path)), text));
             }
             None if sources.explicit.is_some() => {
                 return Err(Error::ExplicitConfigMissing {

@@ -549,7 +549,10 @@ mod tests {
             .enumerate()
             .map(|(i, t)| {
                 let path = format!("/etc/f{i}.toml");
-                (Origin::File(std::rc::Rc::from(Path::new(&path))), t.clone())
+                (
+                    Origin::File(std::sync::Arc::from(Path::new(&path))),
+                    t.clone(),
+                )
             })
             .collect()
     }

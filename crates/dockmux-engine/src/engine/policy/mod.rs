@@ -85,12 +85,24 @@ pub fn enforce(command: &str, engine: &Engine, line: &Line) -> Result<()> {
 /// the engines answer now, all of them within one [`preview::BOUND`]:
 /// `removes volumes [now: 1 volume (x)]` for one engine, `[lzc: now: …;
 /// pg: now: …]` for several (in their order). Unchanged for a command that
-/// removes no named things.
+/// removes no named things. Several engines are asked at once, so a slow
+/// one costs the others nothing.
 pub fn with_preview(engines: &[&Engine], line: &Line, why: String) -> String {
     let until = std::time::Instant::now() + preview::BOUND;
+    let command = line.command();
+    let lists: Vec<Option<String>> = match engines {
+        [one] => vec![preview::preview(command, one, until)],
+        _ => std::thread::scope(|s| {
+            let asked: Vec<_> = engines
+                .iter()
+                .map(|e| s.spawn(move || preview::preview(command, e, until)))
+                .collect();
+            asked.into_iter().map(|t| t.join().ok().flatten()).collect()
+        }),
+    };
     let mut each = Vec::with_capacity(engines.len());
-    for e in engines {
-        let Some(list) = preview::preview(line.command(), e, until) else {
+    for (e, list) in engines.iter().zip(lists) {
+        let Some(list) = list else {
             return why;
         };
         each.push(match engines.len() {
