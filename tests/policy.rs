@@ -1140,6 +1140,18 @@ fn a_read_only_engine_refuses_reads_that_act() {
 /// A buildx plugin that records its arguments and the variables that steer
 /// a build, for both real clients (buildx is not packaged for Debian 12).
 fn recording_buildx(dir: &Path, record: &Path) {
+    recording_buildx_with(
+        dir,
+        record,
+        &[
+            ("onlzc", "unix:///nonexistent/lzc.sock"),
+            ("elsewhere", "unix:///nonexistent/other.sock"),
+        ],
+    );
+}
+
+/// [`recording_buildx`] with buildx's records of `builders` (name, endpoint).
+fn recording_buildx_with(dir: &Path, record: &Path, builders: &[(&str, &str)]) {
     let plugins = dir.join("cli-plugins");
     std::fs::create_dir_all(&plugins).unwrap();
     let script = format!(
@@ -1149,10 +1161,7 @@ fn recording_buildx(dir: &Path, record: &Path) {
     crate::harness::exe::write_executable(&plugins.join("docker-buildx"), script);
     let instances = dir.join("buildx/instances");
     std::fs::create_dir_all(&instances).unwrap();
-    for (name, endpoint) in [
-        ("onlzc", "unix:///nonexistent/lzc.sock"),
-        ("elsewhere", "unix:///nonexistent/other.sock"),
-    ] {
+    for (name, endpoint) in builders {
         std::fs::write(
             instances.join(name),
             format!(
@@ -1213,6 +1222,38 @@ fn builds_stay_on_the_engine() {
             let _ = std::fs::remove_file(&record);
             let out = env.run("lzc-docker", args);
             assert!(record.exists(), "{c} {args:?}: {out}");
+        }
+        // A `--config DIR` on the line: the client takes its plugins, and
+        // buildx its builders, from DIR; so does the check. There `onlzc`
+        // is elsewhere, and `there` is on lzc.
+        let other = env.root().join("other-config");
+        recording_buildx_with(
+            &other,
+            &record,
+            &[
+                ("onlzc", "unix:///nonexistent/other.sock"),
+                ("there", "unix:///nonexistent/lzc.sock"),
+            ],
+        );
+        let o = other.to_str().unwrap();
+        for (args, runs) in [
+            (
+                &["--config", o, "buildx", "--builder", "onlzc", "ls"][..],
+                false,
+            ),
+            (&["--config", o, "build", "--builder=onlzc", "."], false),
+            (&["--config", o, "buildx", "--builder", "there", "ls"], true),
+            (&["buildx", "--builder", "there", "ls"], false),
+        ] {
+            let _ = std::fs::remove_file(&record);
+            let out = env.run("lzc-docker", args);
+            assert_eq!(record.exists(), runs, "{c} {args:?}: {out}");
+            if !runs {
+                assert!(
+                    out.fails(125).contains("refusing '--builder"),
+                    "{c} {args:?}: {out}"
+                );
+            }
         }
     }
 }

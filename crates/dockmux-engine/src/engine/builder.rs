@@ -49,7 +49,7 @@ pub fn check(engine: &Engine, line: &Line) -> Result<()> {
     }
     for name in line.command().values("builder", None) {
         let name = String::from_utf8_lossy(name);
-        if name != "default" && !on_engine(&name, engine) {
+        if name != "default" && !on_engine(&name, engine, line) {
             return Err(Error::RefusedFlag {
                 flag: format!("--builder {}", crate::text::escape::owned(&name)),
                 engine: engine.name.clone(),
@@ -60,13 +60,13 @@ pub fn check(engine: &Engine, line: &Line) -> Result<()> {
 }
 
 /// Whether buildx's record of builder `name` puts every node on `engine`'s host.
-fn on_engine(name: &str, engine: &Engine) -> bool {
+fn on_engine(name: &str, engine: &Engine, line: &Line) -> bool {
     let plain = !name.is_empty()
         && !name.starts_with('.')
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    let Some(dir) = buildx_dir().filter(|_| plain) else {
+    let Some(dir) = buildx_dir(line).filter(|_| plain) else {
         return false;
     };
     let mut text = Vec::new();
@@ -86,14 +86,23 @@ fn on_engine(name: &str, engine: &Engine) -> bool {
         })
 }
 
-/// buildx's state: `$BUILDX_CONFIG`, else `$DOCKER_CONFIG/buildx`, else `~/.docker/buildx`.
-fn buildx_dir() -> Option<PathBuf> {
+/// buildx's state, where buildx reads it: `$BUILDX_CONFIG`, else `buildx`
+/// beside the client's config file — in the line's `--config DIR`, else
+/// `$DOCKER_CONFIG`, else `~/.docker`.
+fn buildx_dir(line: &Line) -> Option<PathBuf> {
     let var = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
-    var("BUILDX_CONFIG")
-        .or_else(|| var("DOCKER_CONFIG").map(|d| d.join("buildx")))
-        .or_else(|| var("HOME").map(|h| h.join(".docker/buildx")))
+    let given = line
+        .global_value("config")
+        .filter(|d| !d.is_empty())
+        .map(|d| PathBuf::from(std::ffi::OsStr::from_bytes(d)));
+    var("BUILDX_CONFIG").or_else(|| {
+        given
+            .or_else(|| var("DOCKER_CONFIG"))
+            .or_else(|| var("HOME").map(|h| h.join(".docker")))
+            .map(|d| d.join("buildx"))
+    })
 }

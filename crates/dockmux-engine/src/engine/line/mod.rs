@@ -107,6 +107,15 @@ impl<'a> Line<'a> {
         })
     }
 
+    /// The value of the last global flag `--long` (`--config DIR`), as the
+    /// client keeps it.
+    pub fn global_value(&self, long: &str) -> Option<&'a [u8]> {
+        self.global
+            .iter()
+            .rfind(|f| f.is(long, None))
+            .and_then(|f| f.value)
+    }
+
     /// The words of a completion request (`__complete WORDS…`), the last
     /// being completed.
     #[inline]
