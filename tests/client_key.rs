@@ -336,3 +336,35 @@ fn doctor_checks_each_engines_client_by_the_engine_paths_rule() {
         .collect();
     assert!(problems.is_empty(), "{out}");
 }
+
+/// `contexts export` writes an engine's context with the client that
+/// engine runs: its own, not PATH's (here a recording fake that would
+/// claim success and write nothing); an engine without one still gets
+/// PATH's. The context then reaches the same engine as the link.
+#[test]
+fn contexts_export_runs_the_engines_own_client() {
+    let bed = testbed::shared();
+    let env = Env::new();
+    env.fake_docker();
+    env.user_config(&format!(
+        "[engines.pg]\nhost = \"{}\"\nclient = \"{NEW}\"\n\n[engines.lzc]\nhost = \"{}\"\n",
+        bed.pg.host, bed.lzc.host
+    ));
+    env.link("pg-docker");
+    let out = dockmux(&env, &["contexts", "export", "pg"]);
+    assert!(out.ok().contains("created  context 'pg'"), "{out}");
+    assert!(!env.fake_ran(), "PATH's docker wrote pg's context: {out}");
+    let id = ["info", "--format", "{{.DockerRootDir}}"];
+    let via_link = env.run("pg-docker", id).ok().trim().to_string();
+    let via_context = Out::of(env.program(NEW).args(["--context", "pg"]).args(id));
+    assert_eq!(via_context.ok().trim(), via_link);
+    let lzc_id = Out::of(env.program(NEW).env("DOCKER_HOST", &bed.lzc.host).args(id));
+    assert_ne!(lzc_id.ok().trim(), via_link, "the two engines must differ");
+    // lzc names no client: PATH's runs for it.
+    let out = dockmux(&env, &["contexts", "export", "lzc"]);
+    assert!(out.fails(1).contains("context 'lzc' is not in"), "{out}");
+    assert_eq!(
+        env.last_call().args_str()[..3],
+        ["context", "create", "lzc"]
+    );
+}

@@ -1,5 +1,6 @@
 //! Docker contexts, both ways. `contexts export` makes one docker context per
-//! engine through the stock client (`docker context create|update`), so GUI
+//! engine through the client that engine runs (`docker context
+//! create|update`; its own `client`, else the stock one), so GUI
 //! tools and IDE plugins that speak contexts see the engines; `contexts
 //! import` adds engines from the context store, read directly
 //! (`$DOCKER_CONFIG/contexts/meta/*/meta.json`, TLS files beside them in
@@ -64,9 +65,19 @@ pub fn run(cmd: &ContextsCmd, sources: &Sources) -> Result<ExitCode> {
 fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
     let cfg = config::load(sources)?;
     let engines = crate::cli::selection::select_to_use(&cfg, &args.engines)?;
-    let docker = client::find(cfg.docker.as_ref())?;
-    // The context store copies the TLS files: they must be the engine's own.
+    // Each engine's context is written by the client its commands run (its
+    // own `client`, else the config's or PATH's, searched once), and the
+    // store copies its TLS files: all checked before any context is written.
+    let mut shared = None;
+    let mut clients = Vec::with_capacity(engines.len());
     for e in &engines {
+        clients.push(match e.client_or(None) {
+            Some(own) => client::find(Some(&own))?,
+            None => match &shared {
+                Some(found) => PathBuf::clone(found),
+                None => shared.insert(client::find(cfg.docker.as_ref())?).clone(),
+            },
+        });
         engine::check_tls(e)?;
     }
     let store = context_store::store_dir()?;
@@ -74,7 +85,7 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
     let mut report = Report::default();
     let mut failed = Vec::new();
     let mut skipped = Vec::new();
-    for e in engines {
+    for (e, docker) in engines.into_iter().zip(clients) {
         let name = context_store::context_name(&e.name);
         let found = existing.iter().find(|c| c.name == name);
         let ours = found.is_some_and(|c| c.exported_from.as_deref() == Some(e.name.as_str()));
