@@ -368,3 +368,48 @@ fn contexts_export_runs_the_engines_own_client() {
         ["context", "create", "lzc"]
     );
 }
+
+/// `wrappers` writes the client the engine runs into its script: its own
+/// `client` (quoted for sh), else the top-level `docker`, else `docker`
+/// on PATH; each script passes shellcheck and runs that client.
+#[test]
+fn wrappers_exec_the_client_the_engine_runs() {
+    let bed = testbed::shared();
+    let (old, new) = (version_of(OLD, &bed.pg), version_of(NEW, &bed.pg));
+    let env = Env::new();
+    env.fake_docker();
+    // A path the shell must be given quoted: a space and a quote.
+    let odd = env.root().join("it's a dir");
+    std::fs::create_dir(&odd).unwrap();
+    std::os::unix::fs::symlink(OLD, odd.join("docker")).unwrap();
+    let config = |top: &str| {
+        env.user_config(&format!(
+            "{top}[engines.pg]\nhost = \"{}\"\nclient = \"{}\"\n\n[engines.lzc]\nhost = \"{}\"\n",
+            bed.pg.host,
+            odd.join("docker").display(),
+            bed.lzc.host
+        ));
+    };
+    let dir = env.root().join("w");
+    std::fs::create_dir(&dir).unwrap();
+    let wrap = |expect: [(&str, &str); 2]| {
+        dockmux(&env, &["wrappers", "--dir", &dir.display().to_string()]).ok();
+        for (command, version) in expect {
+            let script = dir.join(command);
+            let check = Out::of(
+                Command::new("shellcheck")
+                    .arg("--severity=style")
+                    .arg(&script),
+            );
+            assert_eq!(check.code, Some(0), "{command}: {check}");
+            let out = Out::of(env.program(&script).args(VERSION));
+            assert_eq!(out.ok().trim(), version, "{command}: {out}");
+        }
+    };
+    config(&format!("docker = \"{NEW}\"\n\n"));
+    wrap([("pg-docker", &old), ("lzc-docker", &new)]);
+    assert!(!env.fake_ran(), "PATH's docker ran");
+    config("");
+    wrap([("pg-docker", &old), ("lzc-docker", "")]);
+    assert_eq!(env.last_call().args_str(), VERSION);
+}

@@ -1,12 +1,12 @@
 //! `dockmux wrappers`: seed-style POSIX sh scripts, one per engine command,
 //! for hosts that cannot run the binary. They do what engine mode does,
-//! minus the checks.
+//! minus the checks: the same variables, and the same client.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::config::{self, Engine, Sources};
+use crate::config::{self, Client, Engine, Sources};
 use crate::engine::docker_env;
 use crate::error::{Error, Result};
 use crate::exit_codes::ExitCode;
@@ -33,8 +33,10 @@ pub struct WrappersArgs {
     pub json: bool,
 }
 
-/// The wrapper script for `command`, which reaches `engine`.
-pub fn script(engine: &Engine, command: &str) -> String {
+/// The wrapper script for `command`, which reaches `engine` with the
+/// client the config names for it (its `client`, else the top-level
+/// `docker`), or `docker` on PATH, as engine mode picks it.
+pub fn script(engine: &Engine, command: &str, top: Option<&Client>) -> String {
     let mut s =
         format!("#!/bin/sh\n{MARK}; edit the config and regenerate instead of editing this.\n");
     let about = engine.description.as_deref().unwrap_or("");
@@ -53,7 +55,10 @@ pub fn script(engine: &Engine, command: &str) -> String {
     if !unset.is_empty() {
         s.push_str(&format!("unset {}\n", unset.join(" ")));
     }
-    s.push_str("exec docker \"$@\"\n");
+    let client = engine
+        .client_or(top.cloned())
+        .map_or_else(|| "docker".to_string(), |c| quote::sh_word(&c.path));
+    s.push_str(&format!("exec {client} \"$@\"\n"));
     s
 }
 
@@ -79,7 +84,7 @@ pub fn run(args: &WrappersArgs, sources: &Sources) -> Result<ExitCode> {
                     path.display()
                 )));
             }
-            let text = script(engine, &command);
+            let text = script(engine, &command, cfg.docker.as_ref());
             plan.push((path, text));
         }
     }
