@@ -191,9 +191,23 @@ impl Term {
 
     /// Drops the current line and clears the screen, back to a bare prompt.
     fn reset(&self) {
-        // A C-c that lands while a completion still runs interrupts only that
-        // (zsh), so try again until the line is empty.
         let clean = |s: &str| s == PROMPT.trim_end();
+        // Line editing keys first: the shell reads them in order with what
+        // is typed next, so none can land late. A C-c is a signal, handled
+        // whenever a loaded shell gets to it, and has been seen to wipe the
+        // next typed line.
+        self.tmux.keys(&["C-e", "C-u", "C-l"]);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            self.tmux.ok(&["clear-history"]);
+            if clean(&self.screen()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        // Still not clean: a completion may be running. A C-c that lands
+        // while it runs interrupts only that (zsh), so try again until the
+        // line is empty.
         for _ in 0..20 {
             self.tmux.keys(&["C-c"]);
             std::thread::sleep(Duration::from_millis(100));
