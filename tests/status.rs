@@ -637,6 +637,82 @@ fn doctor_finds_nothing_wrong_in_a_healthy_setup() {
     }
 }
 
+/// The shared client (the config's `docker`, else PATH's) serves only the
+/// engines without a `client` of their own: when every engine has one,
+/// none missing is a finding, only a note (exit 0); one engine without its
+/// own key makes it a problem again.
+#[test]
+fn doctor_notes_a_missing_shared_client_no_engine_needs() {
+    let docker = testbed::real_docker();
+    let own = format!("client = \"{}\"\n", docker.display());
+    let bed = testbed::shared();
+    let engines = format!(
+        "[engines.pg]\nhost = \"{}\"\n{own}\n[engines.lzc]\nhost = \"{}\"\n{own}",
+        bed.pg.host, bed.lzc.host
+    );
+    let missing = "/nonexistent/docker";
+    // No docker on PATH at all; then a top-level `docker` that is not there.
+    for top in ["", &format!("docker = \"{missing}\"\n")] {
+        let mut env = installed(&format!("{top}{engines}"));
+        std::fs::remove_file(env.bin.join("docker")).unwrap();
+        env.path = env.bin.clone().into_os_string();
+        for command in ["pg-docker", "lzc-docker"] {
+            add_completion_files(&env, command);
+        }
+        let sshd_config = sshd_config_with_path(&env, &env.bin.display().to_string());
+        env.var("DOCKMUX_SSHD_CONFIG", &sshd_config);
+        let (code, report) = doctor_json(&env);
+        assert_eq!(code, Some(0), "{top}: {report:#}");
+        let found = findings(&report);
+        assert_eq!(found.len(), 1, "{top}: {report:#}");
+        let note = found[0];
+        assert_eq!(
+            (&note["check"], &note["level"]),
+            (&Value::from("client"), &Value::from("note")),
+            "{top}: {report:#}"
+        );
+        let message = note["message"].as_str().unwrap();
+        let says = if top.is_empty() { "PATH" } else { missing };
+        assert!(message.contains(says), "{top}: {report:#}");
+        assert!(
+            message.ends_with("(no engine runs it: each has its own client)"),
+            "{top}: {report:#}"
+        );
+        // Each engine's own client checked and the engines asked through it.
+        for e in ["pg", "lzc"] {
+            let ok = |check: &str, start: String| {
+                report["checks"].as_array().unwrap().iter().any(|c| {
+                    c["check"] == check
+                        && c["level"] == "ok"
+                        && c["message"].as_str().unwrap().starts_with(&start)
+                })
+            };
+            assert!(
+                ok("client", format!("{e}: {}", docker.display())),
+                "{report:#}"
+            );
+            assert!(ok("engine", format!("{e}: up")), "{report:#}");
+        }
+        assert!(env.run("pg-docker", ["version"]).code == Some(0));
+        // An engine without its own client needs the shared one: a problem.
+        env.user_config(&format!(
+            "{top}{engines}\n[engines.bare]\nhost = \"{}\"\n",
+            bed.pg.host
+        ));
+        env.run("dockmux", ["link"]).ok();
+        add_completion_files(&env, "bare-docker");
+        let (code, report) = doctor_json(&env);
+        assert_eq!(code, Some(1), "{top}: {report:#}");
+        let found = findings(&report);
+        assert!(
+            found.iter().any(|f| f["check"] == "client"
+                && f["level"] == "problem"
+                && f["message"].as_str().unwrap().contains(says)),
+            "{top}: {report:#}"
+        );
+    }
+}
+
 #[test]
 fn doctor_reports_each_finding_with_its_fix_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();

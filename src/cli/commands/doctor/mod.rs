@@ -236,7 +236,25 @@ fn config_finding(c: &mut Checks, e: Error) {
     c.push("config", Level::Problem, message, Some(fix));
 }
 
+/// The shared client: the config's `docker`, else PATH's. Only the engines
+/// without a `client` of their own run it; when every engine has one, what
+/// is wrong with it is a note (nothing runs it), not a finding.
 fn check_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
+    let needed = cfg.is_none_or(|cfg| cfg.engines.iter().any(|e| e.client.is_none()));
+    let mut shared = Checks::default();
+    check_shared_client(&mut shared, cfg, timeout);
+    for mut check in shared.0 {
+        if !needed && check.level != Level::Ok {
+            check.level = Level::Note;
+            check
+                .message
+                .push_str(" (no engine runs it: each has its own client)");
+        }
+        c.0.push(check);
+    }
+}
+
+fn check_shared_client(c: &mut Checks, cfg: Option<&Config>, timeout: Duration) {
     // An untrusted docker on PATH is passed over, never run (not even for its version).
     let mut skipped = Vec::new();
     let found = client::find_noting(cfg.and_then(|c| c.docker.as_ref()), &mut skipped);
