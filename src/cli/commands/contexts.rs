@@ -68,16 +68,10 @@ fn export(args: &ExportArgs, sources: &Sources) -> Result<ExitCode> {
     // Each engine's context is written by the client its commands run (its
     // own `client`, else the config's or PATH's, searched once), and the
     // store copies its TLS files: all checked before any context is written.
-    let mut shared = None;
+    let mut per_engine = client::PerEngine::new(cfg.docker.as_ref());
     let mut clients = Vec::with_capacity(engines.len());
     for e in &engines {
-        clients.push(match e.client_or(None) {
-            Some(own) => client::find(Some(&own))?,
-            None => match &shared {
-                Some(found) => PathBuf::clone(found),
-                None => shared.insert(client::find(cfg.docker.as_ref())?).clone(),
-            },
-        });
+        clients.push(per_engine.of(e)?);
         engine::check_tls(e)?;
     }
     let store = context_store::store_dir()?;

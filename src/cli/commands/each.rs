@@ -74,20 +74,8 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
     );
     let line = check_line(&args.docker, &engines)?;
     check_policies(&engines, &line, &shown)?;
-    // Each engine's client (its own `client`, else the config's): the
-    // shared one searched once, and only when an engine runs it.
-    let mut shared_client = None;
-    let mut client_of = |e: &Engine| -> Result<PathBuf> {
-        if e.client.is_some() {
-            return client::find(e.client_or(None).as_ref());
-        }
-        if let Some(found) = &shared_client {
-            return Ok(PathBuf::clone(found));
-        }
-        let found = client::find(cfg.docker.as_ref())?;
-        shared_client = Some(found.clone());
-        Ok(found)
-    };
+    // Each engine's client: the shared one searched once, if any runs it.
+    let mut clients = client::PerEngine::new(cfg.docker.as_ref());
     let width = engines
         .iter()
         .map(|e| e.name.chars().count())
@@ -98,7 +86,7 @@ pub fn run(args: &EachArgs, sources: &Sources) -> Result<ExitCode> {
         .iter()
         .map(|e| {
             Ok(Job {
-                docker: client_of(e)?,
+                docker: clients.of(e)?,
                 name: e.name.clone(),
                 // Merged output is shown under the engines' names instead.
                 prefix: if args.merge {

@@ -10,7 +10,7 @@ use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::Client;
+use crate::config::{Client, Engine};
 use crate::error::{Error, Result};
 use crate::files::secure::{self, Walked};
 
@@ -55,6 +55,34 @@ pub fn is_self(path: &Path) -> bool {
 /// stderr names each untrusted `docker` on PATH that was passed over.
 pub fn find(configured: Option<&Client>) -> Result<PathBuf> {
     find_with(configured, &mut Walked::default())
+}
+
+/// Each engine's client, as its `NAME-docker` picks it (its own `client`,
+/// else the config's `docker`, else PATH's), for a command that runs many
+/// engines: the shared one is looked for once, and only when an engine
+/// runs it.
+pub struct PerEngine<'a> {
+    top: Option<&'a Client>,
+    shared: Option<PathBuf>,
+}
+
+impl<'a> PerEngine<'a> {
+    /// `top`: the config's `docker`.
+    pub fn new(top: Option<&'a Client>) -> Self {
+        PerEngine { top, shared: None }
+    }
+
+    /// The client `engine` runs; an error says what is wrong and the fix,
+    /// as [`find`]'s do.
+    pub fn of(&mut self, engine: &Engine) -> Result<PathBuf> {
+        if let Some(own) = engine.client_or(None) {
+            return find(Some(&own));
+        }
+        match &self.shared {
+            Some(found) => Ok(found.clone()),
+            None => Ok(self.shared.insert(find(self.top)?).clone()),
+        }
+    }
 }
 
 /// [`find`], sharing the directories `walked` holds as checked (see
