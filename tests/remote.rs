@@ -578,3 +578,201 @@ fn env_points_the_shell_at_the_shared_connection_and_says_so() {
     assert!(out.ok().contains("export DOCKER_HOST='ssh://"), "{out}");
     assert!(!out.stderr.contains("shared ssh connection"), "{out}");
 }
+
+/// A fake engine on a unix socket that notes every connection it takes, in
+/// the order taken, with the request line sent on it (empty while none
+/// came): a connect that only checks the forward still costs a channel and
+/// a connection here.
+struct Noting {
+    sock: PathBuf,
+    taken: std::sync::Arc<std::sync::Mutex<Vec<std::sync::Arc<std::sync::Mutex<String>>>>>,
+}
+
+/// Lists held until `all` engines have been asked for theirs (for at most
+/// a minute): engines asked in turns never all get an answer.
+struct Together {
+    asked: std::sync::Mutex<usize>,
+    all: usize,
+    came: std::sync::Condvar,
+}
+
+impl Together {
+    fn wait(&self) {
+        let mut asked = self.asked.lock().unwrap();
+        *asked += 1;
+        self.came.notify_all();
+        let _ = self
+            .came
+            .wait_timeout_while(asked, Duration::from_secs(60), |n| *n < self.all)
+            .unwrap();
+    }
+}
+
+impl Noting {
+    fn start(sock: PathBuf) -> Noting {
+        Noting::holding(sock, None)
+    }
+
+    fn holding(sock: PathBuf, together: Option<std::sync::Arc<Together>>) -> Noting {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let taken = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let noted = std::sync::Arc::clone(&taken);
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let together = together.clone();
+                let line = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+                noted.lock().unwrap().push(std::sync::Arc::clone(&line));
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(&conn);
+                    let mut first = String::new();
+                    let _ = reader.read_line(&mut first);
+                    let mut rest = String::new();
+                    while reader.read_line(&mut rest).is_ok_and(|n| n > 2) {
+                        rest.clear();
+                    }
+                    let first = first.trim().to_string();
+                    if let Some(together) =
+                        together.filter(|_| first.starts_with("GET /containers/"))
+                    {
+                        together.wait();
+                    }
+                    let body = if first.starts_with("GET /volumes") {
+                        "{\"Volumes\":[]}"
+                    } else if first.starts_with("GET /_ping") {
+                        "OK"
+                    } else {
+                        "[]"
+                    };
+                    *line.lock().unwrap() = first;
+                    let _ = write!(
+                        &conn,
+                        "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24 (linux)\r\n\
+                         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        Noting { sock, taken }
+    }
+
+    /// The request lines of the connections taken since the last call, once
+    /// a last one sent through `forward` has come: ssh takes a forward's
+    /// connections in order and the server connects for each in order, so
+    /// every connection made before it has been taken by then.
+    fn since(&self, forward: &std::path::Path) -> Vec<String> {
+        use std::io::{Read, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(forward).unwrap();
+        s.write_all(b"GET /last HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let mut taken = self.taken.lock().unwrap();
+        let lines: Vec<String> = taken.iter().map(|l| l.lock().unwrap().clone()).collect();
+        taken.clear();
+        let last = lines.iter().position(|l| l.starts_with("GET /last"));
+        let last = last.unwrap_or_else(|| panic!("{lines:?}"));
+        lines[..last].to_vec()
+    }
+}
+
+/// A warm fan-out opens one connection per request through a forward: no
+/// connect just to check that it is up, as each costs a channel on the
+/// host's connection and a connection at the engine. An engine whose
+/// host's connection died (its ssh killed, the socket files left) is found
+/// by its request's refused connect, its forward started again, and asked.
+#[test]
+fn a_warm_fan_out_opens_one_connection_per_request() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    // Two hosts (one sshd by two names), two engines on the first.
+    let engines: Vec<(String, String, Noting)> = [
+        ("a0", "127.0.0.1"),
+        ("a1", "127.0.0.1"),
+        ("b0", "localhost"),
+    ]
+    .into_iter()
+    .map(|(name, host)| {
+        let fake = Noting::start(env.root().join(format!("{name}.sock")));
+        let url = format!(
+            "ssh://{}@{host}:{}{}",
+            sshd.user,
+            sshd.port,
+            fake.sock.display()
+        );
+        (name.to_string(), url, fake)
+    })
+    .collect();
+    let config: String = engines
+        .iter()
+        .map(|(name, url, _)| format!("[engines.{name}]\nhost = \"{url}\"\n"))
+        .collect();
+    env.user_config(&format!("persist = \"1m\"\n{config}"));
+    let forward_of = |env: &Env, name: &str| {
+        let out = Out::of(&mut env.dockmux(["env", name, "--shell", "sh"]));
+        let text = out.ok();
+        let at = text.find("export DOCKER_HOST='unix://").expect(text) + 27;
+        PathBuf::from(&text[at..at + text[at..].find('\'').unwrap()])
+    };
+    // Cold: started and asked.
+    let ps = |env: &Env| Out::of(&mut env.dockmux(["ps", "--timeout", "20s"]));
+    assert_eq!(ps(&env).stderr, "");
+    let forwards: Vec<PathBuf> = engines
+        .iter()
+        .map(|(n, _, _)| forward_of(&env, n))
+        .collect();
+    for ((_, _, fake), forward) in engines.iter().zip(&forwards) {
+        fake.since(forward);
+    }
+    let before = logins(&sshd);
+    let out = ps(&env);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out}");
+    let find = Out::of(&mut env.dockmux(["find", "nothing-here", "--timeout", "20s"]));
+    assert_eq!(find.code, Some(1), "{find}");
+    for ((name, _, fake), forward) in engines.iter().zip(&forwards) {
+        assert_eq!(
+            fake.since(forward),
+            [
+                "GET /containers/json?all=0 HTTP/1.1",
+                "GET /containers/json?all=1 HTTP/1.1",
+                "GET /images/json HTTP/1.1",
+                "GET /volumes HTTP/1.1",
+                "GET /networks HTTP/1.1",
+            ],
+            "{name}"
+        );
+    }
+    assert_eq!(logins(&sshd), before, "{}", sshd.log());
+
+    // The first host's connection dies: its sockets are left, refusing.
+    let first = leftovers(&env)
+        .into_iter()
+        .filter(|(_, line)| line.contains(" -M ") && line.contains(" -- 127.0.0.1"))
+        .map(|(pid, _)| pid)
+        .collect::<Vec<_>>();
+    assert_eq!(first.len(), 1, "{:?}", leftovers(&env));
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(first[0], libc::SIGKILL) }, 0);
+    while leftovers(&env).iter().any(|(pid, _)| *pid == first[0]) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(forwards[0].exists() && forwards[1].exists());
+    let out = ps(&env);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out}");
+    assert_eq!(logins(&sshd), before + 1, "{}", sshd.log());
+    for ((name, _, fake), forward) in engines.iter().zip(&forwards) {
+        let lines = fake.since(forward);
+        // Every connection carried a request, and the list was asked once.
+        assert!(
+            lines.iter().all(|l| l.starts_with("GET ")),
+            "{name}: {lines:?}"
+        );
+        let asked = lines
+            .iter()
+            .filter(|l| l.starts_with("GET /containers/json?all=0 "));
+        assert_eq!(asked.count(), 1, "{name}: {lines:?}");
+    }
+}
+

@@ -40,9 +40,7 @@ use docker::{probe_client, run_client};
 use socket::{Socket, probe_unix};
 
 /// Engines asked at a time: in parallel, but a config of a thousand costs
-/// this many threads (512 KiB of stack each), not a thousand. An engine
-/// asked on its socket waits on the network, not the CPU, so 100 engines
-/// behind a 30 ms link take two or three waits rather than seven; docker
+/// this many threads (512 KiB of stack each), not a thousand; docker
 /// clients (tcp and plain ssh engines) are capped lower, by
 /// [`host_cap::CLIENTS`].
 const WORKERS: usize = 64;
@@ -187,6 +185,7 @@ struct Version {
 }
 
 /// What one probe thread needs: plain owned data (an `Engine` is not `Send`).
+#[derive(Clone)]
 struct Target {
     name: String,
     host: String,
@@ -221,18 +220,42 @@ impl Target {
         })
     }
 
-    /// Through the engine's shared connection when it is up (or, with
-    /// `start`, once started): then it is asked as a unix socket is, with no
-    /// client and no ssh login.
-    fn forwarded(mut self, start: bool) -> Target {
-        if let Some(place) = self.forward.take()
-            && let Some(host) = place.host(start)
-        {
-            self.env[0].1 = Some(host.clone());
-            self.host = host;
-            self.kind = Kind::Unix;
+    /// The engine asked through its shared connection's socket at
+    /// `docker_host` (`unix://SOCK`): as a unix socket is, with no client
+    /// and no ssh login.
+    fn via(&self, docker_host: String) -> Target {
+        let mut t = self.clone();
+        t.forward = None;
+        t.env[0].1 = Some(docker_host.clone());
+        t.host = docker_host;
+        t.kind = Kind::Unix;
+        t
+    }
+}
+
+/// Asks an engine that has a shared connection (`place`). When its socket
+/// is in place and safe, the request is sent on it at once: the request's
+/// own connect is the check that the forward is up, so a warm engine costs
+/// one connect (one channel), not a check's and then the request's. When
+/// nothing listens there (refused, or the socket is gone) or there is no
+/// socket yet, the forward is started (with `start`; bounded, once) and the
+/// engine asked through it; otherwise, or when it cannot start, it is asked
+/// over `ssh://` as before.
+fn through_forward<R>(
+    place: &forward::Place,
+    target: &Target,
+    start: bool,
+    ask: impl Fn(&Target) -> Result<R, Status>,
+) -> Result<R, Status> {
+    if forward::safe(&place.sock) {
+        match ask(&target.via(place.docker_host())) {
+            Err(s) if matches!(s.state, State::Refused | State::NoSocket) => {}
+            asked => return asked,
         }
-        self
+    }
+    match start.then(|| place.reach(false)).flatten() {
+        Some(host) => ask(&target.via(host)),
+        None => ask(target),
     }
 }
 
@@ -248,13 +271,20 @@ pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<St
         &shown,
         false,
         |t, reach| {
-            Ok(match (t.kind, &reach.docker) {
+            // A failure is an error, so that one through a forward that is
+            // down is told from an answer (through_forward).
+            let status = match (t.kind, &reach.docker) {
                 (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout, &reach.budget),
                 (_, Ok(docker)) => {
                     probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout)
                 }
                 (_, Err(why)) => no_client(why),
-            })
+            };
+            if status.is_up() {
+                Ok(status)
+            } else {
+                Err(status)
+            }
         },
     )
     .into_iter()
@@ -392,6 +422,7 @@ where
         timeout,
     };
     let targets: Vec<Result<Target, Status>> = engines.iter().map(|e| Target::new(e)).collect();
+    let workers = WORKERS;
     // A little grace so a job that gives up exactly at the deadline is heard.
     let give_up = deadline + Duration::from_millis(100);
     let pending = shown.tracker();
@@ -402,22 +433,27 @@ where
         start_hosts(&targets, give_up);
     }
     let cap = host_cap::Cap::default();
-    let results = pool::map(targets, WORKERS, give_up, move |target| {
+    let results = pool::map(targets, workers, give_up, move |target| {
         // Refused before asking (TLS material others can change).
-        let target = target?.forwarded(start);
-        let Some(_slot) = cap.enter(&target.host, deadline) else {
-            return Err(timed_out(timeout));
+        let target = target?;
+        let ask = |t: &Target| {
+            let Some(_slot) = cap.enter(&t.host, deadline) else {
+                return Err(timed_out(timeout));
+            };
+            // A docker client runs for any engine not asked on a socket.
+            let _client = match t.kind {
+                Kind::Unix => None,
+                _ => Some(cap.client(deadline).ok_or_else(|| timed_out(timeout))?),
+            };
+            if Instant::now() >= deadline {
+                return Err(not_asked(timeout, workers));
+            }
+            job(t, &reach)
         };
-        // A docker client runs for any engine not asked on a socket.
-        let _client = match target.kind {
-            Kind::Unix => None,
-            _ => Some(cap.client(deadline).ok_or_else(|| timed_out(timeout))?),
+        let result = match &target.forward {
+            Some(place) => through_forward(place, &target, start, ask),
+            None => ask(&target),
         };
-        if Instant::now() >= deadline {
-            pending.end(&target.name);
-            return Err(not_asked(timeout));
-        }
-        let result = job(&target, &reach);
         pending.end(&target.name);
         result
     });
@@ -429,17 +465,29 @@ where
         .collect()
 }
 
-/// Starts the shared connection of each host among `targets` that has none
-/// up, all hosts at once, through the first engine of each.
+/// Starts the shared connection of each host among `targets` that needs a
+/// start, all hosts at once, through the first such engine of each. That is
+/// judged without a connect to any forwarded socket (each would cost a
+/// channel): a host needs one when its connection is down (its control
+/// socket takes no connect: local to ssh, nothing is sent) or one of its
+/// engines has no safe socket yet. A socket left by a connection that
+/// died is found by the engine's own request, and started then.
 fn start_hosts(targets: &[Result<Target, Status>], give_up: Instant) {
-    let mut hosts = std::collections::HashSet::new();
-    let firsts: Vec<forward::Place> = targets
-        .iter()
-        .flatten()
-        .filter_map(|t| t.forward.clone())
-        .filter(|place| !forward::live(&place.sock))
-        .filter(|place| hosts.insert(place.host_id().to_path_buf()))
-        .collect();
+    let mut hosts = std::collections::HashMap::new();
+    let mut firsts = Vec::new();
+    for place in targets.iter().flatten().filter_map(|t| t.forward.as_ref()) {
+        let host_up = *hosts
+            .entry(place.host_id().to_path_buf())
+            .or_insert_with(|| Some(place.host_up()));
+        match host_up {
+            Some(up) if !up || !forward::safe(&place.sock) => {
+                firsts.push(place.clone());
+                // One start per host here; the others start in their turn.
+                hosts.insert(place.host_id().to_path_buf(), None);
+            }
+            _ => {}
+        }
+    }
     if firsts.len() > 1 {
         pool::map(firsts, WORKERS, give_up, |place| {
             place.reach(false);
@@ -455,12 +503,12 @@ fn no_client(why: &str) -> Status {
     )
 }
 
-/// An engine whose turn came after the deadline.
-fn not_asked(timeout: Duration) -> Status {
+/// An engine whose turn came after the deadline (`workers` are asked at a time).
+fn not_asked(timeout: Duration, workers: usize) -> Status {
     Status::failed(
         State::TimedOut,
         format!(
-            "not asked: the timeout ({}) ran out before its turn ({WORKERS} engines are asked at a time)",
+            "not asked: the timeout ({}) ran out before its turn ({workers} engines are asked at a time)",
             show_duration(timeout)
         ),
         Some("raise --timeout, or see which engines hang".into()),

@@ -126,6 +126,13 @@ impl Place {
         }
     }
 
+    /// The host's connection is up: its control socket takes a connect.
+    /// That connect stays in ssh's multiplexer (no channel, nothing sent
+    /// to the server), unlike one to a forwarded socket.
+    pub fn host_up(&self) -> bool {
+        ssh::master_up(self)
+    }
+
     /// The host's connection, for grouping engines by it.
     pub fn host_id(&self) -> &Path {
         &self.ctl
@@ -166,14 +173,21 @@ fn key(parts: &[&str]) -> String {
     format!("{h:016x}")
 }
 
-/// The forward at `sock` is up and safe to use: a socket (not a link), the
-/// user's own, no access for others, and something listening. One lstat
-/// and one connect: this runs on the engine path.
+/// The forward at `sock` is up and safe to use: [`safe`], and something
+/// listening. One lstat and one connect: this runs on the engine path.
 pub fn live(sock: &Path) -> bool {
-    let ok = std::fs::symlink_metadata(sock).is_ok_and(|m| {
+    safe(sock) && UnixStream::connect(sock).is_ok()
+}
+
+/// The file at `sock` is safe to connect to: a socket (not a link), the
+/// user's own, no access for others. One lstat. Whether something listens
+/// is left to the connect that uses it: a connect to a forward makes ssh
+/// open a channel and the server connect to the engine, so a fan-out lets
+/// its own request's connect be the check, rather than pay for two.
+pub fn safe(sock: &Path) -> bool {
+    std::fs::symlink_metadata(sock).is_ok_and(|m| {
         m.file_type().is_socket() && m.uid() == secure::euid() && m.mode() & 0o077 == 0
-    });
-    ok && UnixStream::connect(sock).is_ok()
+    })
 }
 
 /// The engine path's question: the DOCKER_HOST of the engine's forward,
