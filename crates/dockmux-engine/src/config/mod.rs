@@ -221,27 +221,46 @@ pub struct Client {
 }
 
 impl Client {
+    /// The key's name: the top-level `docker`, or an engine's `client`.
+    pub fn key(&self) -> &'static str {
+        if self.engine.is_some() {
+            "client"
+        } else {
+            "docker"
+        }
+    }
+
+    /// Where the key is: its file, or `[engines.NAME] of FILE`.
+    pub fn place(&self) -> String {
+        match &self.engine {
+            None => self.origin.to_string(),
+            Some(e) => format!("[engines.{e}] of {}", self.origin),
+        }
+    }
+
     /// The key as messages name it: `docker = "…" (from FILE)`, or
     /// `client = "…" (engine 'nas', from FILE)`.
     pub fn said(&self) -> String {
-        match &self.engine {
-            None => format!("docker = \"{}\" (from {})", self.path, self.origin),
-            Some(e) => format!(
-                "client = \"{}\" (engine '{e}', from {})",
-                self.path, self.origin
-            ),
-        }
+        let whose = (self.engine.as_ref()).map_or(String::new(), |e| format!("engine '{e}', "));
+        format!(
+            "{} = \"{}\" ({whose}from {})",
+            self.key(),
+            self.path,
+            self.origin
+        )
     }
 
     /// What fixes it, in words: for an engine's key, also how to take it out.
     pub fn fix(&self) -> String {
-        match &self.engine {
-            None => format!("fix docker = \"{}\" in {}", self.path, self.origin),
-            Some(e) => format!(
-                "fix client = \"{}\" in [engines.{e}] of {} (or take it out: dockmux set {e} --no-client)",
-                self.path, self.origin
-            ),
-        }
+        let or = (self.engine.as_ref()).map_or(String::new(), |e| {
+            format!(" (or take it out: dockmux set {e} --no-client)")
+        });
+        format!(
+            "fix {} = \"{}\" in {}{or}",
+            self.key(),
+            self.path,
+            self.place()
+        )
     }
 }
 
@@ -726,5 +745,38 @@ mod tests {
         let err = parse_str("[engines.a]\nhost = \n").unwrap_err();
         assert!(err.starts_with("<built-in config>:2:"), "{err}");
         assert!(err.contains("invalid TOML"), "{err}");
+    }
+
+    /// How messages name a client key and its fix, at the top level and in
+    /// an engine's table (the messages tests quote them whole).
+    #[test]
+    fn a_client_key_is_named_where_it_is() {
+        let origin = Origin::File(Arc::from(Path::new("/etc/dockmux/engines.toml")));
+        let top = Client {
+            path: "/opt/docker".to_string(),
+            origin: origin.clone(),
+            engine: None,
+        };
+        let own = Client {
+            engine: Some("nas".to_string()),
+            ..top.clone()
+        };
+        assert_eq!(
+            top.said(),
+            "docker = \"/opt/docker\" (from /etc/dockmux/engines.toml)"
+        );
+        assert_eq!(
+            own.said(),
+            "client = \"/opt/docker\" (engine 'nas', from /etc/dockmux/engines.toml)"
+        );
+        assert_eq!(
+            top.fix(),
+            "fix docker = \"/opt/docker\" in /etc/dockmux/engines.toml"
+        );
+        assert_eq!(
+            own.fix(),
+            "fix client = \"/opt/docker\" in [engines.nas] of /etc/dockmux/engines.toml \
+             (or take it out: dockmux set nas --no-client)"
+        );
     }
 }

@@ -163,17 +163,13 @@ pub fn usable(c: &Client) -> Result<PathBuf> {
 fn check_configured(path: &Path, c: &Client, walked: &mut Walked) -> Result<PathBuf> {
     let meta = secure::check_with(path, walked).map_err(|r| {
         r.into_error(
-            || match &c.engine {
-                None => format!(
-                    "the docker client {} (docker = in {})",
+            || {
+                format!(
+                    "the docker client {} ({} = in {})",
                     path.display(),
-                    c.origin
-                ),
-                Some(e) => format!(
-                    "the docker client {} (client = in [engines.{e}] of {})",
-                    path.display(),
-                    c.origin
-                ),
+                    c.key(),
+                    c.place()
+                )
             },
             |_, source| Error::ClientNotExecutable {
                 path: path.to_path_buf(),
