@@ -206,17 +206,17 @@ fn children_of(parent: i32) -> Vec<i32> {
     };
     dir.filter_map(|e| {
         let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let ppid: i32 = stat
-            .rsplit_once(')')?
-            .1
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        (ppid == parent).then_some(pid)
+        (state_of(pid)?.1 == parent).then_some(pid)
     })
     .collect()
+}
+
+/// A process's state letter (`Z`: a zombie) and parent, from /proc.
+fn state_of(pid: i32) -> Option<(char, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some((state, fields.next()?.parse().ok()?))
 }
 
 /// Whether Nagle's algorithm is off (TCP_NODELAY) on each connected TCP
@@ -261,13 +261,106 @@ fn nodelay_of(pid: i32) -> Vec<bool> {
     }
 }
 
-/// Asserts that sshd's end of every connection to it has Nagle off.
+/// Waits until sshd's end of every connection to it has Nagle off: it is
+/// turned off by a session that runs on its own while the command goes on.
+/// Fails after 10 s.
 fn no_delay_at_sshd(sshd: &Sshd) {
-    let server: Vec<bool> = sshd_processes(sshd)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let server: Vec<bool> = sshd_processes(sshd)
+            .into_iter()
+            .flat_map(nodelay_of)
+            .collect();
+        if !server.is_empty() && !server.contains(&false) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{server:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The session that turns Nagle off (a mux client: `ControlMaster=no`).
+fn sessions(env: &Env) -> Vec<(i32, String)> {
+    leftovers(env)
         .into_iter()
-        .flat_map(nodelay_of)
+        .filter(|(_, line)| line.contains("ControlMaster=no"))
+        .collect()
+}
+
+/// The processes under sshd running `command`.
+fn remote(sshd: &Sshd, command: &str) -> Vec<i32> {
+    sshd_processes(sshd)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|raw| String::from_utf8_lossy(&raw).replace('\0', " ").trim() == command)
+        })
+        .collect()
+}
+
+/// A cold command does not wait for the session that turns Nagle off: it
+/// takes the remote user's shell start-up, and sshd turns Nagle off as
+/// it starts the command, not when the command ends. That session cannot
+/// outlive its bound (5 s) even when the command never ends (here one
+/// forced on every session that outlasts it), and the connection then
+/// ends after its idle time once the command has.
+#[test]
+fn a_cold_command_does_not_wait_for_the_no_delay_session_which_is_bounded() {
+    let sshd = sshd::start(SshdOpts {
+        extra_config: vec!["ForceCommand sleep 12".into()],
+        ..SshdOpts::default()
+    });
+    let env = far_env(&sshd, "1s", true);
+    let out = ps(&env);
+    out.ok();
+    assert_eq!(out.stderr, "");
+    // Still running after the command ended: it was not waited for.
+    let running = sessions(&env);
+    assert_eq!(running.len(), 1, "{running:?}");
+    // Ended by its bound while the remote command still runs.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sessions(&env).is_empty() {
+        assert!(Instant::now() < deadline, "{:?}", sessions(&env));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(remote(&sshd, "sleep 12").len(), 1, "{}", sshd.log());
+    // Then nothing is left once the command has ended and the idle time passed.
+    all_gone(&env, Duration::from_secs(20));
+}
+
+/// `each` lives as long as its clients: the no-delay session it starts is
+/// never left a zombie of it.
+#[test]
+fn a_long_each_keeps_no_zombie_of_the_session() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    let mut each = env
+        .dockmux(["each", "far", "--", "events"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The forward is up, the session has ended, and the client runs.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sockets(&env).is_empty()
+        || !sessions(&env).is_empty()
+        || children_of(each.id() as i32).is_empty()
+    {
+        assert!(Instant::now() < deadline, "{:?}", leftovers(&env));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(each.try_wait().unwrap().is_none(), "each ended early");
+    let zombies: Vec<i32> = children_of(each.id() as i32)
+        .into_iter()
+        .filter(|pid| state_of(*pid).is_some_and(|(state, _)| state == 'Z'))
         .collect();
-    assert!(!server.is_empty() && !server.contains(&false), "{server:?}");
+    assert!(zombies.is_empty(), "zombies of each: {zombies:?}");
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(each.id() as i32, libc::SIGTERM) }, 0);
+    each.wait().unwrap();
+    Out::of(&mut env.dockmux(["disconnect"])).ok();
+    all_gone(&env, Duration::from_secs(10));
 }
 
 /// sshd before OpenSSH 10.1 turns Nagle's algorithm off on a connection
@@ -775,4 +868,3 @@ fn a_warm_fan_out_opens_one_connection_per_request() {
         assert_eq!(asked.count(), 1, "{name}: {lines:?}");
     }
 }
-

@@ -103,6 +103,40 @@ pub fn stop_ctl(ctl: &Path) -> bool {
     true
 }
 
+/// Starts `cmd` and does not wait for it. It is not left a child of this
+/// process: an intermediate child forks it and exits at once, and is
+/// reaped here, so it is never a zombie of a long `dockmux ps` or `each`,
+/// nor of the docker client the engine path execs. It cannot outlive
+/// `bound` whatever becomes of this process: an alarm set before its exec
+/// (exec keeps it) ends it then, by SIGALRM's default action.
+pub fn detach(cmd: &mut Command, bound: Duration) -> Result<(), String> {
+    let secs = bound.as_secs().clamp(1, u64::from(libc::c_uint::MAX)) as libc::c_uint;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    // SAFETY: runs between fork and exec in the child, and calls only
+    // async-signal-safe functions (fork, _exit, signal, alarm); the
+    // intermediate is single-threaded, as any forked child is.
+    unsafe {
+        cmd.pre_exec(move || match libc::fork() {
+            -1 => Err(std::io::Error::last_os_error()),
+            0 => {
+                libc::signal(libc::SIGALRM, libc::SIG_DFL);
+                libc::alarm(secs);
+                Ok(())
+            }
+            _ => libc::_exit(0),
+        });
+    }
+    // spawn returns once the grandchild has exec'd (or says why it could not).
+    let mut middle = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run ssh ({e}); install OpenSSH's client"))?;
+    let _ = middle.wait();
+    Ok(())
+}
+
 /// Runs `cmd` until it exits or `deadline` comes (then its process group
 /// is killed). A master that went to the background has left the group
 /// (daemon's setsid) and closed its end of the pipes, so it is not waited

@@ -113,7 +113,6 @@ pub fn diagnose(place: &Place) -> Result<(), Failure> {
 }
 
 fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
-    let mut _no_delay = None;
     if !master_up(place) {
         // A master killed outright leaves its control socket: ssh would
         // then run without one ("already exists, disabling multiplexing").
@@ -127,7 +126,7 @@ fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
         }
         // Asking for the remote socket is such a session itself.
         if !place.spec.path.is_empty() {
-            _no_delay = Some(NoDelay::start(place, deadline));
+            no_delay(place);
         }
     }
     let remote = match place.spec.path.as_str() {
@@ -165,35 +164,20 @@ fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
 /// (`logs`: headers, then the log) waits for the client's delayed ACK,
 /// 40 ms on loopback, and the last part of a long answer behind a slow
 /// link waits a round trip (bench/REMOTE.md). The client's end has it off
-/// already (ssh sets it on every connection). It runs while the forward
-/// starts, and is waited for (bounded) when dropped, so no ssh is left
-/// behind; a server that allows no session only loses the speed-up.
-struct NoDelay(Option<std::thread::JoinHandle<()>>);
-
-impl NoDelay {
-    /// Longest it is waited for: a command forced on the key may never end.
-    const BOUND: Duration = Duration::from_secs(5);
-
-    fn start(place: &Place, deadline: Instant) -> NoDelay {
-        let deadline = deadline.min(Instant::now() + Self::BOUND);
-        let mut cmd = ssh::session(place, "true");
-        NoDelay(
-            std::thread::Builder::new()
-                .spawn(move || {
-                    let _ = ssh::run(&mut cmd, deadline);
-                })
-                .ok(),
-        )
-    }
+/// already (ssh sets it on every connection).
+///
+/// sshd sets it as it starts the command (session.c, do_exec_*), so
+/// nothing here waits for the command to end, which takes the remote
+/// user's shell start-up (a `.bashrc` may take half a second): the session
+/// runs on its own (ssh.rs [`ssh::detach`]), ended after [`NO_DELAY_BOUND`]
+/// if it is still running then (a command forced on the key may never
+/// end). A server that allows no session only loses the speed-up.
+fn no_delay(place: &Place) {
+    let _ = ssh::detach(&mut ssh::session(place, "true"), NO_DELAY_BOUND);
 }
 
-impl Drop for NoDelay {
-    fn drop(&mut self) {
-        if let Some(session) = self.0.take() {
-            let _ = session.join();
-        }
-    }
-}
+/// The longest the session of [`no_delay`] runs.
+const NO_DELAY_BOUND: Duration = Duration::from_secs(5);
 
 /// The socket the remote docker uses, found as `docker system dial-stdio`
 /// finds it there: the remote client's DOCKER_HOST, else its current
