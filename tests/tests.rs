@@ -27,6 +27,7 @@ mod hardening;
 mod hosts;
 mod install;
 mod layout;
+mod leftovers;
 mod lift;
 mod line;
 mod links;

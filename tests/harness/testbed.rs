@@ -178,6 +178,7 @@ impl Drop for EngineGuard {
         let d = &self.0.daemon;
         d.remove_networks();
         d.teardown();
+        remove_bridges(&d.root);
         lock(&DAEMONS).retain(|x| !Arc::ptr_eq(x, d));
         if let Err(e) = fs::remove_dir_all(&d.root) {
             eprintln!("testbed: cannot remove {}: {e}", d.root.display());
@@ -475,8 +476,56 @@ fn remove_run(dir: &Path, tag: &str) {
     });
     unmount_under(dir);
     remove_cgroups(|name| name.starts_with(tag));
+    for engine in fs::read_dir(dir).into_iter().flatten().flatten() {
+        remove_bridges(&engine.path());
+    }
     if let Err(e) = fs::remove_dir_all(dir) {
         eprintln!("testbed: cannot remove {}: {e}", dir.display());
+    }
+}
+
+/// Removes the bridges of the engine at `root`, once its dockerd is gone.
+/// A user-defined network's bridge stays in the host's network namespace
+/// after its dockerd (see [`Daemon::remove_networks`]), which can remove it
+/// only while it answers: not once a test stopped it, nor after it did not
+/// answer in time, nor after a killed run. Their names are read from the
+/// daemon's own record, its network store (libnetwork's bolt file, whose
+/// values are the JSON the bridge driver wrote: `"BridgeName":"br-…"`).
+/// Only `br-` and 12 hex digits is taken: made from the network's random
+/// ID, no other dockerd has that bridge; a fixed name (docker_gwbridge, a
+/// `com.docker.network.bridge.name` option) could be another's, and stays.
+fn remove_bridges(root: &Path) {
+    const KEY: &[u8] = b"\"BridgeName\":\"br-";
+    let Ok(store) = fs::read(root.join("data/network/files/local-kv.db")) else {
+        return;
+    };
+    let mut names: Vec<String> = (0..store.len())
+        .filter(|&i| store[i..].starts_with(KEY))
+        .filter_map(|i| {
+            let id = store.get(i + KEY.len()..i + KEY.len() + 13)?;
+            let (hex, end) = id.split_at(12);
+            (end == b"\"" && hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+                .then(|| format!("br-{}", String::from_utf8_lossy(hex)))
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let Some(ip) = find_program("ip") else {
+        eprintln!("testbed: no ip(8) to remove the bridges {names:?}");
+        return;
+    };
+    // A deleted network's record can linger in the store's free pages.
+    for name in names
+        .iter()
+        .filter(|n| Path::new("/sys/class/net").join(n).exists())
+    {
+        let status = Command::new(&ip)
+            .args(["link", "delete", name])
+            .stdin(Stdio::null())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("testbed: cannot remove bridge {name} of {}", root.display());
+        }
     }
 }
 
