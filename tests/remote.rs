@@ -167,8 +167,12 @@ fn nothing_is_left_after_sigkill_of_the_client_the_forward_or_sshd() {
     out.ok();
     assert_eq!(out.stderr, "");
 
-    // sshd, every process of it: the connection ends with it.
+    // sshd, every process of it: the connection ends with it. Not while
+    // the session that turns Nagle off still runs (the command does not
+    // wait for it): a shell killed in root's `pyenv init` leaves pyenv's
+    // rehash lock, and every later shell on the machine waits 60 s for it.
     master(&env);
+    no_session_under(&sshd);
     for pid in sshd_processes(&sshd) {
         // A session's process may end on its own meanwhile.
         // SAFETY: kill has no memory-safety preconditions.
@@ -182,6 +186,29 @@ fn nothing_is_left_after_sigkill_of_the_client_the_forward_or_sshd() {
     let out = ps(&env);
     out.ok();
     assert_eq!(out.stderr, "");
+}
+
+/// Waits until no session runs under sshd (every process below it is an
+/// sshd); fails after 20 s.
+fn no_session_under(sshd: &Sshd) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let busy: Vec<(i32, String)> = sshd_processes(sshd)
+            .into_iter()
+            .filter_map(|pid| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+                (comm.trim() != "sshd").then(|| (pid, comm.trim().to_string()))
+            })
+            .collect();
+        if busy.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sessions still running: {busy:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The sshd listener and every process below it.
