@@ -423,6 +423,61 @@ fn a_host_that_allows_no_sessions_still_forwards_without_a_note() {
     master(&env);
 }
 
+/// A cold fan-out starts a host's engines together (one connection, one
+/// request for all their sockets, their pings at once); one whose remote
+/// socket is missing is told once, by name, and goes over `ssh://`, while
+/// the others on the same connection answer through it.
+#[test]
+fn a_cold_fan_out_starts_a_hosts_engines_together_and_tells_the_one_that_fails() {
+    let bed = testbed::shared();
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    let links = env.root().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    let mut config = String::from("persist = \"1m\"\n");
+    for name in ["e0", "e1", "e2", "gone"] {
+        let path = links.join(format!("{name}.sock"));
+        if name != "gone" {
+            std::os::unix::fs::symlink(&bed.pg.sock, &path).unwrap();
+        }
+        config.push_str(&format!(
+            "[engines.{name}]\nhost = \"{}\"\n",
+            sshd.docker_host(&path)
+        ));
+    }
+    env.user_config(&config);
+    let ps = || Out::of(&mut env.dockmux(["ps", "-a", "--timeout", "30s"]));
+    let notes = |out: &Out| -> Vec<String> {
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("no shared ssh connection"))
+            .map(str::to_string)
+            .collect()
+    };
+    let out = ps();
+    assert_eq!(out.code, Some(1), "{out}");
+    let told = notes(&out);
+    assert_eq!(told.len(), 1, "{out}");
+    assert!(
+        told[0].contains("engine 'gone'") && told[0].contains("gone.sock"),
+        "{out}"
+    );
+    // Three forwards listen (the refused one's file may stay, dead).
+    let listening = sockets(&env)
+        .iter()
+        .filter(|s| std::os::unix::net::UnixStream::connect(s).is_ok())
+        .count();
+    assert_eq!(listening, 3, "{out}");
+    // The next fan-out uses the same connection, and the one that failed is
+    // not tried again within the idle time (no note): it goes over ssh://.
+    let connection = master(&env);
+    let out = ps();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(notes(&out).is_empty(), "{out}");
+    assert!(out.stderr.starts_with("gone: "), "{out}");
+    assert_eq!(master(&env), connection);
+}
+
 #[test]
 fn a_host_that_forbids_forwarding_still_works_with_one_note() {
     let sshd = sshd::start(SshdOpts {

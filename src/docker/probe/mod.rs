@@ -389,10 +389,9 @@ struct Reach {
 /// the results in the engines' order, all within `timeout` (plus a few
 /// milliseconds), with every docker client started killed. The engines not
 /// answered yet are `shown` on a terminal. With `start`, an ssh engine's
-/// shared connection is started when it is not up: first one per host, all
-/// hosts at once, so a cold fan-out costs one ssh login per host in parallel
-/// (and sshd's MaxStartups sees one), then each engine's socket on its
-/// host's connection.
+/// shared connection is started when it is not up: all hosts at once, so a
+/// cold fan-out costs one ssh login per host in parallel (and sshd's
+/// MaxStartups sees one), each host's engines' sockets added in one go.
 fn fan_out<R, F>(
     configured: Option<&Client>,
     engines: &[&Engine],
@@ -465,32 +464,34 @@ where
         .collect()
 }
 
-/// Starts the shared connection of each host among `targets` that needs a
-/// start, all hosts at once, through the first such engine of each. That is
-/// judged without a connect to any forwarded socket (each would cost a
-/// channel): a host needs one when its connection is down (its control
-/// socket takes no connect: local to ssh, nothing is sent) or one of its
-/// engines has no safe socket yet. A socket left by a connection that
-/// died is found by the engine's own request, and started then.
+/// Starts the forwards among `targets` that need a start, all hosts at
+/// once, each host's together (forward::start_host: its connection, one
+/// `-O forward` for them all, their `/_ping`s at once). That is judged
+/// without a connect to any forwarded socket (each would cost a channel):
+/// an engine needs one when its host's connection is down (its control
+/// socket takes no connect: local to ssh, nothing is sent) or it has no
+/// safe socket yet. A socket left by a connection that died is found by
+/// the engine's own request, and started then.
 fn start_hosts(targets: &[Result<Target, Status>], give_up: Instant) {
-    let mut hosts = std::collections::HashMap::new();
-    let mut firsts = Vec::new();
+    // Per host: whether its connection is up, and the engines to start on it.
+    let mut hosts: std::collections::HashMap<_, (bool, Vec<forward::Place>)> =
+        std::collections::HashMap::new();
     for place in targets.iter().flatten().filter_map(|t| t.forward.as_ref()) {
-        let host_up = *hosts
+        let (up, starts) = hosts
             .entry(place.host_id().to_path_buf())
-            .or_insert_with(|| Some(place.host_up()));
-        match host_up {
-            Some(up) if !up || !forward::safe(&place.sock) => {
-                firsts.push(place.clone());
-                // One start per host here; the others start in their turn.
-                hosts.insert(place.host_id().to_path_buf(), None);
-            }
-            _ => {}
+            .or_insert_with(|| (place.host_up(), Vec::new()));
+        if !*up || !forward::safe(&place.sock) {
+            starts.push(place.clone());
         }
     }
-    if firsts.len() > 1 {
-        pool::map(firsts, WORKERS, give_up, |place| {
-            place.reach(false);
+    let starts: Vec<Vec<forward::Place>> = hosts
+        .into_values()
+        .map(|(_, starts)| starts)
+        .filter(|starts| !starts.is_empty())
+        .collect();
+    if !starts.is_empty() {
+        pool::map(starts, WORKERS, give_up, |places| {
+            forward::start_host(&places)
         });
     }
 }

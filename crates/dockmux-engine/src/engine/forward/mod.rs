@@ -32,7 +32,7 @@ mod ssh;
 mod start;
 
 pub use ssh::stop;
-pub use start::{diagnose, start};
+pub use start::{diagnose, start, start_host};
 
 /// Ends every shared connection of the user (each control socket in the
 /// directory); returns how many were up.

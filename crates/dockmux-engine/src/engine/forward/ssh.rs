@@ -61,8 +61,26 @@ pub fn master(place: &Place) -> Command {
 /// Adds (`forward`) or removes (`cancel`) the engine's socket on the
 /// host's connection.
 pub fn forward(place: &Place, op: &str, remote: &str) -> Command {
-    let spec = format!("{}:{remote}", place.sock.display());
-    ssh(place, &["-O", op, "-L", &spec])
+    forwards(place, op, [(place, remote)])
+}
+
+/// [`forward`] for several engines on `place`'s host, in one request to
+/// the connection: ssh asks for each `-L` in turn, goes on past one that
+/// fails, and fails in the end if any did.
+pub fn forwards<'a>(
+    place: &Place,
+    op: &str,
+    engines: impl IntoIterator<Item = (&'a Place, &'a str)>,
+) -> Command {
+    let specs: Vec<String> = engines
+        .into_iter()
+        .map(|(engine, remote)| format!("{}:{remote}", engine.sock.display()))
+        .collect();
+    let mut options = vec!["-O", op];
+    for spec in &specs {
+        options.extend(["-L", spec]);
+    }
+    ssh(place, &options)
 }
 
 /// Runs `remote_cmd` on the host over the connection.

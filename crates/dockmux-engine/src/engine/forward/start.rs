@@ -53,17 +53,7 @@ pub fn failed_recently(place: &Place) -> bool {
 /// Starts the engine's forward (and the host's connection if needed).
 pub fn start(place: &Place) -> Result<(), Failure> {
     let deadline = Instant::now() + BOUND;
-    private_dir(&place.dir)?;
-    for path in [&place.sock, &place.ctl] {
-        // ssh binds its control socket at a temporary name 17 bytes longer.
-        if path.as_os_str().len() + 17 > SUN_PATH_MAX {
-            return Err(Failure(format!(
-                "the socket path {} is too long for a unix socket; set XDG_RUNTIME_DIR to a shorter directory",
-                path.display()
-            )));
-        }
-    }
-    let _lock = lock(&place.lock, deadline)?;
+    let _lock = prepare(place, deadline)?;
     // Another command may have started it while this one waited.
     if live(&place.sock) {
         return Ok(());
@@ -73,7 +63,14 @@ pub fn start(place: &Place) -> Result<(), Failure> {
         return Err(Failure(why.trim().to_string()));
     }
     let started = connect(place, deadline);
-    match &started {
+    remember(place, &started);
+    started
+}
+
+/// Keeps a failed start's reason for the idle time ([`failed_recently`]),
+/// or forgets an earlier one.
+fn remember(place: &Place, started: &Result<(), Failure>) {
+    match started {
         Ok(()) => {
             let _ = std::fs::remove_file(&place.failed);
         }
@@ -81,7 +78,127 @@ pub fn start(place: &Place) -> Result<(), Failure> {
             let _ = atomic::write(&place.failed, why.as_bytes(), atomic::PRIVATE);
         }
     }
-    started
+}
+
+/// The forwards' directory checked, the socket paths fit, and the host's
+/// start lock held (until the file returned is dropped).
+fn prepare(place: &Place, deadline: Instant) -> Result<std::fs::File, Failure> {
+    private_dir(&place.dir)?;
+    paths_fit(place)?;
+    lock(&place.lock, deadline)
+}
+
+/// The engine's socket paths fit in a unix socket's address.
+fn paths_fit(place: &Place) -> Result<(), Failure> {
+    for path in [&place.sock, &place.ctl] {
+        // ssh binds its control socket at a temporary name 17 bytes longer.
+        if path.as_os_str().len() + 17 > SUN_PATH_MAX {
+            return Err(Failure(format!(
+                "the socket path {} is too long for a unix socket; set XDG_RUNTIME_DIR to a shorter directory",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Starts the forwards of several engines on one host, as a fan-out needs
+/// them (`dockmux ps`): the host's connection if it is down, then one
+/// `-O forward` for all of them, then a `/_ping` through each, at once. A
+/// start per engine runs one ssh process and one `/_ping` after another
+/// under the host's lock. An engine that does not answer then, or whose
+/// remote socket is not in its URL, is started on its own ([`start`]).
+/// When the connection cannot start, every engine gets that reason and
+/// none tries again within the idle time. As [`super::Place::reach`], it
+/// gives the note of each engine that cannot start, except one whose start
+/// failed within the idle time: that one goes over `ssh://` quietly.
+/// `places` share one connection (their `ctl`).
+pub fn start_host(places: &[Place]) {
+    let places: Vec<&Place> = places.iter().filter(|p| !failed_recently(p)).collect();
+    for (place, started) in places.iter().zip(start_together(&places)) {
+        if let Err(failure) = started {
+            crate::output::note(&failure.note(&place.engine));
+        }
+    }
+}
+
+fn start_together(places: &[&Place]) -> Vec<Result<(), Failure>> {
+    let deadline = Instant::now() + BOUND;
+    // What each came to here; `None`: to be started on its own.
+    let mut started: Vec<Option<Result<(), Failure>>> = places.iter().map(|_| None).collect();
+    // Those that can start together; the others start on their own.
+    let together: Vec<usize> = (0..places.len())
+        .filter(|&i| {
+            let p = places[i];
+            p.ctl == places[0].ctl
+                && paths_fit(p).is_ok()
+                && forwardable(&p.spec.path)
+                && !live(&p.sock)
+        })
+        .collect();
+    if let Some(&first) = together.first()
+        && let Ok(_lock) = prepare(places[first], deadline)
+    {
+        match up(places[first], deadline) {
+            Err(Failure(why)) => {
+                for &i in &together {
+                    started[i] = Some(Err(Failure(why.clone())));
+                }
+            }
+            Ok(()) => {
+                let engines = together
+                    .iter()
+                    .map(|&i| (places[i], places[i].spec.path.as_str()));
+                let _ = ssh::run(
+                    &mut ssh::forwards(places[first], "forward", engines),
+                    deadline,
+                );
+                std::thread::scope(|scope| {
+                    let pings: Vec<_> = together
+                        .iter()
+                        .map(|&i| {
+                            let sock = &places[i].sock;
+                            let pinged =
+                                move || UnixStream::connect(sock).map(|s| ping_on(s, deadline));
+                            (i, scope.spawn(pinged))
+                        })
+                        .collect();
+                    for (i, pinged) in pings {
+                        let place = places[i];
+                        started[i] = match pinged.join() {
+                            Ok(Ok(Ok(()))) => Some(Ok(())),
+                            // ssh listens there, and the engine does not
+                            // answer through it.
+                            Ok(Ok(Err(why))) => Some(Err(no_answer(&place.spec.path, &why))),
+                            // Nothing listens: ssh says why when asked alone.
+                            _ => None,
+                        };
+                    }
+                });
+                let refused = together
+                    .iter()
+                    .filter(|&&i| matches!(started[i], Some(Err(_))))
+                    .map(|&i| (places[i], places[i].spec.path.as_str()))
+                    .collect::<Vec<_>>();
+                if !refused.is_empty() {
+                    let _ = ssh::run(
+                        &mut ssh::forwards(places[first], "cancel", refused),
+                        deadline,
+                    );
+                }
+            }
+        }
+        for (place, started) in places.iter().zip(&started) {
+            if let Some(started) = started {
+                remember(place, started);
+            }
+        }
+    }
+    places
+        .iter()
+        .zip(started)
+        .map(|(place, started)| started.unwrap_or_else(|| start(place)))
+        .collect()
 }
 
 /// doctor's check: starts the forward whatever an earlier start found, and
@@ -113,6 +230,46 @@ pub fn diagnose(place: &Place) -> Result<(), Failure> {
 }
 
 fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
+    up(place, deadline)?;
+    let remote = match place.spec.path.as_str() {
+        "" => remote_socket(place, deadline)?,
+        path => path.to_string(),
+    };
+    if !forwardable(&remote) {
+        return Err(Failure(format!(
+            "ssh cannot forward the remote socket path '{remote}'"
+        )));
+    }
+    let ran = ssh::run(&mut ssh::forward(place, "forward", &remote), deadline).map_err(Failure)?;
+    if !ran.ok {
+        return Err(Failure(format!(
+            "ssh could not forward {remote}: {}",
+            last_line(&ran.stderr, "no reason given")
+        )));
+    }
+    if let Err(why) = ping(&place.sock, deadline) {
+        let _ = ssh::run(&mut ssh::forward(place, "cancel", &remote), deadline);
+        return Err(no_answer(&remote, &why));
+    }
+    Ok(())
+}
+
+/// The engine at `remote` does not answer through its forward (`why`).
+fn no_answer(remote: &str, why: &str) -> Failure {
+    Failure(format!(
+        "the engine at {remote} does not answer through a forwarded socket ({why}); the \
+         server may forbid it (sshd_config AllowStreamLocalForwarding) or the socket may not \
+         exist"
+    ))
+}
+
+/// ssh can forward the remote socket at `path` (`-L` splits at a colon).
+fn forwardable(path: &str) -> bool {
+    path.starts_with('/') && !path.contains(':')
+}
+
+/// The host's connection, started if it is down.
+fn up(place: &Place, deadline: Instant) -> Result<(), Failure> {
     if !master_up(place) {
         // A master killed outright leaves its control socket: ssh would
         // then run without one ("already exists, disabling multiplexing").
@@ -128,30 +285,6 @@ fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
         if !place.spec.path.is_empty() {
             no_delay(place);
         }
-    }
-    let remote = match place.spec.path.as_str() {
-        "" => remote_socket(place, deadline)?,
-        path => path.to_string(),
-    };
-    if remote.contains(':') || !remote.starts_with('/') {
-        return Err(Failure(format!(
-            "ssh cannot forward the remote socket path '{remote}'"
-        )));
-    }
-    let ran = ssh::run(&mut ssh::forward(place, "forward", &remote), deadline).map_err(Failure)?;
-    if !ran.ok {
-        return Err(Failure(format!(
-            "ssh could not forward {remote}: {}",
-            last_line(&ran.stderr, "no reason given")
-        )));
-    }
-    if let Err(why) = ping(&place.sock, deadline) {
-        let _ = ssh::run(&mut ssh::forward(place, "cancel", &remote), deadline);
-        return Err(Failure(format!(
-            "the engine at {remote} does not answer through a forwarded socket ({why}); the \
-             server may forbid it (sshd_config AllowStreamLocalForwarding) or the socket may \
-             not exist"
-        )));
     }
     Ok(())
 }
@@ -210,7 +343,14 @@ fn remote_socket(place: &Place, deadline: Instant) -> Result<String, Failure> {
 
 /// `GET /_ping` through the forward answers 200.
 fn ping(sock: &Path, deadline: Instant) -> Result<(), String> {
-    let mut s = UnixStream::connect(sock).map_err(|e| e.to_string())?;
+    ping_on(
+        UnixStream::connect(sock).map_err(|e| e.to_string())?,
+        deadline,
+    )
+}
+
+/// [`ping`] on a connection made.
+fn ping_on(mut s: UnixStream, deadline: Instant) -> Result<(), String> {
     let left = deadline
         .saturating_duration_since(Instant::now())
         .clamp(Duration::from_millis(100), Duration::from_secs(5));
