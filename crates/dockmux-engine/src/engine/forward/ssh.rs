@@ -31,31 +31,46 @@ fn ssh(place: &Place, options: &[&str]) -> Command {
 /// ControlMaster, which ends once it has been idle `persist` seconds with no
 /// forwarded connection open. BatchMode: it never prompts (a key or an
 /// agent is needed; otherwise the command goes over `ssh://`, which may).
-/// ServerAlive: a host that vanishes without a word ends it too.
-pub fn master(place: &Place) -> Command {
+/// ServerAlive: a host that vanishes without a word ends it too. It starts
+/// with the forwards of `engines` (`-L` each, as [`forwards`] adds them
+/// later), so a cold start runs one ssh process, not two.
+pub fn master<'a>(
+    place: &Place,
+    engines: impl IntoIterator<Item = (&'a Place, &'a str)>,
+) -> Command {
     let persist = format!("ControlPersist={}s", place.persist);
-    ssh(
-        place,
-        &[
-            "-M",
-            "-N",
-            "-T",
-            "-o",
-            &persist,
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "ConnectTimeout=10",
-            "-o",
-            "ServerAliveInterval=30",
-            "-o",
-            "ServerAliveCountMax=3",
-            "-o",
-            "ExitOnForwardFailure=yes",
-            "-o",
-            "StreamLocalBindUnlink=yes",
-        ],
-    )
+    let specs = specs(engines);
+    let mut options = vec![
+        "-M",
+        "-N",
+        "-T",
+        "-o",
+        &persist,
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "ServerAliveInterval=30",
+        "-o",
+        "ServerAliveCountMax=3",
+        "-o",
+        "ExitOnForwardFailure=yes",
+        "-o",
+        "StreamLocalBindUnlink=yes",
+    ];
+    for spec in &specs {
+        options.extend(["-L", spec]);
+    }
+    ssh(place, &options)
+}
+
+/// `-L`'s argument for each engine: its local socket, then the remote one.
+fn specs<'a>(engines: impl IntoIterator<Item = (&'a Place, &'a str)>) -> Vec<String> {
+    engines
+        .into_iter()
+        .map(|(engine, remote)| format!("{}:{remote}", engine.sock.display()))
+        .collect()
 }
 
 /// Adds (`forward`) or removes (`cancel`) the engine's socket on the
@@ -72,10 +87,7 @@ pub fn forwards<'a>(
     op: &str,
     engines: impl IntoIterator<Item = (&'a Place, &'a str)>,
 ) -> Command {
-    let specs: Vec<String> = engines
-        .into_iter()
-        .map(|(engine, remote)| format!("{}:{remote}", engine.sock.display()))
-        .collect();
+    let specs = specs(engines);
     let mut options = vec!["-O", op];
     for spec in &specs {
         options.extend(["-L", spec]);

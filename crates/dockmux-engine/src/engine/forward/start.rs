@@ -103,8 +103,9 @@ fn paths_fit(place: &Place) -> Result<(), Failure> {
 }
 
 /// Starts the forwards of several engines on one host, as a fan-out needs
-/// them (`dockmux ps`): the host's connection if it is down, then one
-/// `-O forward` for all of them, then a `/_ping` through each, at once. A
+/// them (`dockmux ps`): the host's connection if it is down, started with
+/// all their forwards (else one `-O forward` for them all), then a
+/// `/_ping` through each, at once. A
 /// start per engine runs one ssh process and one `/_ping` after another
 /// under the host's lock. An engine that does not answer then, or whose
 /// remote socket is not in its URL, is started on its own ([`start`]).
@@ -139,20 +140,24 @@ fn start_together(places: &[&Place]) -> Vec<Result<(), Failure>> {
     if let Some(&first) = together.first()
         && let Ok(_lock) = prepare(places[first], deadline)
     {
-        match up(places[first], deadline) {
+        let engines = || {
+            together
+                .iter()
+                .map(|&i| (places[i], places[i].spec.path.as_str()))
+        };
+        match up(places[first], deadline, engines()) {
             Err(Failure(why)) => {
                 for &i in &together {
                     started[i] = Some(Err(Failure(why.clone())));
                 }
             }
-            Ok(()) => {
-                let engines = together
-                    .iter()
-                    .map(|&i| (places[i], places[i].spec.path.as_str()));
-                let _ = ssh::run(
-                    &mut ssh::forwards(places[first], "forward", engines),
-                    deadline,
-                );
+            Ok(forwarded) => {
+                if !forwarded {
+                    let _ = ssh::run(
+                        &mut ssh::forwards(places[first], "forward", engines()),
+                        deadline,
+                    );
+                }
                 std::thread::scope(|scope| {
                     let pings: Vec<_> = together
                         .iter()
@@ -230,8 +235,11 @@ pub fn diagnose(place: &Place) -> Result<(), Failure> {
 }
 
 fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
-    up(place, deadline)?;
-    let remote = match place.spec.path.as_str() {
+    // A path in the URL is forwarded as the connection starts.
+    let path = place.spec.path.as_str();
+    let early = forwardable(path).then_some((place, path));
+    let forwarded = up(place, deadline, early)?;
+    let remote = match path {
         "" => remote_socket(place, deadline)?,
         path => path.to_string(),
     };
@@ -240,12 +248,15 @@ fn connect(place: &Place, deadline: Instant) -> Result<(), Failure> {
             "ssh cannot forward the remote socket path '{remote}'"
         )));
     }
-    let ran = ssh::run(&mut ssh::forward(place, "forward", &remote), deadline).map_err(Failure)?;
-    if !ran.ok {
-        return Err(Failure(format!(
-            "ssh could not forward {remote}: {}",
-            last_line(&ran.stderr, "no reason given")
-        )));
+    if !(forwarded && early.is_some()) {
+        let ran =
+            ssh::run(&mut ssh::forward(place, "forward", &remote), deadline).map_err(Failure)?;
+        if !ran.ok {
+            return Err(Failure(format!(
+                "ssh could not forward {remote}: {}",
+                last_line(&ran.stderr, "no reason given")
+            )));
+        }
     }
     if let Err(why) = ping(&place.sock, deadline) {
         let _ = ssh::run(&mut ssh::forward(place, "cancel", &remote), deadline);
@@ -269,12 +280,18 @@ fn forwardable(path: &str) -> bool {
 }
 
 /// The host's connection, started if it is down.
-fn up(place: &Place, deadline: Instant) -> Result<(), Failure> {
+/// When it starts it here, it starts with the forwards of `engines`, and
+/// says so (`Ok(true)`).
+fn up<'a>(
+    place: &Place,
+    deadline: Instant,
+    engines: impl IntoIterator<Item = (&'a Place, &'a str)>,
+) -> Result<bool, Failure> {
     if !master_up(place) {
         // A master killed outright leaves its control socket: ssh would
         // then run without one ("already exists, disabling multiplexing").
         let _ = std::fs::remove_file(&place.ctl);
-        let ran = ssh::run(&mut ssh::master(place), deadline).map_err(Failure)?;
+        let ran = ssh::run(&mut ssh::master(place, engines), deadline).map_err(Failure)?;
         if !ran.ok || !master_up(place) {
             return Err(Failure(format!(
                 "ssh could not connect: {}",
@@ -285,8 +302,9 @@ fn up(place: &Place, deadline: Instant) -> Result<(), Failure> {
         if !place.spec.path.is_empty() {
             no_delay(place);
         }
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// A new connection's session that turns Nagle's algorithm off at the
