@@ -8,7 +8,8 @@
 //! The connection is OpenSSH's own: a ControlMaster per host (`HOST.ctl`)
 //! with `ControlPersist` set to the engine's `persist`, so ssh itself ends it
 //! once it has been idle that long with no forwarded connection open; each
-//! engine on the host adds its socket (`ENGINE.sock`) with `-O forward`. No
+//! engine on the host adds its socket (`ENGINE.sock`): with `-L` as the
+//! connection starts, or with `-O forward` once it is up. No
 //! dockmux process stays behind: whatever part is killed, what is left is at
 //! most a socket file, which the next start replaces (ssh's
 //! `StreamLocalBindUnlink`) and which the check below finds dead first.
