@@ -950,3 +950,52 @@ fn a_warm_fan_out_opens_one_connection_per_request() {
         assert_eq!(asked.count(), 1, "{name}: {lines:?}");
     }
 }
+
+/// Engines behind shared connections are asked all at once, not in turns of
+/// a fixed number of threads: each such request waits on the network, and
+/// a turn costs a channel open and a request behind the link. Here every
+/// engine answers only once all have been asked, so engines asked in turns
+/// would time out.
+#[test]
+fn engines_behind_forwards_are_asked_all_at_once() {
+    let sshd = sshd::start(SshdOpts::default());
+    let env = far_env(&sshd, "1m", true);
+    // More than a fan-out's threads for other engines (64), on two hosts.
+    let n = 80;
+    let together = std::sync::Arc::new(Together {
+        asked: std::sync::Mutex::new(0),
+        all: n,
+        came: std::sync::Condvar::new(),
+    });
+    let mut config = "persist = \"1m\"\n".to_string();
+    let fakes: Vec<Noting> = (0..n)
+        .map(|i| {
+            let fake = Noting::holding(
+                env.root().join(format!("e{i:02}.sock")),
+                Some(std::sync::Arc::clone(&together)),
+            );
+            let host = ["127.0.0.1", "localhost"][i % 2];
+            config.push_str(&format!(
+                "[engines.e{i:02}]\nhost = \"ssh://{}@{host}:{}{}\"\n",
+                sshd.user,
+                sshd.port,
+                fake.sock.display()
+            ));
+            fake
+        })
+        .collect();
+    env.user_config(&config);
+    // Cold: every forward started (the lists all held till the last).
+    let out = Out::of(&mut env.dockmux(["ps", "--timeout", "60s"]));
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out}");
+    *together.asked.lock().unwrap() = 0;
+    let start = Instant::now();
+    let out = Out::of(&mut env.dockmux(["ps", "--timeout", "10s"]));
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(fakes);
+}

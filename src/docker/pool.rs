@@ -11,6 +11,24 @@ use std::time::Instant;
 /// A probe needs little stack: no deep recursion (serde_json stops at 128 levels).
 const STACK: usize = 512 * 1024;
 
+/// How many threads of [`STACK`] fit in a quarter of the address space the
+/// process may have (`ulimit -v`); `usize::MAX` when it has no limit. Past
+/// that a thread may still start, but an allocation after it fail, and a
+/// failed allocation aborts.
+pub fn affordable() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return usize::MAX;
+    }
+    usize::try_from(limit.rlim_cur / 4).unwrap_or(usize::MAX) / STACK
+}
+
 /// Runs `job` on every item on at most `workers` threads and returns the
 /// results in the items' order. Waits until `give_up` at most: an item not
 /// done by then is `None` (its thread is left to end with the process; the

@@ -57,6 +57,67 @@ fn a_thousand_engines_under_a_low_memory_limit_are_all_listed() {
     }
 }
 
+/// The name dockmux gives the forwarded socket of `ssh://USER@HOST:PORT/PATH`
+/// in its runtime dir (crates/dockmux-engine/src/engine/forward/mod.rs:
+/// FNV-1a of the host's parts, then of that and the path, each part ended
+/// by a NUL).
+fn forward_name(user: &str, host: &str, port: &str, path: &str) -> String {
+    let fnv = |parts: &[&str]| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    };
+    format!("{}.sock", fnv(&[&fnv(&[user, host, port]), path]))
+}
+
+/// The same for ssh engines whose shared connection's sockets are in place:
+/// a fan-out gives each such engine a thread of its own (it waits on the
+/// network), but no more than the limit leaves room for; past it a thread
+/// starts and a later allocation fails, which aborts.
+#[test]
+fn a_thousand_engines_behind_forwards_under_a_low_memory_limit_are_all_asked() {
+    let env = Env::new();
+    let dir = env.runtime_dir().join("dockmux-ssh");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // A documentation address: nothing is reached over the network.
+    let (user, host, port) = ("me", "192.0.2.1", "22");
+    let mut config = String::new();
+    let listeners: Vec<UnixListener> = (0..1000)
+        .map(|i| {
+            let path = format!("/e{i}.sock");
+            config.push_str(&format!(
+                "[engines.e{i}]\nhost = \"ssh://{user}@{host}:{port}{path}\"\n"
+            ));
+            let sock = dir.join(forward_name(user, host, port, &path));
+            let listener = UnixListener::bind(&sock).unwrap();
+            std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o600)).unwrap();
+            listener
+        })
+        .collect();
+    env.user_config(&config);
+    for limit_kib in [2_000_000, 200_000, 100_000] {
+        let out = finishes(env.program("/bin/sh").args([
+            "-c",
+            &format!(
+                "ulimit -v {limit_kib}; exec '{}' ps --timeout 500ms",
+                dockmux_bin().display()
+            ),
+        ]));
+        // Asked on its socket, which never answers: no ssh:// fallback.
+        assert_eq!(out.code, Some(1), "ulimit -v {limit_kib}: {out}");
+        let timed_out = out
+            .stderr
+            .lines()
+            .filter(|l| l.contains(": no answer within 500ms") || l.contains(": not asked: "))
+            .count();
+        assert_eq!(timed_out, 1000, "ulimit -v {limit_kib}: {out}");
+    }
+    drop(listeners);
+}
+
 /// Pids of live processes whose environment holds `mark`.
 pub(crate) fn marked_processes(mark: &str) -> Vec<u32> {
     let needle = format!("DOCKMUX_TEST_MARK={mark}");

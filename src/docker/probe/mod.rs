@@ -45,6 +45,13 @@ use socket::{Socket, probe_unix};
 /// [`host_cap::CLIENTS`].
 const WORKERS: usize = 64;
 
+/// The most threads a fan-out starts. An engine behind a shared connection
+/// waits on the network, not the CPU: each gets a thread of its own on top
+/// of [`WORKERS`], up to this bound and to what `ulimit -v` leaves room for
+/// ([`pool::affordable`]), so 100 of them behind a 30 ms link are one wait
+/// of a channel open and a request, not two.
+const MOST_WORKERS: usize = 256;
+
 /// What a probe found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -421,7 +428,9 @@ where
         timeout,
     };
     let targets: Vec<Result<Target, Status>> = engines.iter().map(|e| Target::new(e)).collect();
-    let workers = WORKERS;
+    let forwards = targets.iter().flatten().filter(|t| t.forward.is_some());
+    let room = pool::affordable().max(WORKERS);
+    let workers = (WORKERS + forwards.count()).min(MOST_WORKERS).min(room);
     // A little grace so a job that gives up exactly at the deadline is heard.
     let give_up = deadline + Duration::from_millis(100);
     let pending = shown.tracker();
