@@ -920,6 +920,15 @@ fn a_warm_fan_out_opens_one_connection_per_request() {
         );
     }
     assert_eq!(logins(&sshd), before, "{}", sshd.log());
+    // list's CONNECTION column costs no connection; its probe one each.
+    let list = Out::of(&mut env.dockmux(["list", "--json", "--timeout", "20s"]));
+    let list: serde_json::Value = serde_json::from_str(list.ok()).unwrap();
+    let ups = list.as_array().unwrap().iter();
+    let ups = ups.filter(|e| e["connection"] == "up" && e["status"]["state"] == "up");
+    assert_eq!(ups.count(), 3, "{list}");
+    for ((name, _, fake), forward) in engines.iter().zip(&forwards) {
+        assert_eq!(fake.since(forward), ["GET /_ping HTTP/1.1"], "{name}");
+    }
 
     // The first host's connection dies: its sockets are left, refusing.
     let first = leftovers(&env)

@@ -211,9 +211,15 @@ pub enum State {
 }
 
 impl State {
+    /// Up: the host's connection is up and the engine's socket is in place
+    /// and safe. Judged without a connect to the socket, which would cost a
+    /// channel and a connection at the engine per engine listed (and wait
+    /// without end on one whose listener takes no more); a socket that a
+    /// dead connection left is found by the next command on it, which
+    /// starts the forward again.
     pub fn of(engine: &Engine) -> State {
         match Place::of(engine) {
-            Some(place) if live(&place.sock) => State::Up,
+            Some(place) if safe(&place.sock) && place.host_up() => State::Up,
             Some(_) => State::Down,
             None if engine.kind == host::Kind::Ssh => State::Off,
             None => State::None,
