@@ -413,3 +413,67 @@ fn wrappers_exec_the_client_the_engine_runs() {
     wrap([("pg-docker", &old), ("lzc-docker", "")]);
     assert_eq!(env.last_call().args_str(), VERSION);
 }
+
+/// What the recording fake in `record` was last given, after argv[0].
+fn fake_args(record: &Path) -> Option<Vec<String>> {
+    let argv = std::fs::read(record.join("argv")).ok()?;
+    let argv = String::from_utf8(argv).unwrap();
+    Some(
+        argv.split_terminator('\0')
+            .skip(1)
+            .map(String::from)
+            .collect(),
+    )
+}
+
+/// `ps` and `list` ask a tcp (or plain ssh) engine through the client its
+/// `NAME-docker` runs: its own `client`, trusted only as that one is, and
+/// the others through PATH's (or the config's) client.
+#[test]
+fn a_fan_out_asks_each_engine_through_its_own_client() {
+    let env = Env::new();
+    env.fake_docker();
+    let own = env.root().join("own");
+    let record = env.root().join("own-record");
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::create_dir_all(&record).unwrap();
+    let client = own.join("docker");
+    crate::harness::write_fake(&client, &record);
+    // Nothing listens on port 9: only the clients' runs are looked at.
+    let config = env.user_config(&format!(
+        "[engines.nas]\nhost = \"tcp://127.0.0.1:9\"\nclient = \"{}\"\n\n\
+         [engines.box]\nhost = \"tcp://127.0.0.1:8\"\n",
+        client.display()
+    ));
+    let ps = ["ps", "--format", "{{json .}}"];
+    // Each fake lists no containers.
+    let out = dockmux(&env, &["ps", "--timeout", "10s"]);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out}");
+    assert_eq!(fake_args(&record).unwrap(), ps);
+    let path_client = env.last_call();
+    assert_eq!(path_client.args_str(), ps);
+    assert_eq!(path_client.var("DOCKER_HOST"), Some("tcp://127.0.0.1:8"));
+
+    std::fs::remove_file(record.join("argv")).unwrap();
+    env.clear_record();
+    let out = dockmux(&env, &["list", "nas", "--timeout", "10s"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let version = ["version", "--format", "{{json .Server}}"];
+    assert_eq!(fake_args(&record).unwrap(), version);
+    assert!(!env.fake_ran(), "PATH's client asked nas");
+
+    // One that others could change is refused, naming the key; not run.
+    std::fs::remove_file(record.join("argv")).unwrap();
+    env.clear_record();
+    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = dockmux(&env, &["ps", "--timeout", "10s"]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let says = format!(
+        "nas: cannot ask the engine: refusing to use the docker client {} (client = in [engines.nas] of {}): ",
+        client.display(),
+        config.display()
+    );
+    assert!(out.stderr.contains(&says), "{out}");
+    assert_eq!(fake_args(&record), None, "nas's client ran");
+    assert_eq!(env.last_call().args_str(), ps);
+}

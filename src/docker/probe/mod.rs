@@ -202,6 +202,10 @@ struct Target {
     env: Vec<(&'static str, Option<String>)>,
     /// An ssh engine's shared connection (src/forward/).
     forward: Option<forward::Place>,
+    /// The docker client it runs when it is not asked on a socket (as its
+    /// `NAME-docker` would: its own `client`, else the config's or PATH's),
+    /// or why there is none.
+    docker: Result<PathBuf, String>,
 }
 
 impl Target {
@@ -224,6 +228,7 @@ impl Target {
             tls: e.tls.is_some(),
             env: env.into_iter().collect(),
             forward: forward::Place::of(e),
+            docker: Err(String::new()),
         })
     }
 
@@ -280,7 +285,7 @@ pub fn probe_all(cfg: &Config, engines: &[&Engine], timeout: Duration) -> Vec<St
         |t, reach| {
             // A failure is an error, so that one through a forward that is
             // down is told from an answer (through_forward).
-            let status = match (t.kind, &reach.docker) {
+            let status = match (t.kind, &t.docker) {
                 (Kind::Unix, _) => probe_unix(t, reach.deadline, reach.timeout, &reach.budget),
                 (_, Ok(docker)) => {
                     probe_client(&reach.batch, docker, t, reach.deadline, reach.timeout)
@@ -356,7 +361,7 @@ fn asking(
 ) -> Vec<Result<Answered, Status>> {
     fan_out(docker, engines, timeout, shown, true, move |t, reach| {
         let mut meter = Meter::new(&reach.budget, PER_ENGINE);
-        let answer = match (t.kind, &reach.docker) {
+        let answer = match (t.kind, &t.docker) {
             (Kind::Unix, _) => {
                 let socket = Socket::open(t, reach.deadline, reach.timeout)?;
                 let bodies = question
@@ -382,8 +387,6 @@ fn asking(
 
 /// What every job gets besides its engine.
 struct Reach {
-    /// The docker client, for tcp and ssh engines.
-    docker: Result<PathBuf, String>,
     /// Every client started belongs to it: closed, none is left running.
     batch: Arc<Batch>,
     /// What all engines' answers may cost together.
@@ -412,22 +415,27 @@ where
     F: Fn(&Target, &Reach) -> Result<R, Status> + Send + Sync + 'static,
 {
     let deadline = Instant::now() + timeout;
-    // The client is only looked for when a non-unix engine needs it.
-    let needs_client = engines.iter().any(|e| e.kind != Kind::Unix);
-    let docker: Result<PathBuf, String> = if needs_client {
-        client::find(configured).map_err(|e| e.to_string())
-    } else {
-        Err(String::new())
-    };
     let batch = Arc::new(Batch::new());
     let reach = Reach {
-        docker,
         batch: Arc::clone(&batch),
         budget: Arc::new(Budget::default()),
         deadline,
         timeout,
     };
-    let targets: Vec<Result<Target, Status>> = engines.iter().map(|e| Target::new(e)).collect();
+    // A client is only looked for when a non-unix engine may run it: the
+    // engine's own, trusted as NAME-docker trusts it, else the shared one
+    // (looked for once).
+    let mut clients = client::PerEngine::new(configured);
+    let targets: Vec<Result<Target, Status>> = engines
+        .iter()
+        .map(|e| {
+            let mut t = Target::new(e)?;
+            if e.kind != Kind::Unix {
+                t.docker = clients.of(e).map_err(|e| e.to_string());
+            }
+            Ok(t)
+        })
+        .collect();
     let forwards = targets.iter().flatten().filter(|t| t.forward.is_some());
     let room = pool::affordable().max(WORKERS);
     let workers = (WORKERS + forwards.count()).min(MOST_WORKERS).min(room);
